@@ -1,0 +1,3 @@
+from telroute.cli import main
+
+main()

@@ -1,0 +1,52 @@
+"""HTTP: account-level callback settings, `PUT /v2.1/messages/{callback_type}`."""
+
+from __future__ import annotations
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from telroute.accounts import service
+from telroute.accounts.auth import authenticated
+from telroute.accounts.model import CALLBACK_TYPES, Account
+from telroute.bootstrap import Deps
+from telroute.errors import NotFound
+from telroute.kit import jsonapi
+from telroute.kit.http import read_attributes
+from telroute.kit.outbound import validate_url
+
+
+class CallbackBody(msgspec.Struct):
+    callback_url: str | None
+
+
+def callback_type_of(request: Request) -> str:
+    callback_type = str(request.path_params["callback_type"])
+    if callback_type not in CALLBACK_TYPES:
+        raise NotFound(f"unknown callback type {callback_type!r}; expected one of {', '.join(CALLBACK_TYPES)}")
+    return callback_type
+
+
+async def read_callback_url(request: Request) -> str | None:
+    body = await read_attributes(request, CallbackBody)
+    if body.callback_url in (None, ""):
+        return None
+    return validate_url(body.callback_url, name="callback_url", pointer="/callback_url")
+
+
+def routes(deps: Deps) -> list[Route]:
+    async def set_account_callback(request: Request, account: Account) -> Response:
+        callback_type = callback_type_of(request)
+        url = await read_callback_url(request)
+        async with deps.db.transaction() as connection:
+            await service.set_callback(connection, account, callback_type, url)
+        return jsonapi.no_content()
+
+    return [
+        Route(
+            "/v2.1/messages/{callback_type}",
+            authenticated(deps, set_account_callback),
+            methods=["PUT", "POST"],
+        )
+    ]

@@ -1,0 +1,208 @@
+"""The `telroute` command: servers and admin commands. It calls services only."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from telroute import bootstrap, server
+from telroute.accounts import repository as accounts_repository
+from telroute.accounts import service as accounts_service
+from telroute.bootstrap import Deps
+from telroute.config import Settings, settings_from_env
+from telroute.errors import TelrouteError
+
+T = TypeVar("T")
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="telroute: Flowroute-compatible numbers and messaging.")
+accounts = typer.Typer(no_args_is_help=True, help="Manage accounts and their keys.")
+app.add_typer(accounts, name="accounts")
+console = Console()
+err_console = Console(stderr=True)
+
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory (env TELROUTE_DATA_DIR).")]
+DatabaseUrl = Annotated[
+    str | None, typer.Option("--database-url", help="postgresql://... (env TELROUTE_DATABASE_URL).")
+]
+
+
+def settings_for(data_dir: Path | None, database_url: str | None, **changes: Any) -> Settings:
+    return settings_from_env().with_overrides(data_dir=data_dir, database_url=database_url, **changes)
+
+
+def run_with_deps(settings: Settings, action: Callable[[Deps], Awaitable[T]]) -> T:
+    """Open a migrated database, run one admin action, close it; errors become exit code 1."""
+    bootstrap.prepare_database(settings)
+
+    async def main() -> T:
+        deps = await bootstrap.build(settings)
+        try:
+            return await action(deps)
+        finally:
+            await deps.close()
+
+    try:
+        return asyncio.run(main())
+    except TelrouteError as exc:
+        err_console.print(f"[red]error:[/red] {exc.detail}")
+        raise typer.Exit(1) from exc
+
+
+@app.command()
+def migrate(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
+    """Bring the database schema up to date."""
+    settings = settings_for(data_dir, database_url)
+    bootstrap.prepare_database(settings)
+    console.print("database is up to date")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    profile: Annotated[str | None, typer.Option(help="sandbox (default) or production.")] = None,
+    allow_private_targets: Annotated[
+        bool | None,
+        typer.Option("--allow-private-targets/--deny-private-targets", help="Let callbacks and media reach private addresses."),
+    ] = None,
+    no_worker: Annotated[bool, typer.Option("--no-worker", help="Serve the API only; run workers apart.")] = False,
+    public_base_url: Annotated[str | None, typer.Option(help="Base of links behind a proxy.")] = None,
+    log_format: Annotated[str | None, typer.Option(help="console or json.")] = None,
+) -> None:
+    """Run the HTTP API (and, unless --no-worker, the background worker)."""
+    if profile not in (None, "sandbox", "production"):
+        raise typer.BadParameter("profile must be sandbox or production", param_hint="--profile")
+    settings = settings_for(
+        data_dir, database_url, host=host, port=port, profile=profile,
+        allow_private_targets=allow_private_targets, public_base_url=public_base_url, log_format=log_format,
+    )
+    from telroute import sandbox
+
+    bootstrap.prepare_database(settings)
+    asyncio.run(server.run(settings, http=True, worker=not no_worker, before_serving=sandbox.prepare))
+
+
+@app.command()
+def worker(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
+    """Run only the background worker (deliveries, receipts, callbacks)."""
+    settings = settings_for(data_dir, database_url)
+    bootstrap.prepare_database(settings)
+    asyncio.run(server.run(settings, http=False, worker=True))
+
+
+@accounts.command("create")
+def accounts_create(
+    name: Annotated[str, typer.Option(help="Account name.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create an account and print its access key and secret key (shown once)."""
+
+    async def action(deps: Deps) -> tuple[str, str]:
+        async with deps.db.transaction() as connection:
+            keys = await accounts_service.create(connection, name, now=deps.clock())
+        return keys.access_key, keys.secret_key
+
+    access_key, secret_key = run_with_deps(settings_for(data_dir, database_url), action)
+    if as_json:
+        typer.echo(json.dumps({"access_key": access_key, "secret_key": secret_key, "name": name}))
+    else:
+        console.print(f"access key: [bold]{access_key}[/bold]\nsecret key: [bold]{secret_key}[/bold]")
+
+
+@accounts.command("list")
+def accounts_list(
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """List accounts (never their secrets)."""
+
+    async def action(deps: Deps) -> list[dict[str, Any]]:
+        return [dict(row) for row in await accounts_repository.list_all(deps.db)]
+
+    rows = run_with_deps(settings_for(data_dir, database_url), action)
+    if as_json:
+        typer.echo(json.dumps([{k: v for k, v in row.items() if k != "webhook_secret"} for row in rows]))
+        return
+    table = Table("access key", "name", "sms/s", "mms/s", "signing")
+    for row in rows:
+        table.add_row(row["access_key"], row["name"], str(row["sms_per_second"]), str(row["mms_per_second"]),
+                      "yes" if row["webhook_secret"] else "no")
+    console.print(table)
+
+
+@accounts.command("rotate-secret")
+def accounts_rotate_secret(
+    access_key: str,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Issue a new secret key; the old one stops working at once."""
+
+    async def action(deps: Deps) -> str:
+        async with deps.db.transaction() as connection:
+            return await accounts_service.rotate_secret(connection, access_key)
+
+    secret = run_with_deps(settings_for(data_dir, database_url), action)
+    if as_json:
+        typer.echo(json.dumps({"access_key": access_key, "secret_key": secret}))
+    else:
+        console.print(f"new secret key: [bold]{secret}[/bold]")
+
+
+@accounts.command("set-limits")
+def accounts_set_limits(
+    access_key: str,
+    sms_per_second: Annotated[int | None, typer.Option("--sms-per-second", min=1)] = None,
+    mms_per_second: Annotated[int | None, typer.Option("--mms-per-second", min=1)] = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Change an account's send rate limits."""
+
+    async def action(deps: Deps) -> None:
+        async with deps.db.transaction() as connection:
+            await accounts_service.set_limits(connection, access_key, sms_per_second, mms_per_second)
+
+    run_with_deps(settings_for(data_dir, database_url), action)
+    console.print("limits updated")
+
+
+@accounts.command("webhook-secret")
+def accounts_webhook_secret(
+    access_key: str,
+    secret: Annotated[str | None, typer.Option(help="whsec_... to use; a new one is made when omitted.")] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Stop signing callbacks.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Set the Standard Webhooks signing secret of an account's callbacks."""
+    from telroute.webhooks.signing import new_signing_secret
+
+    value = None if clear else (secret or new_signing_secret())
+
+    async def action(deps: Deps) -> None:
+        async with deps.db.transaction() as connection:
+            await accounts_service.set_webhook_secret(connection, access_key, value)
+
+    run_with_deps(settings_for(data_dir, database_url), action)
+    if as_json:
+        typer.echo(json.dumps({"access_key": access_key, "webhook_secret": value}))
+    else:
+        console.print("callbacks are no longer signed" if value is None else f"signing secret: [bold]{value}[/bold]")
+
+
+def main() -> None:
+    app()

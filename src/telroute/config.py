@@ -1,0 +1,101 @@
+"""The one typed Settings object. Nothing else in telroute reads the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+Profile = Literal["sandbox", "production"]
+
+
+@dataclass(frozen=True, slots=True)
+class Prices:
+    """Integer nanodollars (4_000_000 = $0.004)."""
+
+    outbound_sms_per_segment: int = 4_000_000
+    inbound_sms: int = 4_000_000
+    outbound_mms: int = 19_500_000
+    inbound_mms: int = 9_500_000
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path = Path(".telroute")
+    database_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8080
+    profile: Profile = "sandbox"
+    allow_private_targets: bool | None = None
+    public_base_url: str | None = None
+    run_worker: bool = True
+    admin_token: str | None = None
+    log_format: Literal["console", "json"] = "console"
+    max_body_bytes: int = 1_048_576
+    simulator_receipt_delay: float = 1.0
+    simulator_failure_rate: float = 0.0
+    simulator_seed: int = 0
+    webhook_timeout: float = 10.0
+    webhook_backoff: tuple[float, ...] = (10.0, 60.0, 180.0, 540.0, 1020.0)
+    media_timeout: float = 10.0
+    media_max_bytes: int = 767_840
+    job_lease_seconds: float = 60.0
+    worker_batch: int = 200
+    inventory_per_block: int | None = None
+    prices: Prices = field(default_factory=Prices)
+
+    @property
+    def private_targets_allowed(self) -> bool:
+        if self.allow_private_targets is not None:
+            return self.allow_private_targets
+        return self.profile == "sandbox"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'telroute.db').resolve()}"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.resolved_database_url.startswith(("postgres://", "postgresql://"))
+
+    def with_overrides(self, **changes: object) -> Settings:
+        present = {key: value for key, value in changes.items() if value is not None}
+        return replace(self, **present)  # type: ignore[arg-type]
+
+
+def _flag(value: str | None) -> bool | None:
+    if value is None or value == "":
+        return None
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _backoff(value: str | None) -> tuple[float, ...] | None:
+    if not value:
+        return None
+    return tuple(float(part) for part in value.split(","))
+
+
+def _integer(value: str | None) -> int | None:
+    return int(value) if value else None
+
+
+def settings_from_env(env: dict[str, str] | None = None) -> Settings:
+    """Settings from TELROUTE_* environment variables; CLI options are applied on top."""
+    source = dict(os.environ) if env is None else env
+    base = Settings()
+    delay = source.get("TELROUTE_SIMULATOR_RECEIPT_DELAY")
+    return base.with_overrides(
+        data_dir=Path(source["TELROUTE_DATA_DIR"]) if source.get("TELROUTE_DATA_DIR") else None,
+        database_url=source.get("TELROUTE_DATABASE_URL") or None,
+        profile=source.get("TELROUTE_PROFILE") or None,
+        allow_private_targets=_flag(source.get("TELROUTE_ALLOW_PRIVATE_TARGETS")),
+        public_base_url=source.get("TELROUTE_PUBLIC_BASE_URL") or None,
+        admin_token=source.get("TELROUTE_ADMIN_TOKEN") or None,
+        log_format=source.get("TELROUTE_LOG_FORMAT") or None,
+        simulator_receipt_delay=float(delay) if delay else None,
+        webhook_backoff=_backoff(source.get("TELROUTE_WEBHOOK_BACKOFF")),
+        inventory_per_block=_integer(source.get("TELROUTE_INVENTORY_PER_BLOCK")),
+    )

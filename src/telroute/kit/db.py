@@ -1,0 +1,250 @@
+"""The database: one small async interface, two drivers.
+
+This is the only module that knows SQLite from PostgreSQL. SQL is written once per query with
+`:name` parameters (`Query`); the PostgreSQL spelling (`$1`, `$2`, ...) is derived once at import.
+SQLite runs through the stdlib driver on the event loop: its indexed statements take microseconds,
+so a thread hop would cost more than it saves. One connection, WAL, and an asyncio lock that
+serializes statements and transactions. Code inside a transaction must not await anything but
+the transaction's own statements.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from telroute.errors import ServiceUnavailable
+
+Dialect = Literal["sqlite", "postgresql"]
+Params = Mapping[str, Any]
+Row = Mapping[str, Any]
+
+_PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """One SQL statement, prepared for both drivers. Pass `postgres=` when the spellings differ."""
+
+    sqlite: str
+    postgres: str = ""
+    pg_text: str = field(init=False)
+    pg_names: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        names: list[str] = []
+
+        def number(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in names:
+                names.append(name)
+            return f"${names.index(name) + 1}"
+
+        text = _PARAMETER.sub(number, self.postgres or self.sqlite)
+        object.__setattr__(self, "pg_text", text)
+        object.__setattr__(self, "pg_names", tuple(names))
+
+    def pg_args(self, params: Params | None) -> list[Any]:
+        values = params or {}
+        return [values[name] for name in self.pg_names]
+
+
+def sql(sqlite: str, postgres: str = "") -> Query:
+    return Query(sqlite, postgres)
+
+
+class Connection(Protocol):
+    dialect: Dialect
+
+    async def fetch(self, query: Query, params: Params | None = None) -> list[Row]: ...
+
+    async def fetchrow(self, query: Query, params: Params | None = None) -> Row | None: ...
+
+    async def fetchval(self, query: Query, params: Params | None = None) -> Any: ...
+
+    async def execute(self, query: Query, params: Params | None = None) -> int: ...
+
+    async def executemany(self, query: Query, rows: Iterable[Params]) -> None: ...
+
+
+class Database(Connection, Protocol):
+    url: str
+
+    def transaction(self) -> Any: ...  # async context manager yielding a Connection
+
+    async def close(self) -> None: ...
+
+
+def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
+    return {column[0]: value for column, value in zip(cursor.description, row, strict=True)}
+
+
+class _SqliteStatements:
+    """Statement methods over one sqlite3 connection; callers hold the lock."""
+
+    dialect: Dialect = "sqlite"
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self._raw = raw
+
+    async def fetch(self, query: Query, params: Params | None = None) -> list[Row]:
+        return self._raw.execute(query.sqlite, params or {}).fetchall()
+
+    async def fetchrow(self, query: Query, params: Params | None = None) -> Row | None:
+        row: Row | None = self._raw.execute(query.sqlite, params or {}).fetchone()
+        return row
+
+    async def fetchval(self, query: Query, params: Params | None = None) -> Any:
+        row = self._raw.execute(query.sqlite, params or {}).fetchone()
+        return None if row is None else next(iter(row.values()))
+
+    async def execute(self, query: Query, params: Params | None = None) -> int:
+        return self._raw.execute(query.sqlite, params or {}).rowcount
+
+    async def executemany(self, query: Query, rows: Iterable[Params]) -> None:
+        self._raw.executemany(query.sqlite, rows)
+
+
+class SqliteDatabase:
+    dialect: Dialect = "sqlite"
+
+    def __init__(self, url: str, path: Path) -> None:
+        self.url = url
+        path.parent.mkdir(parents=True, exist_ok=True)
+        raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
+        raw.row_factory = _dict_row
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000"):
+            raw.execute(f"PRAGMA {pragma}")
+        self._raw = raw
+        self._statements = _SqliteStatements(raw)
+        self._lock = asyncio.Lock()
+
+    async def fetch(self, query: Query, params: Params | None = None) -> list[Row]:
+        async with self._lock:
+            return await self._statements.fetch(query, params)
+
+    async def fetchrow(self, query: Query, params: Params | None = None) -> Row | None:
+        async with self._lock:
+            return await self._statements.fetchrow(query, params)
+
+    async def fetchval(self, query: Query, params: Params | None = None) -> Any:
+        async with self._lock:
+            return await self._statements.fetchval(query, params)
+
+    async def execute(self, query: Query, params: Params | None = None) -> int:
+        async with self._lock:
+            return await self._statements.execute(query, params)
+
+    async def executemany(self, query: Query, rows: Iterable[Params]) -> None:
+        async with self.transaction() as connection:
+            await connection.executemany(query, rows)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        async with self._lock:
+            self._raw.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._statements
+            except BaseException:
+                self._raw.execute("ROLLBACK")
+                raise
+            self._raw.execute("COMMIT")
+
+    async def close(self) -> None:
+        async with self._lock:
+            self._raw.close()
+
+
+class _PostgresStatements:
+    dialect: Dialect = "postgresql"
+
+    def __init__(self, target: Any) -> None:
+        self._target = target  # an asyncpg Pool or Connection: the same methods
+
+    async def fetch(self, query: Query, params: Params | None = None) -> list[Row]:
+        rows: list[Row] = await self._target.fetch(query.pg_text, *query.pg_args(params))
+        return rows
+
+    async def fetchrow(self, query: Query, params: Params | None = None) -> Row | None:
+        row: Row | None = await self._target.fetchrow(query.pg_text, *query.pg_args(params))
+        return row
+
+    async def fetchval(self, query: Query, params: Params | None = None) -> Any:
+        return await self._target.fetchval(query.pg_text, *query.pg_args(params))
+
+    async def execute(self, query: Query, params: Params | None = None) -> int:
+        status: str = await self._target.execute(query.pg_text, *query.pg_args(params))
+        tail = status.rsplit(" ", 1)[-1]
+        return int(tail) if tail.isdigit() else 0
+
+    async def executemany(self, query: Query, rows: Iterable[Params]) -> None:
+        await self._target.executemany(query.pg_text, [query.pg_args(row) for row in rows])
+
+
+class PostgresDatabase(_PostgresStatements):
+    def __init__(self, url: str, pool: Any) -> None:
+        super().__init__(pool)
+        self.url = url
+        self._pool = pool
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        async with self._pool.acquire() as connection, connection.transaction():
+            yield _PostgresStatements(connection)
+
+    async def executemany(self, query: Query, rows: Iterable[Params]) -> None:
+        async with self.transaction() as connection:
+            await connection.executemany(query, rows)
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+
+def sqlite_path(url: str) -> Path:
+    return Path(url.removeprefix("sqlite:///"))
+
+
+async def connect(url: str, *, pool_size: int = 10) -> Database:
+    if url.startswith("sqlite:///"):
+        return SqliteDatabase(url, sqlite_path(url))
+    import asyncpg
+
+    try:
+        pool = await asyncpg.create_pool(url, min_size=1, max_size=pool_size, command_timeout=30)
+    except (OSError, asyncpg.PostgresError) as exc:
+        raise ServiceUnavailable(f"database unreachable: {exc}") from exc
+    return PostgresDatabase(url, pool)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True for errors that mean the database is briefly out of reach (answer 503, retry later)."""
+    if isinstance(exc, sqlite3.OperationalError):
+        return "locked" in str(exc) or "unable to open" in str(exc) or "disk I/O" in str(exc)
+    if isinstance(exc, OSError | ConnectionError):
+        return True
+    try:
+        import asyncpg
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(
+        exc,
+        asyncpg.PostgresConnectionError
+        | asyncpg.exceptions.CannotConnectNowError
+        | asyncpg.InterfaceError
+        | asyncpg.exceptions.AdminShutdownError,
+    )
+
+
+def placeholders(prefix: str, count: int) -> str:
+    """`:p0, :p1, ...` for an IN list of `count` values."""
+    return ", ".join(f":{prefix}{index}" for index in range(count))
+
+
+def in_params(prefix: str, values: Sequence[Any]) -> dict[str, Any]:
+    return {f"{prefix}{index}": value for index, value in enumerate(values)}

@@ -1,0 +1,132 @@
+"""The worker loop: claim due jobs, run their handlers concurrently, retry or record failures."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+from collections.abc import Awaitable, Callable, Mapping
+
+import structlog
+
+from telroute.kit import jobs
+from telroute.kit.clock import Clock
+from telroute.kit.db import Database
+from telroute.kit.jobs import Job
+
+Handler = Callable[[Job], Awaitable[None]]
+log = structlog.get_logger("telroute.worker")
+
+
+class RetryLater(Exception):  # noqa: N818 - reads as an instruction at the raise site
+    """Raised by a handler: run this job again after `delay` seconds."""
+
+    def __init__(self, reason: str, *, delay: float) -> None:
+        super().__init__(reason)
+        self.delay = delay
+
+
+class GiveUp(Exception):  # noqa: N818
+    """Raised by a handler: this job can never succeed; record it as failed."""
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Worker:
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        handlers: Mapping[str, Handler],
+        *,
+        lease_seconds: float = 60.0,
+        concurrency: int = 200,
+        max_attempts: int = 25,
+        idle_poll: float = 0.05,
+    ) -> None:
+        self.name = worker_name()
+        self._database = database
+        self._clock = clock
+        self._handlers = handlers
+        self._lease_us = int(lease_seconds * 1_000_000)
+        self._concurrency = concurrency
+        self._max_attempts = max_attempts
+        self._idle_poll = idle_poll
+        self._wake = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.processed = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event, *, grace: float = 8.0) -> None:
+        while not stop.is_set():
+            claimed = await self._claim_some()
+            if not claimed:
+                await self._idle(stop)
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=grace)
+
+    async def _claim_some(self) -> int:
+        room = self._concurrency - len(self._tasks)
+        if room <= 0:
+            return 0
+        try:
+            claimed = await jobs.claim(
+                self._database, self.name, now=self._clock(), lease_us=self._lease_us, limit=room
+            )
+        except Exception as exc:  # the database is briefly unavailable: try again soon
+            log.warning("claim failed", error=str(exc))
+            return 0
+        for job in claimed:
+            task = asyncio.create_task(self._run_one(job))
+            self._tasks.add(task)
+            task.add_done_callback(self._done)
+        return len(claimed)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._wake.set()
+
+    async def _idle(self, stop: asyncio.Event) -> None:
+        self._wake.clear()
+        stopping = asyncio.create_task(stop.wait())
+        waking = asyncio.create_task(self._wake.wait())
+        await asyncio.wait({stopping, waking}, timeout=self._idle_poll, return_when=asyncio.FIRST_COMPLETED)
+        for task in (stopping, waking):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _run_one(self, job: Job) -> None:
+        handler = self._handlers.get(job.kind)
+        try:
+            if handler is None:
+                raise GiveUp(f"no handler for job kind {job.kind!r}")
+            await handler(job)
+            await self._settle(job, None, None)
+            self.processed += 1
+        except RetryLater as exc:
+            await self._settle(job, str(exc), exc.delay)
+        except GiveUp as exc:
+            await self._settle(job, str(exc), -1.0)
+        except Exception as exc:
+            log.exception("job failed", job_id=job.id, kind=job.kind, attempts=job.attempts)
+            await self._settle(job, f"{type(exc).__name__}: {exc}", jobs.backoff_us(job.attempts) / 1e6)
+
+    async def _settle(self, job: Job, error: str | None, delay: float | None) -> None:
+        """Finish, retry or fail the job; a lost database here is fine: the lease lapses and it reruns."""
+        now = self._clock()
+        try:
+            async with self._database.transaction() as connection:
+                if error is None:
+                    await jobs.finish(connection, job)
+                elif delay is None or delay < 0 or job.attempts >= self._max_attempts:
+                    await jobs.fail(connection, job, now=now, error=error)
+                else:
+                    await jobs.retry(connection, job, run_at=now + int(delay * 1_000_000), error=error)
+        except Exception as exc:
+            log.warning("could not settle job", job_id=job.id, error=str(exc))

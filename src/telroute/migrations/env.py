@@ -1,0 +1,35 @@
+"""Alembic environment: one history for SQLite and PostgreSQL (through asyncpg)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from alembic import context
+from sqlalchemy import create_engine, pool
+from sqlalchemy.ext.asyncio import create_async_engine
+
+url = context.config.get_main_option("sqlalchemy.url")
+assert url is not None
+
+
+def run(connection: Any) -> None:
+    context.configure(connection=connection, render_as_batch=url.startswith("sqlite"))
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def run_async() -> None:
+    engine = create_async_engine(url, poolclass=pool.NullPool)
+    async with engine.connect() as connection:
+        await connection.run_sync(run)
+        await connection.commit()
+    await engine.dispose()
+
+
+if url.startswith("postgresql+asyncpg"):
+    asyncio.run(run_async())
+else:
+    with create_engine(url, poolclass=pool.NullPool).connect() as sync_connection:
+        run(sync_connection)
+        sync_connection.commit()

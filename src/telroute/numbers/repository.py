@@ -1,0 +1,266 @@
+"""All SQL of the numbers feature: inventory, owned numbers, routes, per-number callbacks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from telroute.kit.db import Connection, Row, in_params, placeholders, sql
+
+_NUMBER_COLUMNS = (
+    "value, state, rate_center, number_type, setup_cost_nd, monthly_cost_nd, alias, "
+    "cnam_lookups_enabled, messaging_enabled, primary_route_id, failover_route_id"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NumberFilters:
+    """Search filters, already normalized. `low`/`high` bound `value` (from `starts_with`)."""
+
+    low: str = "1"
+    high: str = "2"
+    contains: str | None = None
+    ends_with: str | None = None
+    state: str | None = None
+    rate_center: str | None = None
+    number_type: str | None = None
+    alias: str | None = None
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "low": self.low,
+            "high": self.high,
+            "contains": f"%{self.contains}%" if self.contains else None,
+            "ends_with": f"%{self.ends_with}" if self.ends_with else None,
+            "state": self.state,
+            "rate_center": self.rate_center,
+            "number_type": self.number_type,
+            "alias": self.alias,
+        }
+
+
+_OPTIONAL = {
+    "contains": "value LIKE :contains",
+    "ends_with": "value LIKE :ends_with",
+    "state": "state = :state",
+    "rate_center": "rate_center = :rate_center",
+    "number_type": "number_type = :number_type",
+    "alias": "alias = :alias",
+}
+
+
+@cache
+def _search_query(owner: bool, present: tuple[str, ...]) -> Any:
+    conditions = ["account_id = :account" if owner else "account_id IS NULL", "value >= :low", "value < :high"]
+    conditions += [_OPTIONAL[name] for name in present]
+    return sql(
+        f"SELECT {_NUMBER_COLUMNS} FROM numbers WHERE {' AND '.join(conditions)} "
+        "ORDER BY value LIMIT :limit OFFSET :offset"
+    )
+
+
+async def search(
+    connection: Connection, filters: NumberFilters, *, account_id: int | None, limit: int, offset: int
+) -> list[Row]:
+    params = filters.params()
+    present = tuple(name for name in _OPTIONAL if params[name] is not None)
+    query = _search_query(account_id is not None, present)
+    values = {key: params[key] for key in ("low", "high", *present)}
+    values.update(account=account_id, limit=limit, offset=offset)
+    if account_id is None:
+        values.pop("account")
+    return await connection.fetch(query, values)
+
+
+_AREACODES = sql(
+    "SELECT DISTINCT npa FROM inventory_blocks WHERE available > 0 AND setup_cost_nd <= :max_cost "
+    "ORDER BY npa LIMIT :limit OFFSET :offset"
+)
+_EXCHANGES = sql(
+    "SELECT DISTINCT npa, nxx FROM inventory_blocks WHERE available > 0 AND setup_cost_nd <= :max_cost "
+    "AND npa >= :npa_low AND npa <= :npa_high ORDER BY npa, nxx LIMIT :limit OFFSET :offset"
+)
+
+
+async def areacodes(connection: Connection, *, max_cost: int, limit: int, offset: int) -> list[str]:
+    rows = await connection.fetch(_AREACODES, {"max_cost": max_cost, "limit": limit, "offset": offset})
+    return [row["npa"] for row in rows]
+
+
+async def exchanges(
+    connection: Connection, *, areacode: str | None, max_cost: int, limit: int, offset: int
+) -> list[str]:
+    params = {
+        "max_cost": max_cost,
+        "npa_low": areacode or "000",
+        "npa_high": areacode or "999",
+        "limit": limit,
+        "offset": offset,
+    }
+    return [row["npa"] + row["nxx"] for row in await connection.fetch(_EXCHANGES, params)]
+
+
+_PURCHASE = sql(
+    """UPDATE numbers SET account_id = :account, purchased_at_us = :now, alias = NULL,
+         cnam_lookups_enabled = :cnam, messaging_enabled = :messaging, primary_route_id = 0,
+         failover_route_id = NULL, sms_callback = NULL, mms_callback = NULL, sms_dlr_callback = NULL,
+         mms_dlr_callback = NULL
+       WHERE value = :value AND account_id IS NULL
+       RETURNING npa, nxx, setup_cost_nd"""
+)
+_RELEASE = sql(
+    """UPDATE numbers SET account_id = NULL, purchased_at_us = NULL, alias = NULL
+       WHERE value = :value AND account_id = :account
+       RETURNING npa, nxx, setup_cost_nd"""
+)
+_BLOCK_TAKE = sql(
+    "UPDATE inventory_blocks SET available = available - 1 "
+    "WHERE npa = :npa AND nxx = :nxx AND setup_cost_nd = :setup_cost_nd"
+)
+_BLOCK_ADD = sql(
+    "INSERT INTO inventory_blocks (npa, nxx, setup_cost_nd, available) VALUES (:npa, :nxx, :setup_cost_nd, :count) "
+    "ON CONFLICT (npa, nxx, setup_cost_nd) DO UPDATE SET available = inventory_blocks.available + :count"
+)
+
+
+async def purchase(
+    connection: Connection, value: str, account_id: int, *, cnam: bool, messaging: bool, now: int
+) -> bool:
+    params = {"value": value, "account": account_id, "cnam": cnam, "messaging": messaging, "now": now}
+    row = await connection.fetchrow(_PURCHASE, params)
+    if row is None:
+        return False
+    await connection.execute(_BLOCK_TAKE, dict(row))
+    return True
+
+
+async def release(connection: Connection, value: str, account_id: int) -> bool:
+    row = await connection.fetchrow(_RELEASE, {"value": value, "account": account_id})
+    if row is None:
+        return False
+    await connection.execute(_BLOCK_ADD, {**dict(row), "count": 1})
+    return True
+
+
+_OWNED = sql(f"SELECT {_NUMBER_COLUMNS} FROM numbers WHERE value = :value AND account_id = :account")
+_SET_ALIAS = sql("UPDATE numbers SET alias = :alias WHERE value = :value AND account_id = :account")
+_SET_CNAM = sql("UPDATE numbers SET cnam_lookups_enabled = :cnam WHERE value = :value AND account_id = :account")
+_SET_ROUTE = {
+    kind: sql(f"UPDATE numbers SET {kind}_route_id = :route WHERE value = :value AND account_id = :account")
+    for kind in ("primary", "failover")
+}
+_SET_CALLBACK = {
+    column: sql(f"UPDATE numbers SET {column} = :url WHERE value = :value AND account_id = :account")
+    for column in ("sms_callback", "mms_callback", "sms_dlr_callback", "mms_dlr_callback")
+}
+_OWNER = sql(
+    "SELECT account_id, messaging_enabled, number_type, sms_callback, mms_callback, sms_dlr_callback, "
+    "mms_dlr_callback FROM numbers WHERE value = :value AND account_id IS NOT NULL"
+)
+
+
+async def owned(connection: Connection, value: str, account_id: int) -> Row | None:
+    return await connection.fetchrow(_OWNED, {"value": value, "account": account_id})
+
+
+async def owner_of(connection: Connection, value: str) -> Row | None:
+    """The owning account and callback settings of an on-net number (any account)."""
+    return await connection.fetchrow(_OWNER, {"value": value})
+
+
+async def set_alias(connection: Connection, value: str, account_id: int, alias: str | None) -> None:
+    await connection.execute(_SET_ALIAS, {"value": value, "account": account_id, "alias": alias})
+
+
+async def set_cnam(connection: Connection, value: str, account_id: int, enabled: bool) -> None:
+    await connection.execute(_SET_CNAM, {"value": value, "account": account_id, "cnam": enabled})
+
+
+async def set_route(connection: Connection, value: str, account_id: int, kind: str, route_id: int) -> None:
+    await connection.execute(_SET_ROUTE[kind], {"value": value, "account": account_id, "route": route_id})
+
+
+async def set_callback(connection: Connection, value: str, account_id: int, column: str, url: str | None) -> None:
+    await connection.execute(_SET_CALLBACK[column], {"value": value, "account": account_id, "url": url})
+
+
+_ROUTE_COLUMNS = "id, route_type, value, alias, edge_strategy"
+_ROUTES = sql(
+    f"SELECT {_ROUTE_COLUMNS} FROM routes WHERE account_id = :account "
+    "AND (:route_type IS NULL OR route_type = :route_type) ORDER BY id LIMIT :limit OFFSET :offset",
+    postgres=f"SELECT {_ROUTE_COLUMNS} FROM routes WHERE account_id = :account "
+    "AND (CAST(:route_type AS TEXT) IS NULL OR route_type = :route_type) ORDER BY id LIMIT :limit OFFSET :offset",
+)
+_ROUTE = sql(
+    f"SELECT {_ROUTE_COLUMNS} FROM routes WHERE id = :id AND (account_id = :account OR account_id IS NULL)"
+)
+_INSERT_ROUTE = sql(
+    "INSERT INTO routes (account_id, route_type, value, alias, edge_strategy, created_at_us) "
+    "VALUES (:account, :route_type, :value, :alias, :edge_strategy, :now) RETURNING id"
+)
+
+
+async def routes(
+    connection: Connection, account_id: int, route_type: str | None, *, limit: int, offset: int
+) -> list[Row]:
+    params = {"account": account_id, "route_type": route_type, "limit": limit, "offset": offset}
+    return await connection.fetch(_ROUTES, params)
+
+
+async def route(connection: Connection, route_id: int, account_id: int) -> Row | None:
+    return await connection.fetchrow(_ROUTE, {"id": route_id, "account": account_id})
+
+
+async def routes_by_ids(connection: Connection, route_ids: Sequence[int], account_id: int) -> list[Row]:
+    found = [await route(connection, route_id, account_id) for route_id in dict.fromkeys(route_ids)]
+    return [row for row in found if row is not None]
+
+
+async def insert_route(connection: Connection, account_id: int, attributes: dict[str, Any], now: int) -> int:
+    route_id: int = await connection.fetchval(_INSERT_ROUTE, {"account": account_id, "now": now, **attributes})
+    return route_id
+
+
+_INSERT_NUMBER = sql(
+    "INSERT INTO numbers (value, npa, nxx, state, rate_center, number_type, setup_cost_nd, monthly_cost_nd) "
+    "VALUES (:value, :npa, :nxx, :state, :rate_center, :number_type, :setup_cost_nd, :monthly_cost_nd)"
+)
+_INVENTORY_EMPTY = sql("SELECT NOT EXISTS (SELECT 1 FROM numbers) AS empty")
+_STATS = sql(
+    "SELECT COUNT(*) AS total, SUM(CASE WHEN account_id IS NULL THEN 1 ELSE 0 END) AS available, "
+    "COUNT(DISTINCT npa) AS areacodes FROM numbers"
+)
+
+
+async def inventory_is_empty(connection: Connection) -> bool:
+    return bool(await connection.fetchval(_INVENTORY_EMPTY))
+
+
+@cache
+def _existing_query(count: int) -> Any:
+    return sql(f"SELECT value, account_id FROM numbers WHERE value IN ({placeholders('v', count)})")
+
+
+async def existing_values(connection: Connection, values: Sequence[str]) -> dict[str, int | None]:
+    """Which of these numbers exist already, and their owners (None: in the inventory)."""
+    rows = await connection.fetch(_existing_query(len(values)), in_params("v", values))
+    return {row["value"]: row["account_id"] for row in rows}
+
+
+async def insert_inventory(connection: Connection, rows: Iterable[dict[str, Any]]) -> None:
+    await connection.executemany(_INSERT_NUMBER, rows)
+
+
+async def add_to_blocks(connection: Connection, counts: dict[tuple[str, str, int], int]) -> None:
+    await connection.executemany(
+        _BLOCK_ADD,
+        [{"npa": npa, "nxx": nxx, "setup_cost_nd": cost, "count": n} for (npa, nxx, cost), n in counts.items()],
+    )
+
+
+async def inventory_stats(connection: Connection) -> Row:
+    row = await connection.fetchrow(_STATS)
+    assert row is not None
+    return row

@@ -1,0 +1,58 @@
+"""The sandbox profile: on an empty database, seed the inventory and a demo account."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+
+from telroute.accounts import service as accounts_service
+from telroute.bootstrap import Deps
+from telroute.numbers import service as numbers_service
+from telroute.numbers.inventory import InventoryRow, generate_inventory
+
+DEMO_FILE = "demo-account.json"
+
+
+def _inventory(deps: Deps) -> Iterator[InventoryRow]:
+    per_block = deps.settings.inventory_per_block
+    return generate_inventory(seed=0) if per_block is None else generate_inventory(seed=0, per_block=per_block)
+
+
+async def seed_inventory(deps: Deps, announce: object = print) -> int:
+    started = time.perf_counter()
+    async with deps.db.transaction() as connection:
+        count = await numbers_service.add_inventory(connection, _inventory(deps))
+    if callable(announce):
+        announce(f"seeded {count:,} numbers into the inventory in {time.perf_counter() - started:.1f} s")
+    return count
+
+
+async def _demo_keys(deps: Deps) -> dict[str, str]:
+    path = deps.settings.data_dir / DEMO_FILE
+    if path.exists():
+        stored: dict[str, str] = json.loads(path.read_text())
+        return stored
+    async with deps.db.transaction() as connection:
+        keys = await accounts_service.create(connection, "demo", now=deps.clock())
+    demo = {"access_key": keys.access_key, "secret_key": keys.secret_key, "name": "demo"}
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        json.dump(demo, handle)
+    return demo
+
+
+async def prepare(deps: Deps) -> None:
+    if deps.settings.profile != "sandbox":
+        return
+    if await numbers_service.inventory_is_empty(deps.db):
+        print("seeding the sandbox inventory (first start only)...", flush=True)
+        await seed_inventory(deps)
+    demo = await _demo_keys(deps)
+    print(
+        f"demo account: access key {demo['access_key']}  secret key {demo['secret_key']}\n"
+        f"  (kept in {deps.settings.data_dir / DEMO_FILE}; try: curl -u {demo['access_key']}:{demo['secret_key']} "
+        f"http://{deps.settings.host}:{deps.settings.port}/v2/numbers/available?starts_with=1206)",
+        flush=True,
+    )

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from telroute import bootstrap
+from telroute.bootstrap import Deps
+from telroute.config import Settings
+from tests.support.databases import database_url_for
+from tests.support.server import Server, create_account
+
+
+@pytest.fixture(scope="session")
+def shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("telroute-shared")
+
+
+@pytest.fixture(scope="session")
+def server(shared_dir: Path) -> Iterator[Server]:
+    """One sandbox server shared by the e2e tests; each test makes its own accounts."""
+    running = Server(shared_dir).start()
+    yield running
+    running.terminate()
+
+
+@pytest.fixture
+def account(server: Server) -> tuple[str, str]:
+    return create_account(server.data_dir, "test")
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path, database_url=database_url_for(tmp_path))
+
+
+@pytest.fixture
+async def deps(settings: Settings) -> AsyncIterator[Deps]:
+    bootstrap.prepare_database(settings)
+    built = await bootstrap.build(settings)
+    yield built
+    await built.close()
