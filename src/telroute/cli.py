@@ -4,54 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
-from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from telroute import bootstrap, server
 from telroute.accounts import repository as accounts_repository
 from telroute.accounts import service as accounts_service
 from telroute.bootstrap import Deps
-from telroute.config import Settings, settings_from_env
-from telroute.errors import TelrouteError
+from telroute.cli_common import DatabaseUrl, DataDir, console, run_with_deps, settings_for
+from telroute.numbers import cli as numbers_cli
 
-T = TypeVar("T")
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="telroute: Flowroute-compatible numbers and messaging.")
 accounts = typer.Typer(no_args_is_help=True, help="Manage accounts and their keys.")
 app.add_typer(accounts, name="accounts")
-console = Console()
-err_console = Console(stderr=True)
-
-DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory (env TELROUTE_DATA_DIR).")]
-DatabaseUrl = Annotated[
-    str | None, typer.Option("--database-url", help="postgresql://... (env TELROUTE_DATABASE_URL).")
-]
-
-
-def settings_for(data_dir: Path | None, database_url: str | None, **changes: Any) -> Settings:
-    return settings_from_env().with_overrides(data_dir=data_dir, database_url=database_url, **changes)
-
-
-def run_with_deps(settings: Settings, action: Callable[[Deps], Awaitable[T]]) -> T:
-    """Open a migrated database, run one admin action, close it; errors become exit code 1."""
-    bootstrap.prepare_database(settings)
-
-    async def main() -> T:
-        deps = await bootstrap.build(settings)
-        try:
-            return await action(deps)
-        finally:
-            await deps.close()
-
-    try:
-        return asyncio.run(main())
-    except TelrouteError as exc:
-        err_console.print(f"[red]error:[/red] {exc.detail}")
-        raise typer.Exit(1) from exc
+app.add_typer(numbers_cli.inventory, name="inventory")
 
 
 @app.command()
