@@ -13,7 +13,6 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from telroute.accounts import api as accounts_api
-from telroute.numbers import api as numbers_api
 from telroute.bootstrap import Deps
 from telroute.errors import (
     BadRequest,
@@ -26,6 +25,8 @@ from telroute.errors import (
 )
 from telroute.kit import jsonapi
 from telroute.kit.db import is_unavailable, sql
+from telroute.messages import api as messages_api
+from telroute.numbers import api as numbers_api
 
 log = structlog.get_logger("telroute.http")
 Lifespan = Callable[[Starlette], AbstractAsyncContextManager[None]]
@@ -48,9 +49,10 @@ async def on_telroute_error(request: Request, exc: Exception) -> Response:
 async def on_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     error_type = _HTTP_ERRORS.get(exc.status_code, BadRequest)
-    detail = {404: f"no such resource: {request.url.path}",
-              405: f"method {request.method} is not allowed on {request.url.path}"}.get(
-        exc.status_code, str(exc.detail))
+    detail = {
+        404: f"no such resource: {request.url.path}",
+        405: f"method {request.method} is not allowed on {request.url.path}",
+    }.get(exc.status_code, str(exc.detail))
     response = jsonapi.error_response(error_type(detail))
     if exc.headers and "Allow" in exc.headers:
         response.headers["Allow"] = exc.headers["Allow"]
@@ -88,6 +90,8 @@ def create_app(
             *operational_routes(deps),
             *accounts_api.routes(deps),
             *numbers_api.routes(deps),
+            *messages_api.routes(deps),
+            *messages_api.admin_routes(deps),
             *feature_routes,
         ],
         exception_handlers={

@@ -14,12 +14,18 @@ from telroute.accounts import repository as accounts_repository
 from telroute.accounts import service as accounts_service
 from telroute.bootstrap import Deps
 from telroute.cli_common import DatabaseUrl, DataDir, console, run_with_deps, settings_for
+from telroute.messages import cli as messages_cli
 from telroute.numbers import cli as numbers_cli
+from telroute.webhooks import cli as webhooks_cli
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="telroute: Flowroute-compatible numbers and messaging.")
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="telroute: Flowroute-compatible numbers and messaging."
+)
 accounts = typer.Typer(no_args_is_help=True, help="Manage accounts and their keys.")
 app.add_typer(accounts, name="accounts")
 app.add_typer(numbers_cli.inventory, name="inventory")
+app.add_typer(messages_cli.simulate, name="simulate")
+app.add_typer(webhooks_cli.webhooks, name="webhooks")
 
 
 @app.command()
@@ -39,9 +45,14 @@ def serve(
     profile: Annotated[str | None, typer.Option(help="sandbox (default) or production.")] = None,
     allow_private_targets: Annotated[
         bool | None,
-        typer.Option("--allow-private-targets/--deny-private-targets", help="Let callbacks and media reach private addresses."),
+        typer.Option(
+            "--allow-private-targets/--deny-private-targets",
+            help="Let callbacks and media reach private addresses.",
+        ),
     ] = None,
-    no_worker: Annotated[bool, typer.Option("--no-worker", help="Serve the API only; run workers apart.")] = False,
+    no_worker: Annotated[
+        bool, typer.Option("--no-worker", help="Serve the API only; run workers apart.")
+    ] = False,
     public_base_url: Annotated[str | None, typer.Option(help="Base of links behind a proxy.")] = None,
     log_format: Annotated[str | None, typer.Option(help="console or json.")] = None,
 ) -> None:
@@ -49,12 +60,19 @@ def serve(
     if profile not in (None, "sandbox", "production"):
         raise typer.BadParameter("profile must be sandbox or production", param_hint="--profile")
     settings = settings_for(
-        data_dir, database_url, host=host, port=port, profile=profile,
-        allow_private_targets=allow_private_targets, public_base_url=public_base_url, log_format=log_format,
+        data_dir,
+        database_url,
+        host=host,
+        port=port,
+        profile=profile,
+        allow_private_targets=allow_private_targets,
+        public_base_url=public_base_url,
+        log_format=log_format,
     )
     from telroute import sandbox
 
     bootstrap.prepare_database(settings)
+    settings = sandbox.with_admin_token(settings)
     asyncio.run(server.run(settings, http=True, worker=not no_worker, before_serving=sandbox.prepare))
 
 
@@ -104,8 +122,13 @@ def accounts_list(
         return
     table = Table("access key", "name", "sms/s", "mms/s", "signing")
     for row in rows:
-        table.add_row(row["access_key"], row["name"], str(row["sms_per_second"]), str(row["mms_per_second"]),
-                      "yes" if row["webhook_secret"] else "no")
+        table.add_row(
+            row["access_key"],
+            row["name"],
+            str(row["sms_per_second"]),
+            str(row["mms_per_second"]),
+            "yes" if row["webhook_secret"] else "no",
+        )
     console.print(table)
 
 
@@ -150,7 +173,9 @@ def accounts_set_limits(
 @accounts.command("webhook-secret")
 def accounts_webhook_secret(
     access_key: str,
-    secret: Annotated[str | None, typer.Option(help="whsec_... to use; a new one is made when omitted.")] = None,
+    secret: Annotated[
+        str | None, typer.Option(help="whsec_... to use; a new one is made when omitted.")
+    ] = None,
     clear: Annotated[bool, typer.Option("--clear", help="Stop signing callbacks.")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     data_dir: DataDir = None,
@@ -169,7 +194,9 @@ def accounts_webhook_secret(
     if as_json:
         typer.echo(json.dumps({"access_key": access_key, "webhook_secret": value}))
     else:
-        console.print("callbacks are no longer signed" if value is None else f"signing secret: [bold]{value}[/bold]")
+        console.print(
+            "callbacks are no longer signed" if value is None else f"signing secret: [bold]{value}[/bold]"
+        )
 
 
 def main() -> None:

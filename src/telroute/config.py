@@ -40,6 +40,7 @@ class Settings:
     webhook_backoff: tuple[float, ...] = (10.0, 60.0, 180.0, 540.0, 1020.0)
     media_timeout: float = 10.0
     media_max_bytes: int = 767_840
+    message_validity_seconds: float = 86_400.0
     job_lease_seconds: float = 60.0
     worker_batch: int = 200
     inventory_per_block: int | None = None
@@ -56,6 +57,11 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'telroute.db').resolve()}"
+
+    @property
+    def link_base(self) -> str:
+        """Base of links in callback payloads, which are built away from any request."""
+        return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def is_postgres(self) -> bool:

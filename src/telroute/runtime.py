@@ -6,36 +6,61 @@ import asyncio
 import contextlib
 
 from telroute.bootstrap import Deps
-from telroute.kit.worker import Handler, Worker
+from telroute.carriers.factory import build_carrier
+from telroute.carriers.registry import CarrierRegistry
+from telroute.carriers.simulator import SimulatorCarrier
+from telroute.kit.worker import Handler, Worker, worker_name
+from telroute.messages import tasks as message_tasks
+from telroute.webhooks import tasks as webhook_tasks
 
 
-def job_handlers(deps: Deps) -> dict[str, Handler]:
-    return {}
+def job_handlers(deps: Deps, registry: CarrierRegistry) -> dict[str, Handler]:
+    return {**message_tasks.handlers(deps, registry), **webhook_tasks.handlers(deps)}
+
+
+def carrier_registry(deps: Deps, events: message_tasks.DurableCarrierEvents) -> CarrierRegistry:
+    settings = deps.settings
+    simulator = SimulatorCarrier(
+        events.schedule_receipt,
+        delay=settings.simulator_receipt_delay,
+        failure_rate=settings.simulator_failure_rate,
+        seed=settings.simulator_seed,
+    )
+    return CarrierRegistry(deps.db, deps.clock, simulator, build_carrier, holder=worker_name())
 
 
 class Runtime:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
         self.worker: Worker | None = None
+        self.registry: CarrierRegistry | None = None
         self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self, *, worker: bool) -> None:
         if not worker:
             return
-        settings = self.deps.settings
+        deps = self.deps
+        events = message_tasks.DurableCarrierEvents(deps)
+        self.registry = carrier_registry(deps, events)
+        await self.registry.start(events)
         self.worker = Worker(
-            self.deps.db,
-            self.deps.clock,
-            job_handlers(self.deps),
-            lease_seconds=settings.job_lease_seconds,
-            concurrency=settings.worker_batch,
+            deps.db,
+            deps.clock,
+            job_handlers(deps, self.registry),
+            lease_seconds=deps.settings.job_lease_seconds,
+            concurrency=deps.settings.worker_batch,
         )
-        self.deps.wake_worker = self.worker.wake
-        self._task = asyncio.create_task(self.worker.run(self._stop))
+        deps.wake_worker = self.worker.wake
+        self._tasks = [
+            asyncio.create_task(self.worker.run(self._stop)),
+            asyncio.create_task(self.registry.run(self._stop)),
+        ]
 
     async def stop(self) -> None:
         self._stop.set()
-        if self._task is not None:
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await task
+        if self.registry is not None:
+            await self.registry.close()

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import time
 from collections.abc import Iterator
 
 from telroute.accounts import service as accounts_service
 from telroute.bootstrap import Deps
+from telroute.config import Settings
 from telroute.numbers import service as numbers_service
 from telroute.numbers.inventory import InventoryRow, generate_inventory
 
 DEMO_FILE = "demo-account.json"
+ADMIN_TOKEN_FILE = "admin-token"
 
 
 def _inventory(deps: Deps) -> Iterator[InventoryRow]:
     per_block = deps.settings.inventory_per_block
-    return generate_inventory(seed=0) if per_block is None else generate_inventory(seed=0, per_block=per_block)
+    return (
+        generate_inventory(seed=0) if per_block is None else generate_inventory(seed=0, per_block=per_block)
+    )
 
 
 async def seed_inventory(deps: Deps, announce: object = print) -> int:
@@ -56,3 +61,15 @@ async def prepare(deps: Deps) -> None:
         f"http://{deps.settings.host}:{deps.settings.port}/v2/numbers/available?starts_with=1206)",
         flush=True,
     )
+
+
+def with_admin_token(settings: Settings) -> Settings:
+    """The sandbox always has an admin token (for `POST /sandbox/inbound`), kept in the data dir."""
+    if settings.admin_token or settings.profile != "sandbox":
+        return settings
+    path = settings.data_dir / ADMIN_TOKEN_FILE
+    if not path.exists():
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(24))
+    return settings.with_overrides(admin_token=path.read_text().strip())

@@ -49,8 +49,11 @@ async def _serve_http(deps: Deps, stop: asyncio.Event, announce: Callable[[str],
     serving = asyncio.create_task(server.serve())
     while not server.started and not serving.done():
         await asyncio.sleep(0.01)
-    if server.started:
-        announce(f"telroute listening on http://{settings.host}:{settings.port}")
+    if not server.started:
+        with contextlib.suppress(BaseException):
+            await serving
+        raise SystemExit(f"telroute could not listen on {settings.host}:{settings.port} (is the port in use?)")
+    announce(f"telroute listening on http://{settings.host}:{settings.port}")
     stopping = asyncio.create_task(stop.wait())
     await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
     server.should_exit = True

@@ -51,22 +51,29 @@ def _request_hash(request: Request) -> str:
     return hashlib.sha256(f"{request.method} {request.url.path}\n".encode() + body).hexdigest()
 
 
-async def begin(connection: Connection, request: Request, account_id: int, scope: str, *, now: int) -> Response | None:
+async def begin(
+    connection: Connection, request: Request, account_id: int, scope: str, *, now: int
+) -> Response | None:
     """Claim the request's key, or return the stored response of its first use."""
     key = _key(request)
     if key is None:
         return None
     digest = _request_hash(request)
     params = {"account": account_id, "scope": scope, "key": key}
-    claimed = await connection.fetchrow(_CLAIM, {**params, "hash": digest, "now": now, "cutoff": now - WINDOW_US})
+    claimed = await connection.fetchrow(
+        _CLAIM, {**params, "hash": digest, "now": now, "cutoff": now - WINDOW_US}
+    )
     if claimed is not None:
         return None
     row = await connection.fetchrow(_EXISTING, params)
     assert row is not None
     if row["request_hash"] != digest:
-        raise Unprocessable("Idempotency-Key was already used with a different request body", code="idempotency_mismatch")
-    return jsonapi.JsonApiResponse(row["response"].encode(), status_code=row["status"],
-                                   headers={"Idempotent-Replayed": "true"})
+        raise Unprocessable(
+            "Idempotency-Key was already used with a different request body", code="idempotency_mismatch"
+        )
+    return jsonapi.JsonApiResponse(
+        row["response"].encode(), status_code=row["status"], headers={"Idempotent-Replayed": "true"}
+    )
 
 
 async def remember(
@@ -75,6 +82,12 @@ async def remember(
     body = jsonapi.encode(document)
     key = _key(request)
     if key is not None:
-        params = {"account": account_id, "scope": scope, "key": key, "status": status, "response": body.decode()}
+        params = {
+            "account": account_id,
+            "scope": scope,
+            "key": key,
+            "status": status,
+            "response": body.decode(),
+        }
         await connection.execute(_STORE, params)
     return jsonapi.JsonApiResponse(body, status_code=status)

@@ -65,8 +65,9 @@ class Page:
 def _non_negative_int(raw: str, name: str) -> int:
     text = raw.strip()
     if not text.isascii() or not text.isdigit() or len(text) > 12:
-        raise BadRequest(f"{name} must be a {'positive' if name == 'limit' else 'non-negative'} integer",
-                         parameter=name)
+        raise BadRequest(
+            f"{name} must be a {'positive' if name == 'limit' else 'non-negative'} integer", parameter=name
+        )
     return int(text)
 
 
@@ -94,7 +95,9 @@ def page_links(
     pairs = [(key, value) for key, value in sorted(filters.items()) if value is not None]
     links = {"self": _url(base, path, [*pairs, ("limit", page.limit), ("offset", page.offset)])}
     if has_next:
-        links["next"] = _url(base, path, [*pairs, ("limit", page.limit), ("offset", page.offset + page.limit)])
+        links["next"] = _url(
+            base, path, [*pairs, ("limit", page.limit), ("offset", page.offset + page.limit)]
+        )
     return links
 
 

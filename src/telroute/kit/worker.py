@@ -19,7 +19,7 @@ Handler = Callable[[Job], Awaitable[None]]
 log = structlog.get_logger("telroute.worker")
 
 
-class RetryLater(Exception):  # noqa: N818 - reads as an instruction at the raise site
+class RetryLater(Exception):
     """Raised by a handler: run this job again after `delay` seconds."""
 
     def __init__(self, reason: str, *, delay: float) -> None:
@@ -27,7 +27,7 @@ class RetryLater(Exception):  # noqa: N818 - reads as an instruction at the rais
         self.delay = delay
 
 
-class GiveUp(Exception):  # noqa: N818
+class GiveUp(Exception):
     """Raised by a handler: this job can never succeed; record it as failed."""
 
 

@@ -9,8 +9,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
-url = context.config.get_main_option("sqlalchemy.url")
-assert url is not None
+url: str = context.config.get_main_option("sqlalchemy.url") or ""
 
 
 def run(connection: Any) -> None:

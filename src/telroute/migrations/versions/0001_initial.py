@@ -254,8 +254,23 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in (
-        "auth_failures", "carrier_leases", "carrier_prefixes", "carriers", "webhook_dead_letters",
-        "webhook_attempts", "failed_jobs", "jobs", "rate_limits", "idempotency_keys", "media", "receipts",
-        "carrier_message_ids", "messages", "inventory_blocks", "numbers", "routes", "accounts",
+        "auth_failures",
+        "carrier_leases",
+        "carrier_prefixes",
+        "carriers",
+        "webhook_dead_letters",
+        "webhook_attempts",
+        "failed_jobs",
+        "jobs",
+        "rate_limits",
+        "idempotency_keys",
+        "media",
+        "receipts",
+        "carrier_message_ids",
+        "messages",
+        "inventory_blocks",
+        "numbers",
+        "routes",
+        "accounts",
     ):
         op.drop_table(table)

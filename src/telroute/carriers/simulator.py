@@ -1,0 +1,71 @@
+"""The built-in carrier simulator: deterministic outcomes by destination, real (durable) receipts.
+
+By the destination's last four digits: 0001 undelivered, 0002 expired, 0003 rejected at submit,
+0004 never a level-2 receipt; anything else is delivered. An optional seeded failure rate turns
+other messages undelivered at random, reproducibly.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telroute.carriers.base import (
+    CarrierCounters,
+    CarrierEvents,
+    CarrierReceipt,
+    OutboundMessage,
+    PermanentCarrierError,
+    SubmitResult,
+)
+from telroute.messages.model import simulator_state
+
+SIMULATOR = "simulator"
+ReceiptScheduler = Callable[[CarrierReceipt, float], Awaitable[None]]
+REJECT_CODE = 0x45  # ESME_RSUBMITFAIL: what a real SMSC answers for a refused submit
+
+
+class SimulatorCarrier:
+    def __init__(
+        self, schedule: ReceiptScheduler, *, delay: float, failure_rate: float = 0.0, seed: int = 0
+    ) -> None:
+        self.name = SIMULATOR
+        self._schedule = schedule
+        self._delay = delay
+        self._failure_rate = failure_rate
+        self._random = random.Random(seed)
+        self._counters = CarrierCounters()
+
+    async def start(self, events: CarrierEvents) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "bound": True,
+            "in_flight": 0,
+            "sent": self._counters.sent,
+            "receipts": self._counters.receipts,
+            "errors": self._counters.errors,
+            "last_error": None,
+        }
+
+    async def submit(self, message: OutboundMessage) -> SubmitResult:
+        if message.to_number.endswith("0003"):
+            self._counters.errors += 1
+            raise PermanentCarrierError("destination rejected by the simulator (0003)", code=REJECT_CODE)
+        carrier_id = uuid.uuid4().hex
+        state = simulator_state(message.to_number)
+        if state == "DELIVRD" and self._failure_rate and self._random.random() < self._failure_rate:
+            state = "UNDELIV"
+        if state is not None:
+            await self._schedule(
+                CarrierReceipt(SIMULATOR, carrier_id, state, None if state == "DELIVRD" else 1), self._delay
+            )
+            self._counters.receipts += 1
+        self._counters.sent += 1
+        return SubmitResult((carrier_id,))

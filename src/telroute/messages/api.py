@@ -1,0 +1,145 @@
+"""HTTP for /v2.1/messages and /v2.1/media: parse, call the service, render JSON:API."""
+
+from __future__ import annotations
+
+import hmac
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from telroute.accounts.auth import authenticated
+from telroute.accounts.model import Account
+from telroute.bootstrap import Deps
+from telroute.errors import BadRequest, NotFound, Unauthorized
+from telroute.kit import idempotency, jsonapi
+from telroute.kit.clock import format_link_date, parse_date
+from telroute.kit.http import attributes_of, convert, parse_json, read_body
+from telroute.messages import schemas, service
+from telroute.messages.media import fetch_all
+from telroute.messages.tasks import receive_inbound
+
+_FAR_FUTURE = 2**62
+
+
+def require_admin(request: Request, token: str | None) -> None:
+    if not token:
+        raise NotFound(f"no such resource: {request.url.path}")
+    offered = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    if not hmac.compare_digest(offered.encode(), token.encode()):
+        raise Unauthorized("this endpoint needs the admin token: Authorization: Bearer <token>")
+
+
+def _date(request: Request, name: str, *, required: bool) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw.strip() == "":
+        if required:
+            raise BadRequest(f"{name} is required (e.g. {name}=2017-12-01)", parameter=name)
+        return None
+    try:
+        return parse_date(raw)
+    except (ValueError, OverflowError) as exc:
+        raise BadRequest(
+            f"{name} must be a date (YYYY-MM-DD) or an ISO 8601 date-time", parameter=name
+        ) from exc
+
+
+def _list_links(base: str, start: int, end: int | None, page: jsonapi.Page, more: bool) -> dict[str, str]:
+    def link(offset: int) -> str:
+        pairs: list[tuple[str, object]] = [("limit", page.limit), ("start_date", format_link_date(start))]
+        if end is not None:
+            pairs.append(("end_date", format_link_date(end)))
+        return jsonapi.url_with_query(base, "/v2.1/messages", [*pairs, ("offset", offset)])
+
+    links = {"self": link(page.offset)}
+    if more:
+        links["next"] = link(page.offset + page.limit)
+    return links
+
+
+def routes(deps: Deps) -> list[Route]:
+    settings = deps.settings
+
+    def base(request: Request) -> str:
+        return jsonapi.base_url(request, settings.public_base_url)
+
+    async def send(request: Request, account: Account) -> Response:
+        attributes, pointer = attributes_of(parse_json(await read_body(request, settings.max_body_bytes)))
+        send_request = service.validate_send(convert(attributes, schemas.SendAttributes, pointer), pointer)
+        sender = await service.check_sender(deps.db, account, send_request.from_)
+        media = []
+        if send_request.media_urls:
+            media = await fetch_all(
+                deps.http,
+                list(send_request.media_urls),
+                limit=settings.media_max_bytes,
+                timeout=settings.media_timeout,
+                allow_private=settings.private_targets_allowed,
+            )
+        now = deps.clock()
+        async with deps.db.transaction() as connection:
+            replay = await idempotency.begin(connection, request, account.id, "message", now=now)
+            if replay is not None:
+                return replay
+            await service.take_rate(connection, account, send_request.is_mms, now=now)
+            public_id = await service.accept(
+                connection, account, send_request, sender, media, prices=settings.prices, now=now
+            )
+            response = await idempotency.remember(
+                connection, request, account.id, "message", schemas.accepted(public_id, base(request)), 202
+            )
+        deps.wake_worker()
+        return response
+
+    async def list_messages(request: Request, account: Account) -> Response:
+        start = _date(request, "start_date", required=True)
+        assert start is not None
+        end = _date(request, "end_date", required=False)
+        if end is not None and end < start:
+            raise BadRequest("end_date must not be before start_date", parameter="end_date")
+        page = jsonapi.parse_page(request, 100, 1000)
+        found, more = await service.page(
+            deps.db,
+            account,
+            start=start,
+            end=_FAR_FUTURE if end is None else end,
+            limit=page.limit,
+            offset=page.offset,
+        )
+        items = [schemas.mdr(message, receipts) for message, receipts in found]
+        return jsonapi.document({"data": items, "links": _list_links(base(request), start, end, page, more)})
+
+    async def get_message(request: Request, account: Account) -> Response:
+        message, receipts, media = await service.get(deps.db, account, str(request.path_params["message_id"]))
+        return jsonapi.document(schemas.with_media(schemas.mdr(message, receipts), media, base(request)))
+
+    async def get_media(request: Request, account: Account) -> Response:
+        row = await service.media_content(deps.db, account, str(request.path_params["media_id"]))
+        disposition = f'inline; filename="{row["file_name"]}"'
+        return Response(
+            bytes(row["content"]), media_type=row["mime_type"], headers={"Content-Disposition": disposition}
+        )
+
+    return [
+        Route("/v2.1/messages", authenticated(deps, send), methods=["POST"]),
+        Route("/v2.1/messages", authenticated(deps, list_messages), methods=["GET"]),
+        Route("/v2.1/messages/{message_id}", authenticated(deps, get_message), methods=["GET"]),
+        Route("/v2.1/media/{media_id}", authenticated(deps, get_media), methods=["GET"]),
+    ]
+
+
+def admin_routes(deps: Deps) -> list[Route]:
+    """`POST /sandbox/inbound` [ours]: inject an inbound SMS/MMS from the outside world, for tests.
+
+    Protected by the admin token (`Authorization: Bearer ...`); absent when no token is configured."""
+
+    async def inject_inbound(request: Request) -> Response:
+        require_admin(request, deps.settings.admin_token)
+        attributes, pointer = attributes_of(
+            parse_json(await read_body(request, deps.settings.max_body_bytes))
+        )
+        inbound = schemas.inbound_request(convert(attributes, schemas.SendAttributes, pointer), pointer)
+        public_id = await receive_inbound(deps, inbound)
+        return jsonapi.document(schemas.accepted(public_id, deps.settings.link_base), status=202)
+
+    return [Route("/sandbox/inbound", inject_inbound, methods=["POST"])]

@@ -1,0 +1,204 @@
+"""Delivery use cases: hand a queued message to its route, apply carrier receipts, take inbound
+messages in. Each writes its receipts, status and callback jobs in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from telroute.accounts import repository as accounts_repository
+from telroute.config import Prices
+from telroute.kit.db import Connection, Row
+from telroute.messages import model, repository, schemas
+from telroute.messages.media import FetchedMedia
+from telroute.messages.service import store_media
+from telroute.numbers import model as numbers_model
+from telroute.numbers import repository as numbers_repository
+from telroute.webhooks import service as webhooks
+
+ON_NET = "on-net"
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    now: int
+    base: str
+    prices: Prices
+
+
+async def _dlr_url(connection: Connection, message: Row) -> str | None:
+    """Precedence: the message's own `dlr_callback`, then its number's, then its account's."""
+    if message["dlr_callback"]:
+        return str(message["dlr_callback"])
+    column = "mms_dlr_callback" if message["is_mms"] else "sms_dlr_callback"
+    number = await numbers_repository.owner_of(connection, message["from_number"])
+    if number is not None and number["account_id"] == message["account_id"] and number[column]:
+        return str(number[column])
+    account = await accounts_repository.callbacks(connection, message["account_id"])
+    url = account.get(column)
+    return None if url is None else str(url)
+
+
+async def _inbound_url(connection: Connection, owner: Row, is_mms: bool) -> str | None:
+    column = "mms_callback" if is_mms else "sms_callback"
+    if owner[column]:
+        return str(owner[column])
+    url = (await accounts_repository.callbacks(connection, owner["account_id"])).get(column)
+    return None if url is None else str(url)
+
+
+async def _receipt(
+    connection: Connection,
+    message: Row,
+    context: Context,
+    *,
+    level: int,
+    outcome: model.ReceiptOutcome | None,
+) -> None:
+    status = model.SUBMITTED if outcome is None else outcome.status
+    code = None if outcome is None else outcome.code
+    description = "Message has been sent" if outcome is None else outcome.description
+    await repository.add_receipt(
+        connection,
+        message["id"],
+        level=level,
+        status=status,
+        code=code,
+        description=description,
+        now=context.now,
+    )
+    url = await _dlr_url(connection, message)
+    if url is None:
+        return
+    receipt = {
+        "level": level,
+        "status": status,
+        "status_code": code,
+        "description": description,
+        "created_at_us": context.now,
+    }
+    await webhooks.enqueue(
+        connection,
+        account_id=message["account_id"],
+        event="dlr",
+        url=url,
+        message_public_id=message["public_id"],
+        document=schemas.receipt_callback(message, receipt, context.base),
+        now=context.now,
+    )
+
+
+async def mark_submitted(
+    connection: Connection, message: Row, carrier: str, carrier_ids: tuple[str, ...], context: Context
+) -> bool:
+    """Level 1: the message left telroute for its carrier. False if it was not queued any more."""
+    moved = await repository.mark_submitted(
+        connection, message["id"], carrier=carrier, parts=len(carrier_ids), now=context.now
+    )
+    if moved:
+        await repository.add_carrier_ids(connection, message["id"], carrier, carrier_ids)
+        await _receipt(connection, message, context, level=1, outcome=None)
+    return moved
+
+
+async def finalize(
+    connection: Connection,
+    message: Row,
+    outcome: model.ReceiptOutcome,
+    context: Context,
+    error: str | None = None,
+) -> bool:
+    """Level 2, at most once per status: a duplicate or late receipt changes nothing."""
+    if not await repository.advance_status(
+        connection, message["id"], outcome.status, now=context.now, error=error
+    ):
+        return False
+    await _receipt(connection, message, context, level=2, outcome=outcome)
+    return True
+
+
+async def apply_carrier_state(
+    connection: Connection, part: Row, carrier: str, carrier_id: str, state: str, context: Context
+) -> None:
+    """A carrier's report on one part. A multipart message is delivered when every part is."""
+    await repository.lock(connection, part["message_id"], context.now)
+    message = await repository.by_id(connection, part["message_id"])
+    if message is None or message["status"] in model.FINAL_STATUSES:
+        return
+    await repository.set_part_state(connection, carrier, carrier_id, state.upper())
+    outcome = model.outcome_of_state(state)
+    if outcome.status == model.DELIVERED:
+        states = await repository.part_states(connection, message["id"])
+        if all(part_state == "DELIVRD" for part_state in states):
+            await finalize(connection, message, outcome, context)
+        return
+    await finalize(connection, message, outcome, context, error=None if not outcome.final else state.upper())
+
+
+async def deliver_on_net(connection: Connection, message: Row, owner: Row, context: Context) -> None:
+    """The destination is a number on this server: the owner gets an inbound MDR and its callback."""
+    if not await mark_submitted(connection, message, ON_NET, (message["public_id"],), context):
+        return
+    media = await repository.media_with_content(connection, message["id"]) if message["is_mms"] else []
+    fetched = [FetchedMedia(row["url"], row["file_name"], row["mime_type"], row["content"]) for row in media]
+    await create_inbound(
+        connection,
+        owner,
+        from_number=message["from_number"],
+        to_number=message["to_number"],
+        body=message["body"],
+        is_mms=bool(message["is_mms"]),
+        media=fetched,
+        context=context,
+    )
+    await finalize(connection, message, model.DELIVERED_OUTCOME, context)
+
+
+async def create_inbound(
+    connection: Connection,
+    owner: Row,
+    *,
+    from_number: str,
+    to_number: str,
+    body: str | None,
+    is_mms: bool,
+    media: list[FetchedMedia],
+    context: Context,
+) -> str:
+    """An inbound MDR for the owner of `to_number`, its media, and the owner's inbound callback."""
+    pricing = model.price_inbound(body, is_mms, context.prices)
+    public_id = model.new_message_id()
+    url = await _inbound_url(connection, owner, is_mms)
+    values: dict[str, Any] = {
+        "public_id": public_id,
+        "account_id": owner["account_id"],
+        "direction": "inbound",
+        "from_number": from_number,
+        "to_number": to_number,
+        "body": body,
+        "is_mms": is_mms,
+        "status": "" if is_mms else model.DELIVERED,
+        "message_encoding": pricing.encoding,
+        "message_type": numbers_model.message_type_of(to_number),
+        "segments": pricing.segments,
+        "amount_nd": pricing.amount_nd,
+        "dlr_callback": None,
+        "callback_url": url,
+        "now": context.now,
+    }
+    message_id = await repository.insert(connection, values)
+    await store_media(connection, owner["account_id"], message_id, media, now=context.now)
+    if url is not None:
+        message = await repository.by_id(connection, message_id)
+        assert message is not None
+        stored_media = await repository.media_of(connection, message_id)
+        await webhooks.enqueue(
+            connection,
+            account_id=owner["account_id"],
+            event="inbound_mms" if is_mms else "inbound_sms",
+            url=url,
+            message_public_id=public_id,
+            document=schemas.inbound_callback(message, stored_media, context.base, url),
+            now=context.now,
+        )
+    return public_id

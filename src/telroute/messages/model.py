@@ -1,0 +1,110 @@
+"""Pure rules of messaging: ids, statuses, receipt codes, prices. Standard library only."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from telroute.config import Prices
+from telroute.messages.segments import count_segments, encoding_of
+
+QUEUED = "queued"
+SUBMITTED = "smsc submit"
+BUFFERED = "message buffered"
+DELIVERED = "delivered"
+FINAL_STATUSES = frozenset({"delivered", "undelivered", "expired", "rejected", "failed"})
+MAX_BODY_CHARACTERS = 1600
+MAX_MEDIA_URLS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptOutcome:
+    status: str
+    code: int
+    description: str
+
+    @property
+    def final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+
+DELIVERED_OUTCOME = ReceiptOutcome(DELIVERED, 1000, "Message delivered to handset")
+BUFFERED_OUTCOME = ReceiptOutcome(BUFFERED, 1003, "Message accepted by Carrier")
+
+# Level-2 receipts by the SMPP `stat` word; telroute's codes (Flowroute's full table is not public).
+OUTCOMES_BY_STATE = {
+    "DELIVRD": DELIVERED_OUTCOME,
+    "ACCEPTD": BUFFERED_OUTCOME,
+    "ENROUTE": BUFFERED_OUTCOME,
+    "UNDELIV": ReceiptOutcome("undelivered", 1100, "Message could not be delivered to handset"),
+    "EXPIRED": ReceiptOutcome("expired", 1101, "Message expired before it could be delivered"),
+    "REJECTD": ReceiptOutcome("rejected", 1102, "Message rejected by carrier"),
+    "DELETED": ReceiptOutcome("failed", 1103, "Message deleted by carrier"),
+    "UNKNOWN": ReceiptOutcome("failed", 1104, "Message state unknown at carrier"),
+}
+SUBMIT_REJECTED = ReceiptOutcome("rejected", 1102, "Message rejected by carrier")
+SUBMIT_FAILED = ReceiptOutcome("failed", 1105, "Message could not be submitted to carrier")
+EXPIRED_IN_QUEUE = ReceiptOutcome("expired", 1106, "Message expired before a carrier accepted it")
+NO_ROUTE = ReceiptOutcome("failed", 1107, "No route to destination")
+
+
+def outcome_of_state(state: str) -> ReceiptOutcome:
+    return OUTCOMES_BY_STATE.get(state.upper(), OUTCOMES_BY_STATE["UNKNOWN"])
+
+
+def submit_outcome(status: str, detail: str) -> ReceiptOutcome:
+    base = SUBMIT_REJECTED if status == "rejected" else SUBMIT_FAILED
+    return ReceiptOutcome(base.status, base.code, f"{base.description}: {detail}"[:200])
+
+
+def new_message_id() -> str:
+    return "mdr2-" + uuid.uuid4().hex
+
+
+def is_message_id(text: str) -> bool:
+    tail = text.removeprefix("mdr2-")
+    return len(text) == 37 and text.startswith("mdr2-") and all(c in "0123456789abcdef" for c in tail)
+
+
+@dataclass(frozen=True, slots=True)
+class Pricing:
+    encoding: int
+    segments: int
+    amount_nd: int
+
+
+def price_outbound(body: str | None, is_mms: bool, prices: Prices) -> Pricing:
+    text = body or ""
+    segments = count_segments(text)
+    amount = prices.outbound_mms if is_mms else prices.outbound_sms_per_segment * segments
+    return Pricing(encoding_of(text), 1 if is_mms else segments, amount)
+
+
+def price_inbound(body: str | None, is_mms: bool, prices: Prices) -> Pricing:
+    text = body or ""
+    return Pricing(
+        encoding_of(text), count_segments(text), prices.inbound_mms if is_mms else prices.inbound_sms
+    )
+
+
+def amount_display(nd: int) -> str:
+    """`$0.0040`: dollars with four decimals, rounded half up, from integer nanodollars."""
+    ten_thousandths = (nd + 50_000) // 100_000
+    return f"${ten_thousandths // 10_000}.{ten_thousandths % 10_000:04d}"
+
+
+def parse_is_mms(raw: object) -> bool | None:
+    """`is_mms` as a JSON boolean or the strings "true"/"false"; None when it is neither."""
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().lower() in ("true", "false"):
+        return raw.strip().lower() == "true"
+    return None
+
+
+def simulator_state(to_number: str) -> str | None:
+    """The simulator's outcome by the destination's last four digits (documented in the README).
+
+    0001 UNDELIV, 0002 EXPIRED, 0003 rejected at submit (handled by the carrier), 0004 never a
+    level-2 receipt (None); anything else DELIVRD."""
+    return {"0001": "UNDELIV", "0002": "EXPIRED", "0004": None}.get(to_number[-4:], "DELIVRD")

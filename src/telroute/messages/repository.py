@@ -1,0 +1,194 @@
+"""All SQL of messaging: message detail records, receipts, carrier ids and media."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+from telroute.kit.db import Connection, Query, Row, in_params, placeholders, sql
+
+_MESSAGE_COLUMNS = (
+    "id, public_id, account_id, direction, from_number, to_number, body, is_mms, status, message_encoding, "
+    "message_type, segments, amount_nd, dlr_callback, callback_url, carrier, parts_pending, error, "
+    "created_at_us, updated_at_us"
+)
+_INSERT = sql(
+    """INSERT INTO messages (public_id, account_id, direction, from_number, to_number, body, is_mms, status,
+         message_encoding, message_type, segments, amount_nd, dlr_callback, callback_url, created_at_us,
+         updated_at_us)
+       VALUES (:public_id, :account_id, :direction, :from_number, :to_number, :body, :is_mms, :status,
+         :message_encoding, :message_type, :segments, :amount_nd, :dlr_callback, :callback_url, :now, :now)
+       RETURNING id"""
+)
+_BY_PUBLIC_ID = sql(
+    f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE public_id = :public_id AND account_id = :account"
+)
+_BY_ID = sql(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = :id")
+_PAGE = sql(
+    f"""SELECT {_MESSAGE_COLUMNS} FROM messages
+        WHERE account_id = :account AND created_at_us >= :start AND created_at_us < :end
+        ORDER BY created_at_us DESC, id DESC LIMIT :limit OFFSET :offset"""
+)
+_SET_STATUS = sql(
+    "UPDATE messages SET status = :status, error = COALESCE(:error, error), updated_at_us = :now WHERE id = :id"
+)
+_ADVANCE = sql(
+    """UPDATE messages SET status = :status, error = COALESCE(:error, error), updated_at_us = :now
+       WHERE id = :id AND status <> :status
+         AND status NOT IN ('delivered', 'undelivered', 'expired', 'rejected', 'failed')"""
+)
+_TOUCH = sql("UPDATE messages SET updated_at_us = :now WHERE id = :id")
+_SUBMITTED = sql(
+    "UPDATE messages SET status = :status, carrier = :carrier, parts_pending = :parts, updated_at_us = :now "
+    "WHERE id = :id AND status = 'queued'"
+)
+_INSERT_RECEIPT = sql(
+    "INSERT INTO receipts (message_id, level, status, status_code, description, created_at_us) "
+    "VALUES (:message_id, :level, :status, :code, :description, :now)"
+)
+_INSERT_CARRIER_ID = sql(
+    "INSERT INTO carrier_message_ids (carrier, carrier_message_id, message_id, part) "
+    "VALUES (:carrier, :carrier_message_id, :message_id, :part) ON CONFLICT (carrier, carrier_message_id) DO NOTHING"
+)
+_BY_CARRIER_ID = sql(
+    "SELECT message_id, part, state FROM carrier_message_ids WHERE carrier = :carrier AND carrier_message_id = :id"
+)
+_SET_PART_STATE = sql(
+    "UPDATE carrier_message_ids SET state = :state WHERE carrier = :carrier AND carrier_message_id = :id"
+)
+_PART_STATES = sql("SELECT state FROM carrier_message_ids WHERE message_id = :message_id")
+_INSERT_MEDIA = sql(
+    """INSERT INTO media (public_id, account_id, message_id, url, file_name, mime_type, file_size, content,
+         created_at_us)
+       VALUES (:public_id, :account_id, :message_id, :url, :file_name, :mime_type, :file_size, :content, :now)"""
+)
+_MEDIA_META = "public_id, message_id, url, file_name, mime_type, file_size"
+_MEDIA_CONTENT = sql(
+    "SELECT mime_type, file_name, content FROM media WHERE public_id = :public_id AND account_id = :account"
+)
+_MEDIA_OF_MESSAGE = sql(f"SELECT {_MEDIA_META} FROM media WHERE message_id = :message_id ORDER BY id")
+_MEDIA_WITH_CONTENT = sql(
+    f"SELECT {_MEDIA_META}, content FROM media WHERE message_id = :message_id ORDER BY id"
+)
+
+
+async def insert(connection: Connection, values: dict[str, Any]) -> int:
+    message_id: int = await connection.fetchval(_INSERT, values)
+    return message_id
+
+
+async def by_public_id(connection: Connection, public_id: str, account_id: int) -> Row | None:
+    return await connection.fetchrow(_BY_PUBLIC_ID, {"public_id": public_id, "account": account_id})
+
+
+async def by_id(connection: Connection, message_id: int) -> Row | None:
+    return await connection.fetchrow(_BY_ID, {"id": message_id})
+
+
+async def page(
+    connection: Connection, account_id: int, *, start: int, end: int, limit: int, offset: int
+) -> list[Row]:
+    params = {"account": account_id, "start": start, "end": end, "limit": limit, "offset": offset}
+    return await connection.fetch(_PAGE, params)
+
+
+async def set_status(
+    connection: Connection, message_id: int, status: str, *, now: int, error: str | None = None
+) -> None:
+    await connection.execute(_SET_STATUS, {"id": message_id, "status": status, "now": now, "error": error})
+
+
+async def advance_status(
+    connection: Connection, message_id: int, status: str, *, now: int, error: str | None = None
+) -> bool:
+    """Move a message to `status` unless it is already there or final; True when it moved."""
+    params = {"id": message_id, "status": status, "now": now, "error": error}
+    return await connection.execute(_ADVANCE, params) == 1
+
+
+async def lock(connection: Connection, message_id: int, now: int) -> None:
+    """Take the message's row lock (PostgreSQL) so that concurrent receipts of its parts serialize."""
+    await connection.execute(_TOUCH, {"id": message_id, "now": now})
+
+
+async def mark_submitted(
+    connection: Connection, message_id: int, *, carrier: str, parts: int, now: int
+) -> bool:
+    params = {"id": message_id, "status": "smsc submit", "carrier": carrier, "parts": parts, "now": now}
+    return await connection.execute(_SUBMITTED, params) == 1
+
+
+async def add_receipt(
+    connection: Connection,
+    message_id: int,
+    *,
+    level: int,
+    status: str,
+    code: int | None,
+    description: str,
+    now: int,
+) -> None:
+    params = {
+        "message_id": message_id,
+        "level": level,
+        "status": status,
+        "code": code,
+        "description": description,
+        "now": now,
+    }
+    await connection.execute(_INSERT_RECEIPT, params)
+
+
+@cache
+def _receipts_query(count: int) -> Query:
+    return sql(
+        "SELECT message_id, level, status, status_code, description, created_at_us FROM receipts "
+        f"WHERE message_id IN ({placeholders('m', count)}) ORDER BY id DESC"
+    )
+
+
+async def receipts_of(connection: Connection, message_ids: Sequence[int]) -> dict[int, list[Row]]:
+    found: dict[int, list[Row]] = {message_id: [] for message_id in message_ids}
+    if not message_ids:
+        return found
+    for row in await connection.fetch(_receipts_query(len(message_ids)), in_params("m", message_ids)):
+        found[row["message_id"]].append(row)
+    return found
+
+
+async def add_carrier_ids(connection: Connection, message_id: int, carrier: str, ids: Sequence[str]) -> None:
+    rows = [
+        {"carrier": carrier, "carrier_message_id": carrier_id, "message_id": message_id, "part": part}
+        for part, carrier_id in enumerate(ids)
+    ]
+    for row in rows:
+        await connection.execute(_INSERT_CARRIER_ID, row)
+
+
+async def by_carrier_id(connection: Connection, carrier: str, carrier_id: str) -> Row | None:
+    return await connection.fetchrow(_BY_CARRIER_ID, {"carrier": carrier, "id": carrier_id})
+
+
+async def set_part_state(connection: Connection, carrier: str, carrier_id: str, state: str) -> None:
+    await connection.execute(_SET_PART_STATE, {"carrier": carrier, "id": carrier_id, "state": state})
+
+
+async def part_states(connection: Connection, message_id: int) -> list[str | None]:
+    return [row["state"] for row in await connection.fetch(_PART_STATES, {"message_id": message_id})]
+
+
+async def insert_media(connection: Connection, values: dict[str, Any]) -> None:
+    await connection.execute(_INSERT_MEDIA, values)
+
+
+async def media_content(connection: Connection, public_id: str, account_id: int) -> Row | None:
+    return await connection.fetchrow(_MEDIA_CONTENT, {"public_id": public_id, "account": account_id})
+
+
+async def media_of(connection: Connection, message_id: int) -> list[Row]:
+    return await connection.fetch(_MEDIA_OF_MESSAGE, {"message_id": message_id})
+
+
+async def media_with_content(connection: Connection, message_id: int) -> list[Row]:
+    return await connection.fetch(_MEDIA_WITH_CONTENT, {"message_id": message_id})

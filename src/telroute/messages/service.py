@@ -1,0 +1,202 @@
+"""Messaging use cases on the request path: validate and accept a send, read MDRs and media.
+
+Never commits: api.py owns the transaction. The MDR and its `deliver_message` job are written in
+the same transaction (the outbox), so a 202 means the message will be delivered.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from telroute.accounts.model import Account
+from telroute.config import Prices
+from telroute.errors import BadRequest, Forbidden, NotFound, Unprocessable
+from telroute.kit import jobs, ratelimit
+from telroute.kit.db import Connection, Row
+from telroute.kit.outbound import validate_url
+from telroute.messages import model, repository
+from telroute.messages.media import FetchedMedia
+from telroute.messages.schemas import SendAttributes
+from telroute.numbers import model as numbers_model
+from telroute.numbers import repository as numbers_repository
+
+DELIVER_MESSAGE = "deliver_message"
+
+
+@dataclass(frozen=True, slots=True)
+class SendRequest:
+    to: str
+    from_: str
+    body: str | None
+    is_mms: bool
+    media_urls: tuple[str, ...]
+    dlr_callback: str | None
+
+
+def _required_number(raw: Any, name: str, pointer: str) -> str:
+    if raw is None or raw == "":
+        raise BadRequest(f"{name} is required", pointer=f"{pointer}/{name}")
+    if not isinstance(raw, str | int) or isinstance(raw, bool):
+        raise BadRequest(f"{name} must be a string phone number", pointer=f"{pointer}/{name}")
+    return str(raw)
+
+
+def _media_urls(raw: Any, pointer: str) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise BadRequest("media_urls must be a list of URLs", pointer=f"{pointer}/media_urls")
+    if len(raw) > model.MAX_MEDIA_URLS:
+        raise Unprocessable(
+            f"at most {model.MAX_MEDIA_URLS} media_urls are allowed", pointer=f"{pointer}/media_urls"
+        )
+    return tuple(validate_url(url, name="media_urls[]", pointer=f"{pointer}/media_urls") for url in raw)
+
+
+def _body(raw: Any, pointer: str) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise BadRequest("body must be a string", pointer=f"{pointer}/body")
+    if len(raw) > model.MAX_BODY_CHARACTERS:
+        raise Unprocessable(
+            f"body is longer than {model.MAX_BODY_CHARACTERS} characters", pointer=f"{pointer}/body"
+        )
+    return raw
+
+
+def validate_send(attributes: SendAttributes, pointer: str) -> SendRequest:
+    to_raw = _required_number(attributes.to, "to", pointer)
+    from_raw = _required_number(attributes.from_, "from", pointer)
+    is_mms = model.parse_is_mms(False if attributes.is_mms is None else attributes.is_mms)
+    if is_mms is None:
+        raise BadRequest('is_mms must be a boolean or "true"/"false"', pointer=f"{pointer}/is_mms")
+    media_urls = _media_urls(attributes.media_urls, pointer)
+    body = _body(attributes.body, pointer)
+    is_mms = is_mms or bool(media_urls)
+    if not is_mms and not body:
+        raise BadRequest("body is required for an SMS", pointer=f"{pointer}/body")
+    if is_mms and not body and not media_urls:
+        raise BadRequest("an MMS needs a body or media_urls", pointer=f"{pointer}/body")
+    try:
+        to = numbers_model.normalize_number(to_raw)
+    except ValueError as exc:
+        raise Unprocessable(f"to is not a valid NANP number: {exc}", pointer=f"{pointer}/to") from exc
+    callback = attributes.dlr_callback
+    dlr = (
+        None
+        if callback in (None, "")
+        else validate_url(callback, name="dlr_callback", pointer=f"{pointer}/dlr_callback")
+    )
+    return SendRequest(to, from_raw, body, is_mms, media_urls, dlr)
+
+
+async def check_sender(connection: Connection, account: Account, from_raw: str) -> str:
+    """The normalized `from`, which must be a number this account owns (else 403)."""
+    try:
+        value = numbers_model.normalize_number(from_raw)
+    except ValueError:
+        value = None
+    owner = None if value is None else await numbers_repository.owner_of(connection, value)
+    if value is None or owner is None or owner["account_id"] != account.id:
+        raise Forbidden(f"from number {from_raw} is not a number on this account", pointer="/from")
+    return value
+
+
+async def take_rate(connection: Connection, account: Account, is_mms: bool, *, now: int) -> None:
+    kind, per_second = ("mms", account.mms_per_second) if is_mms else ("sms", account.sms_per_second)
+    await ratelimit.take(
+        connection, f"{kind}:{account.id}", per_second=per_second, now=now, what=kind.upper()
+    )
+
+
+def new_media_id() -> str:
+    return str(secrets.randbelow(10**18 - 10**17) + 10**17)
+
+
+async def store_media(
+    connection: Connection, account_id: int, message_id: int, media: list[FetchedMedia], *, now: int
+) -> None:
+    for item in media:
+        await repository.insert_media(
+            connection,
+            {
+                "public_id": f"{new_media_id()}-{item.file_name}",
+                "account_id": account_id,
+                "message_id": message_id,
+                "url": item.url,
+                "file_name": item.file_name,
+                "mime_type": item.mime_type,
+                "file_size": len(item.content),
+                "content": item.content,
+                "now": now,
+            },
+        )
+
+
+async def accept(
+    connection: Connection,
+    account: Account,
+    request: SendRequest,
+    sender: str,
+    media: list[FetchedMedia],
+    *,
+    prices: Prices,
+    now: int,
+) -> str:
+    """Insert the outbound MDR (queued), its media and its delivery job; return the message id."""
+    pricing = model.price_outbound(request.body, request.is_mms, prices)
+    public_id = model.new_message_id()
+    message_id = await repository.insert(
+        connection,
+        {
+            "public_id": public_id,
+            "account_id": account.id,
+            "direction": "outbound",
+            "from_number": sender,
+            "to_number": request.to,
+            "body": request.body,
+            "is_mms": request.is_mms,
+            "status": model.QUEUED,
+            "message_encoding": pricing.encoding,
+            "message_type": numbers_model.message_type_of(sender),
+            "segments": pricing.segments,
+            "amount_nd": pricing.amount_nd,
+            "dlr_callback": request.dlr_callback,
+            "callback_url": None,
+            "now": now,
+        },
+    )
+    await store_media(connection, account.id, message_id, media, now=now)
+    await jobs.enqueue(connection, DELIVER_MESSAGE, {"message_id": message_id}, now=now)
+    return public_id
+
+
+async def get(connection: Connection, account: Account, public_id: str) -> tuple[Row, list[Row], list[Row]]:
+    """An MDR of this account with its receipts (newest first) and media; 404 otherwise."""
+    message = None
+    if model.is_message_id(public_id):
+        message = await repository.by_public_id(connection, public_id, account.id)
+    if message is None:
+        raise NotFound(f"message {public_id} was not found on this account")
+    receipts = (await repository.receipts_of(connection, [message["id"]]))[message["id"]]
+    media = await repository.media_of(connection, message["id"]) if message["is_mms"] else []
+    return message, receipts, media
+
+
+async def page(
+    connection: Connection, account: Account, *, start: int, end: int, limit: int, offset: int
+) -> tuple[list[tuple[Row, list[Row]]], bool]:
+    rows = await repository.page(connection, account.id, start=start, end=end, limit=limit + 1, offset=offset)
+    shown = rows[:limit]
+    receipts = await repository.receipts_of(connection, [row["id"] for row in shown])
+    return [(row, receipts[row["id"]]) for row in shown], len(rows) > limit
+
+
+async def media_content(connection: Connection, account: Account, public_id: str) -> Row:
+    row = await repository.media_content(connection, public_id, account.id)
+    if row is None:
+        raise NotFound(f"media {public_id} was not found on this account")
+    return row

@@ -1,0 +1,183 @@
+"""Messaging's background jobs: `deliver_message` and `carrier_receipt`; and the durable
+CarrierEvents through which carriers report receipts and inbound messages."""
+
+from __future__ import annotations
+
+import structlog
+
+from telroute.bootstrap import Deps
+from telroute.carriers.base import (
+    CarrierInbound,
+    CarrierReceipt,
+    OutboundMessage,
+    PermanentCarrierError,
+    TransientCarrierError,
+)
+from telroute.carriers.registry import CarrierRegistry
+from telroute.carriers.routing import OnNet, route
+from telroute.errors import NotFound
+from telroute.kit import jobs
+from telroute.kit.db import Row
+from telroute.kit.jobs import Job
+from telroute.kit.worker import Handler, RetryLater
+from telroute.messages import delivery, model, repository
+from telroute.messages.delivery import Context
+from telroute.messages.media import fetch_all
+from telroute.messages.service import DELIVER_MESSAGE
+from telroute.numbers import model as numbers_model
+from telroute.numbers import repository as numbers_repository
+
+CARRIER_RECEIPT = "carrier_receipt"
+_UNKNOWN_ID_TRIES = 12
+log = structlog.get_logger("telroute.messages")
+
+
+def context(deps: Deps) -> Context:
+    return Context(now=deps.clock(), base=deps.settings.link_base, prices=deps.settings.prices)
+
+
+def _retry_delay(attempts: int) -> float:
+    return float(min(60, 2 ** min(attempts, 6)) / 4)
+
+
+async def _outbound(deps: Deps, message: Row) -> OutboundMessage:
+    media = await repository.media_of(deps.db, message["id"]) if message["is_mms"] else []
+    return OutboundMessage(
+        public_id=message["public_id"],
+        from_number=message["from_number"],
+        to_number=message["to_number"],
+        body=message["body"],
+        is_mms=bool(message["is_mms"]),
+        media_urls=tuple(row["url"] for row in media),
+    )
+
+
+def deliver_handler(deps: Deps, registry: CarrierRegistry) -> Handler:
+    validity_us = int(deps.settings.message_validity_seconds * 1_000_000)
+
+    async def deliver_message(job: Job) -> None:
+        message = await repository.by_id(deps.db, job.payload["message_id"])
+        if message is None or message["status"] != model.QUEUED:
+            return
+        target = await route(deps.db, message["to_number"], registry.table)
+        if isinstance(target, OnNet):
+            async with deps.db.transaction() as connection:
+                await delivery.deliver_on_net(connection, message, target.owner, context(deps))
+            return
+        if deps.clock() - message["created_at_us"] > validity_us:
+            async with deps.db.transaction() as connection:
+                await delivery.finalize(connection, message, model.EXPIRED_IN_QUEUE, context(deps))
+            return
+        carrier = registry.local(target.carrier)
+        if carrier is None:
+            raise RetryLater(f"carrier {target.carrier} is not bound in this worker", delay=0.5)
+        try:
+            result = await carrier.submit(await _outbound(deps, message))
+        except TransientCarrierError as exc:
+            raise RetryLater(f"{target.carrier}: {exc}", delay=_retry_delay(job.attempts)) from exc
+        except PermanentCarrierError as exc:
+            outcome = model.submit_outcome(exc.status, exc.detail)
+            async with deps.db.transaction() as connection:
+                await delivery.finalize(connection, message, outcome, context(deps), error=exc.detail)
+            return
+        async with deps.db.transaction() as connection:
+            await delivery.mark_submitted(
+                connection, message, target.carrier, result.carrier_message_ids, context(deps)
+            )
+            await jobs.finish(connection, job)
+
+    return deliver_message
+
+
+def receipt_handler(deps: Deps) -> Handler:
+    async def carrier_receipt(job: Job) -> None:
+        payload = job.payload
+        carrier, carrier_id = payload["carrier"], payload["carrier_message_id"]
+        part = await repository.by_carrier_id(deps.db, carrier, carrier_id)
+        if part is None:
+            # The receipt can overtake our record of the submit; wait for it, but not forever.
+            if job.attempts < _UNKNOWN_ID_TRIES:
+                raise RetryLater(
+                    f"no message with {carrier} id {carrier_id} yet", delay=_retry_delay(job.attempts)
+                )
+            log.warning(
+                "receipt for an unknown message dropped", carrier=carrier, carrier_message_id=carrier_id
+            )
+            return
+        async with deps.db.transaction() as connection:
+            await delivery.apply_carrier_state(
+                connection, part, carrier, carrier_id, payload["state"], context(deps)
+            )
+            await jobs.finish(connection, job)
+
+    return carrier_receipt
+
+
+class DurableCarrierEvents:
+    """Receipts become jobs (committed before the carrier acknowledges them); inbound messages
+    are written at once."""
+
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+
+    async def schedule_receipt(self, receipt: CarrierReceipt, delay: float) -> None:
+        payload = {
+            "carrier": receipt.carrier,
+            "carrier_message_id": receipt.carrier_message_id,
+            "state": receipt.state,
+            "error_code": receipt.error_code,
+        }
+        async with self._deps.db.transaction() as connection:
+            await jobs.enqueue(
+                connection, CARRIER_RECEIPT, payload, now=self._deps.clock(), delay_us=int(delay * 1e6)
+            )
+        self._deps.wake_worker()
+
+    async def receipt(self, receipt: CarrierReceipt) -> None:
+        await self.schedule_receipt(receipt, 0.0)
+
+    async def inbound(self, message: CarrierInbound) -> None:
+        try:
+            await receive_inbound(self._deps, message)
+        except NotFound as exc:
+            log.warning(
+                "inbound message for a number nobody owns dropped", to=message.to_number, error=exc.detail
+            )
+
+
+async def receive_inbound(deps: Deps, message: CarrierInbound) -> str:
+    """An inbound SMS/MMS from outside: fetch its media, then write the MDR and its callback job."""
+    try:
+        to_number = numbers_model.normalize_number(message.to_number)
+        from_number = numbers_model.normalize_number(message.from_number)
+    except ValueError as exc:
+        raise NotFound(f"{exc}") from exc
+    owner = await numbers_repository.owner_of(deps.db, to_number)
+    if owner is None:
+        raise NotFound(f"number {to_number} is not on this server")
+    media = []
+    if message.media_urls:
+        media = await fetch_all(
+            deps.http,
+            list(message.media_urls),
+            limit=deps.settings.media_max_bytes,
+            timeout=deps.settings.media_timeout,
+            allow_private=deps.settings.private_targets_allowed,
+        )
+    async with deps.db.transaction() as connection:
+        public_id = await delivery.create_inbound(
+            connection,
+            owner,
+            from_number=from_number,
+            to_number=to_number,
+            body=message.body or None,
+            is_mms=bool(media),
+            media=media,
+            context=context(deps),
+        )
+    deps.wake_worker()
+    return public_id
+
+
+def handlers(deps: Deps, registry: CarrierRegistry) -> dict[str, Handler]:
+    return {DELIVER_MESSAGE: deliver_handler(deps, registry), CARRIER_RECEIPT: receipt_handler(deps)}

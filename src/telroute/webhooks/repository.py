@@ -1,0 +1,65 @@
+"""All SQL of callback delivery: attempts and dead letters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telroute.kit.db import Connection, Row, sql
+
+_ATTEMPT = sql(
+    """INSERT INTO webhook_attempts (account_id, event, message_public_id, url, attempt, status_code, latency_ms,
+         error, created_at_us)
+       VALUES (:account_id, :event, :message_public_id, :url, :attempt, :status_code, :latency_ms, :error, :now)"""
+)
+_DEAD = sql(
+    """INSERT INTO webhook_dead_letters (account_id, event, message_public_id, url, payload, last_error, attempts,
+         created_at_us)
+       VALUES (:account_id, :event, :message_public_id, :url, :payload, :last_error, :attempts, :now)"""
+)
+_ATTEMPTS = sql(
+    """SELECT a.id, c.access_key, a.event, a.message_public_id, a.url, a.attempt, a.status_code, a.latency_ms,
+              a.error, a.created_at_us
+       FROM webhook_attempts a JOIN accounts c ON c.id = a.account_id
+       WHERE (:message IS NULL OR a.message_public_id = :message)
+       ORDER BY a.id DESC LIMIT :limit""",
+    postgres="""SELECT a.id, c.access_key, a.event, a.message_public_id, a.url, a.attempt, a.status_code,
+              a.latency_ms, a.error, a.created_at_us
+       FROM webhook_attempts a JOIN accounts c ON c.id = a.account_id
+       WHERE (CAST(:message AS TEXT) IS NULL OR a.message_public_id = :message)
+       ORDER BY a.id DESC LIMIT :limit""",
+)
+_DEAD_LETTERS = sql(
+    """SELECT d.id, c.access_key, d.event, d.message_public_id, d.url, d.payload, d.last_error, d.attempts,
+              d.created_at_us, d.replayed_at_us
+       FROM webhook_dead_letters d JOIN accounts c ON c.id = d.account_id
+       WHERE (:pending = 0 OR d.replayed_at_us IS NULL) ORDER BY d.id LIMIT :limit"""
+)
+_DEAD_LETTER = sql(
+    "SELECT id, account_id, event, message_public_id, url, payload FROM webhook_dead_letters "
+    "WHERE id = :id AND replayed_at_us IS NULL"
+)
+_MARK_REPLAYED = sql("UPDATE webhook_dead_letters SET replayed_at_us = :now WHERE id = :id")
+
+
+async def record_attempt(connection: Connection, values: dict[str, Any]) -> None:
+    await connection.execute(_ATTEMPT, values)
+
+
+async def dead_letter(connection: Connection, values: dict[str, Any]) -> None:
+    await connection.execute(_DEAD, values)
+
+
+async def attempts(connection: Connection, *, message: str | None, limit: int) -> list[Row]:
+    return await connection.fetch(_ATTEMPTS, {"message": message, "limit": limit})
+
+
+async def dead_letters(connection: Connection, *, pending_only: bool, limit: int) -> list[Row]:
+    return await connection.fetch(_DEAD_LETTERS, {"pending": 1 if pending_only else 0, "limit": limit})
+
+
+async def pending_dead_letter(connection: Connection, dead_letter_id: int) -> Row | None:
+    return await connection.fetchrow(_DEAD_LETTER, {"id": dead_letter_id})
+
+
+async def mark_replayed(connection: Connection, dead_letter_id: int, now: int) -> None:
+    await connection.execute(_MARK_REPLAYED, {"id": dead_letter_id, "now": now})

@@ -1,0 +1,60 @@
+"""Callback use cases: enqueue a callback in the caller's transaction; replay dead letters."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from telroute.kit import jobs
+from telroute.kit.db import Connection
+from telroute.kit.jsonapi import encode
+from telroute.webhooks import repository
+
+DELIVER_WEBHOOK = "deliver_webhook"
+
+
+def callback_job(
+    *, account_id: int, event: str, url: str, message_public_id: str | None, document: Any
+) -> dict[str, Any]:
+    return {
+        "account_id": account_id,
+        "event": event,
+        "url": url,
+        "message_public_id": message_public_id,
+        "body": encode(document).decode("utf-8"),
+        "webhook_id": "msg_" + uuid.uuid4().hex,
+    }
+
+
+async def enqueue(
+    connection: Connection,
+    *,
+    account_id: int,
+    event: str,
+    url: str,
+    message_public_id: str | None,
+    document: Any,
+    now: int,
+) -> None:
+    payload = callback_job(
+        account_id=account_id, event=event, url=url, message_public_id=message_public_id, document=document
+    )
+    await jobs.enqueue(connection, DELIVER_WEBHOOK, payload, now=now)
+
+
+async def replay(connection: Connection, dead_letter_id: int, *, now: int) -> bool:
+    """Send a dead letter again as a new callback job (with fresh tries). False if none is pending."""
+    row = await repository.pending_dead_letter(connection, dead_letter_id)
+    if row is None:
+        return False
+    payload = {
+        "account_id": row["account_id"],
+        "event": row["event"],
+        "url": row["url"],
+        "message_public_id": row["message_public_id"],
+        "body": row["payload"],
+        "webhook_id": "msg_" + uuid.uuid4().hex,
+    }
+    await jobs.enqueue(connection, DELIVER_WEBHOOK, payload, now=now)
+    await repository.mark_replayed(connection, dead_letter_id, now)
+    return True

@@ -1,0 +1,117 @@
+"""The `deliver_webhook` job: a (signed) POST, retried with backoff, then a dead letter."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import structlog
+
+from telroute.accounts import repository as accounts_repository
+from telroute.bootstrap import Deps
+from telroute.kit import jobs
+from telroute.kit.jobs import Job
+from telroute.kit.outbound import TargetRefused, resolve_checked
+from telroute.kit.worker import Handler, RetryLater
+from telroute.webhooks import repository
+from telroute.webhooks.service import DELIVER_WEBHOOK
+from telroute.webhooks.signing import signed_headers
+
+log = structlog.get_logger("telroute.webhooks")
+
+
+class _Outcome:
+    def __init__(
+        self, status_code: int | None, error: str | None, latency_ms: float, permanent: bool
+    ) -> None:
+        self.status_code = status_code
+        self.error = error
+        self.latency_ms = latency_ms
+        self.permanent = permanent
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+async def _headers(deps: Deps, payload: dict[str, Any], body: bytes) -> dict[str, str]:
+    headers = {"Content-Type": "application/json"}
+    account = await accounts_repository.by_id(deps.db, payload["account_id"])
+    if account is not None and account.webhook_secret:
+        headers.update(signed_headers(account.webhook_secret, payload["webhook_id"], int(time.time()), body))
+    return headers
+
+
+async def _post(deps: Deps, payload: dict[str, Any]) -> _Outcome:
+    url = payload["url"]
+    body = payload["body"].encode("utf-8")
+    started = time.perf_counter()
+    try:
+        await resolve_checked(url, allow_private=deps.settings.private_targets_allowed)
+        response = await deps.http.post(url, content=body, headers=await _headers(deps, payload, body))
+    except TargetRefused as exc:
+        return _Outcome(None, f"refused: {exc}", 0.0, permanent=True)
+    except httpx.HTTPError as exc:
+        return _Outcome(None, f"{type(exc).__name__}: {exc}"[:500], _ms(started), permanent=False)
+    error = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
+    return _Outcome(response.status_code, error, _ms(started), permanent=False)
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)
+
+
+def handler(deps: Deps) -> Handler:
+    backoff = deps.settings.webhook_backoff
+
+    async def deliver_webhook(job: Job) -> None:
+        payload = job.payload
+        outcome = await _post(deps, payload)
+        attempt = {
+            "account_id": payload["account_id"],
+            "event": payload["event"],
+            "url": payload["url"],
+            "message_public_id": payload["message_public_id"],
+            "attempt": job.attempts,
+            "status_code": outcome.status_code,
+            "latency_ms": outcome.latency_ms,
+            "error": outcome.error,
+            "now": deps.clock(),
+        }
+        last_try = outcome.permanent or job.attempts > len(backoff)
+        async with deps.db.transaction() as connection:
+            await repository.record_attempt(connection, attempt)
+            if outcome.ok:
+                await jobs.finish(connection, job)
+            elif last_try:
+                await repository.dead_letter(connection, _dead_letter(payload, outcome, job, deps.clock()))
+                await jobs.finish(connection, job)
+        if not outcome.ok and not last_try:
+            raise RetryLater(outcome.error or "callback failed", delay=backoff[job.attempts - 1])
+        if not outcome.ok:
+            log.warning(
+                "callback dead-lettered",
+                url=payload["url"],
+                error=outcome.error,
+                message_id=payload["message_public_id"],
+            )
+
+    return deliver_webhook
+
+
+def _dead_letter(payload: dict[str, Any], outcome: _Outcome, job: Job, now: int) -> dict[str, Any]:
+    return {
+        "account_id": payload["account_id"],
+        "event": payload["event"],
+        "message_public_id": payload["message_public_id"],
+        "url": payload["url"],
+        "payload": payload["body"],
+        "last_error": outcome.error,
+        "attempts": job.attempts,
+        "now": now,
+    }
+
+
+def handlers(deps: Deps) -> dict[str, Handler]:
+    return {DELIVER_WEBHOOK: handler(deps)}
