@@ -1,6 +1,6 @@
 """The composition root: database, clock, outbound HTTP, carriers and the worker.
 
-Tests pass fakes in here (a clock, an httpx transport), never through `mock.patch`.
+Tests pass fakes in here (a clock), never through `mock.patch`.
 """
 
 from __future__ import annotations
@@ -8,12 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import httpx
-
 from telroute.config import Settings
 from telroute.kit import db as dbkit
 from telroute.kit.clock import Clock, system_clock
 from telroute.kit.migrate import migrate
+from telroute.kit.outbound import OutboundHttp
 
 
 @dataclass(slots=True)
@@ -21,12 +20,12 @@ class Deps:
     settings: Settings
     db: dbkit.Database
     clock: Clock
-    http: httpx.AsyncClient
+    http: OutboundHttp
     wake_worker: Callable[[], None] = lambda: None
     extras: dict[str, object] = field(default_factory=dict)
 
     async def close(self) -> None:
-        await self.http.aclose()
+        await self.http.close()
         await self.db.close()
 
 
@@ -40,14 +39,7 @@ async def build(
     settings: Settings,
     *,
     clock: Clock = system_clock,
-    transport: httpx.AsyncBaseTransport | None = None,
 ) -> Deps:
     database = await dbkit.connect(settings.resolved_database_url)
-    client = httpx.AsyncClient(
-        transport=transport,
-        timeout=httpx.Timeout(settings.webhook_timeout),
-        follow_redirects=False,
-        limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
-        headers={"User-Agent": "telroute"},
-    )
+    client = OutboundHttp(allow_private=settings.private_targets_allowed, timeout=settings.webhook_timeout)
     return Deps(settings=settings, db=database, clock=clock, http=client)

@@ -13,6 +13,7 @@ import uvicorn
 from telroute.app import create_app
 from telroute.bootstrap import Deps, build
 from telroute.config import Settings
+from telroute.kit.logging import configure as configure_logging
 from telroute.runtime import Runtime
 
 log = structlog.get_logger("telroute.server")
@@ -70,6 +71,7 @@ async def run(
     announce: Callable[[str], None] = print,
     before_serving: Callable[[Deps], object] | None = None,
 ) -> None:
+    configure_logging(settings.log_format)
     deps = await build(settings)
     stop = asyncio.Event()
     _install_signals(stop)

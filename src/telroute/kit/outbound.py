@@ -1,11 +1,22 @@
-"""Outbound HTTP targets (media fetches, callbacks): URL rules and the private-address guard."""
+"""Outbound HTTP (media fetches, callbacks): URL rules, the private-address guard, one shared client.
+
+The guard sits in the connector's resolver, so the addresses checked are the addresses connected
+to (no DNS-rebinding gap); IP-literal hosts, which skip the resolver, are checked beforehand.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
+
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import DefaultResolver
 
 from telroute.errors import BadRequest
 
@@ -14,6 +25,10 @@ MAX_URL_LENGTH = 2048
 
 class TargetRefused(Exception):
     """The URL points at an address telroute must not reach (loopback, private, link-local...)."""
+
+
+class OutboundError(Exception):
+    """The request could not be completed (connection, timeout, protocol)."""
 
 
 def validate_url(raw: object, *, name: str, pointer: str) -> str:
@@ -34,29 +49,109 @@ def validate_url(raw: object, *, name: str, pointer: str) -> str:
     return raw
 
 
-def _is_public(address: str) -> bool:
+def is_public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     return not (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
+        ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved or ip.is_unspecified
     )
 
 
-async def resolve_checked(url: str, *, allow_private: bool) -> None:
-    """Raise TargetRefused unless every address of the URL's host is public (or private is allowed)."""
-    if allow_private:
-        return
-    host = urlsplit(url).hostname or ""
+def _literal_address(host: str) -> str | None:
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise TargetRefused(f"cannot resolve {host}: {exc}") from exc
-    addresses = {str(info[4][0]) for info in infos}
-    if not addresses or not all(_is_public(address) for address in addresses):
-        raise TargetRefused(f"{host} resolves to a private, loopback or link-local address")
+        return str(ipaddress.ip_address(host.strip("[]")))
+    except ValueError:
+        return None
+
+
+def check_literal(url: str, *, allow_private: bool) -> None:
+    """Refuse URLs whose host is a non-public IP literal (names are checked by the resolver)."""
+    address = _literal_address(urlsplit(url).hostname or "")
+    if not allow_private and address is not None and not is_public(address):
+        raise TargetRefused(f"{address} is a private, loopback or link-local address")
+
+
+class GuardedResolver(AbstractResolver):
+    def __init__(self, allow_private: bool) -> None:
+        self._inner = DefaultResolver()
+        self._allow_private = allow_private
+
+    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+        results = await self._inner.resolve(host, port, family)
+        if not self._allow_private and any(not is_public(result["host"]) for result in results):
+            raise TargetRefused(f"{host} resolves to a private, loopback or link-local address")
+        return results
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    status: int
+    headers: dict[str, str]
+    url: str
+
+
+class OutboundHttp:
+    """The process's one outbound HTTP client (keep-alive pool), created on first use in the loop."""
+
+    def __init__(self, *, allow_private: bool, timeout: float, connections: int = 200) -> None:
+        self.allow_private = allow_private
+        self._timeout = timeout
+        self._connections = connections
+        self._session: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            connector = aiohttp.TCPConnector(
+                limit=self._connections, limit_per_host=self._connections, resolver=GuardedResolver(self.allow_private)
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector, headers={"User-Agent": "telroute"}, auto_decompress=False
+            )
+        return self._session
+
+    async def post(self, url: str, body: bytes, headers: dict[str, str], timeout: float | None = None) -> int:
+        """POST and read (at most 64 kB of) the reply; the status code. Raises OutboundError/TargetRefused."""
+        check_literal(url, allow_private=self.allow_private)
+        try:
+            async with self._client().post(
+                url, data=body, headers=headers, allow_redirects=False, timeout=self._client_timeout(timeout)
+            ) as response:
+                await response.content.read(65536)
+                return response.status
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise _outbound_error(exc) from exc
+
+    @asynccontextmanager
+    async def get(self, url: str, timeout: float | None = None) -> AsyncIterator[tuple[Reply, Any]]:
+        """GET without following redirects; yields the reply and an async iterator of body chunks."""
+        check_literal(url, allow_private=self.allow_private)
+        try:
+            async with self._client().get(
+                url, allow_redirects=False, timeout=self._client_timeout(timeout)
+            ) as response:
+                reply = Reply(response.status, {k.lower(): v for k, v in response.headers.items()}, str(response.url))
+                yield reply, response.content.iter_chunked(65536)
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise _outbound_error(exc) from exc
+
+    def _client_timeout(self, timeout: float | None) -> aiohttp.ClientTimeout:
+        return aiohttp.ClientTimeout(total=timeout or self._timeout)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
+def _outbound_error(exc: BaseException) -> BaseException:
+    cause = exc
+    while cause.__cause__ is not None and not isinstance(cause, TargetRefused):
+        cause = cause.__cause__
+    if isinstance(cause, TargetRefused):
+        return cause
+    if isinstance(exc, TimeoutError):
+        return OutboundError("timed out")
+    return OutboundError(f"{type(exc).__name__}: {exc}"[:300])

@@ -14,9 +14,11 @@ _TAKE = sql(
        ON CONFLICT (bucket) DO UPDATE SET tat_us = MAX(rate_limits.tat_us, :now) + :interval
          WHERE MAX(rate_limits.tat_us, :now) + :interval - :burst <= :now
        RETURNING tat_us""",
-    postgres="""INSERT INTO rate_limits (bucket, tat_us) VALUES (:bucket, :now + :interval)
-       ON CONFLICT (bucket) DO UPDATE SET tat_us = GREATEST(rate_limits.tat_us, :now) + :interval
-         WHERE GREATEST(rate_limits.tat_us, :now) + :interval - :burst <= :now
+    postgres="""INSERT INTO rate_limits (bucket, tat_us) VALUES (:bucket, CAST(:now AS BIGINT) + CAST(:interval AS BIGINT))
+       ON CONFLICT (bucket) DO UPDATE
+         SET tat_us = GREATEST(rate_limits.tat_us, CAST(:now AS BIGINT)) + CAST(:interval AS BIGINT)
+         WHERE GREATEST(rate_limits.tat_us, CAST(:now AS BIGINT)) + CAST(:interval AS BIGINT)
+               - CAST(:burst AS BIGINT) <= CAST(:now AS BIGINT)
        RETURNING tat_us""",
 )
 _TAT = sql("SELECT tat_us FROM rate_limits WHERE bucket = :bucket")

@@ -74,7 +74,6 @@ def routes(deps: Deps) -> list[Route]:
                 list(send_request.media_urls),
                 limit=settings.media_max_bytes,
                 timeout=settings.media_timeout,
-                allow_private=settings.private_targets_allowed,
             )
         now = deps.clock()
         async with deps.db.transaction() as connection:

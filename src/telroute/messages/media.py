@@ -5,12 +5,12 @@ from __future__ import annotations
 import mimetypes
 import time
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+from collections.abc import AsyncIterator
+from urllib.parse import unquote, urljoin, urlsplit
 
-import httpx
 
 from telroute.errors import Unprocessable
-from telroute.kit.outbound import TargetRefused, resolve_checked
+from telroute.kit.outbound import OutboundError, OutboundHttp, TargetRefused
 
 _MAX_REDIRECTS = 3
 
@@ -29,8 +29,8 @@ def _file_name(url: str) -> str:
     return cleaned or "media"
 
 
-def _mime_type(response: httpx.Response, file_name: str) -> str:
-    declared = response.headers.get("content-type", "").split(";")[0].strip().lower()
+def _mime_type(headers: dict[str, str], file_name: str) -> str:
+    declared = headers.get("content-type", "").split(";")[0].strip().lower()
     return declared or mimetypes.guess_type(file_name)[0] or "application/octet-stream"
 
 
@@ -46,35 +46,35 @@ def _unreachable(url: str, why: str) -> Unprocessable:
     )
 
 
-async def _get(
-    client: httpx.AsyncClient, url: str, budget: int, deadline: float, allow_private: bool
-) -> tuple[httpx.Response, bytes]:
+async def _get(client: OutboundHttp, url: str, budget: int, deadline: float) -> tuple[dict[str, str], bytes]:
     target = url
     for _ in range(_MAX_REDIRECTS + 1):
-        await resolve_checked(target, allow_private=allow_private)
-        timeout = max(0.1, deadline - time.monotonic())
-        async with client.stream("GET", target, timeout=timeout) as response:
-            if response.is_redirect and "location" in response.headers:
-                target = str(response.url.join(response.headers["location"]))
+        async with client.get(target, timeout=max(0.1, deadline - time.monotonic())) as (reply, chunks):
+            if reply.status in (301, 302, 303, 307, 308) and "location" in reply.headers:
+                target = urljoin(reply.url, reply.headers["location"])
                 continue
-            if response.status_code != 200:
-                raise _unreachable(url, f"HTTP {response.status_code}")
-            declared = response.headers.get("content-length", "")
+            if reply.status != 200:
+                raise _unreachable(url, f"HTTP {reply.status}")
+            declared = reply.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > budget:
                 raise _too_large(url, 0)
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > budget:
-                    raise _too_large(url, 0)
-                chunks.append(chunk)
-            return response, b"".join(chunks)
+            return reply.headers, await _read_within(chunks, budget, url)
     raise _unreachable(url, "too many redirects")
 
 
+async def _read_within(chunks: AsyncIterator[bytes], budget: int, url: str) -> bytes:
+    received: list[bytes] = []
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > budget:
+            raise _too_large(url, 0)
+        received.append(chunk)
+    return b"".join(received)
+
+
 async def fetch_all(
-    client: httpx.AsyncClient, urls: list[str], *, limit: int, timeout: float, allow_private: bool
+    client: OutboundHttp, urls: list[str], *, limit: int, timeout: float
 ) -> list[FetchedMedia]:
     """Fetch every URL in order; their total must stay within `limit` bytes (Flowroute: 767840)."""
     fetched: list[FetchedMedia] = []
@@ -82,16 +82,16 @@ async def fetch_all(
     deadline = time.monotonic() + timeout
     for url in urls:
         try:
-            response, content = await _get(client, url, limit - used, deadline, allow_private)
+            headers, content = await _get(client, url, limit - used, deadline)
         except Unprocessable as exc:
             if exc.code == "media_too_large":
                 raise _too_large(url, limit) from exc
             raise
         except TargetRefused as exc:
             raise _unreachable(url, str(exc)) from exc
-        except httpx.HTTPError as exc:
-            raise _unreachable(url, type(exc).__name__) from exc
+        except OutboundError as exc:
+            raise _unreachable(url, str(exc)) from exc
         used += len(content)
         name = _file_name(url)
-        fetched.append(FetchedMedia(url, name, _mime_type(response, name), content))
+        fetched.append(FetchedMedia(url, name, _mime_type(headers, name), content))
     return fetched

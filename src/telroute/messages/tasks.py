@@ -162,7 +162,6 @@ async def receive_inbound(deps: Deps, message: CarrierInbound) -> str:
             list(message.media_urls),
             limit=deps.settings.media_max_bytes,
             timeout=deps.settings.media_timeout,
-            allow_private=deps.settings.private_targets_allowed,
         )
     async with deps.db.transaction() as connection:
         public_id = await delivery.create_inbound(

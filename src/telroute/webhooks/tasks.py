@@ -5,14 +5,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import httpx
 import structlog
 
 from telroute.accounts import repository as accounts_repository
 from telroute.bootstrap import Deps
 from telroute.kit import jobs
 from telroute.kit.jobs import Job
-from telroute.kit.outbound import TargetRefused, resolve_checked
+from telroute.kit.outbound import OutboundError, TargetRefused
 from telroute.kit.worker import Handler, RetryLater
 from telroute.webhooks import repository
 from telroute.webhooks.service import DELIVER_WEBHOOK
@@ -48,14 +47,13 @@ async def _post(deps: Deps, payload: dict[str, Any]) -> _Outcome:
     body = payload["body"].encode("utf-8")
     started = time.perf_counter()
     try:
-        await resolve_checked(url, allow_private=deps.settings.private_targets_allowed)
-        response = await deps.http.post(url, content=body, headers=await _headers(deps, payload, body))
+        status = await deps.http.post(url, body, await _headers(deps, payload, body))
     except TargetRefused as exc:
         return _Outcome(None, f"refused: {exc}", 0.0, permanent=True)
-    except httpx.HTTPError as exc:
-        return _Outcome(None, f"{type(exc).__name__}: {exc}"[:500], _ms(started), permanent=False)
-    error = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
-    return _Outcome(response.status_code, error, _ms(started), permanent=False)
+    except OutboundError as exc:
+        return _Outcome(None, str(exc), _ms(started), permanent=False)
+    error = None if 200 <= status < 300 else f"HTTP {status}"
+    return _Outcome(status, error, _ms(started), permanent=False)
 
 
 def _ms(started: float) -> float:
