@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Annotated, Any
 
 import typer
+import uvloop
 from rich.table import Table
 
 from telroute import bootstrap, server
@@ -73,7 +73,7 @@ def serve(
 
     bootstrap.prepare_database(settings)
     settings = sandbox.with_admin_token(settings)
-    asyncio.run(server.run(settings, http=True, worker=not no_worker, before_serving=sandbox.prepare))
+    uvloop.run(server.run(settings, http=True, worker=not no_worker, before_serving=sandbox.prepare))
 
 
 @app.command()
@@ -81,7 +81,7 @@ def worker(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """Run only the background worker (deliveries, receipts, callbacks)."""
     settings = settings_for(data_dir, database_url)
     bootstrap.prepare_database(settings)
-    asyncio.run(server.run(settings, http=False, worker=True))
+    uvloop.run(server.run(settings, http=False, worker=True))
 
 
 @accounts.command("create")

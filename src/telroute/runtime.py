@@ -21,7 +21,6 @@ def job_handlers(deps: Deps, registry: CarrierRegistry) -> dict[str, Handler]:
 def carrier_registry(deps: Deps, events: message_tasks.DurableCarrierEvents) -> CarrierRegistry:
     settings = deps.settings
     simulator = SimulatorCarrier(
-        events.schedule_receipt,
         delay=settings.simulator_receipt_delay,
         failure_rate=settings.simulator_failure_rate,
         seed=settings.simulator_seed,

@@ -27,13 +27,6 @@ class OutboundMessage:
 
 
 @dataclass(frozen=True, slots=True)
-class SubmitResult:
-    """The carrier's ids, one per submitted part (a long SMS travels as several parts)."""
-
-    carrier_message_ids: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class CarrierReceipt:
     """A delivery report. `state` uses the SMPP stat words: DELIVRD, UNDELIV, EXPIRED, REJECTD,
     ACCEPTD, UNKNOWN, DELETED, ENROUTE."""
@@ -42,6 +35,17 @@ class CarrierReceipt:
     carrier_message_id: str
     state: str
     error_code: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitResult:
+    """The carrier's ids, one per submitted part (a long SMS travels as several parts).
+
+    `scheduled` holds receipts the carrier already knows it will report, with their delays in
+    seconds (the simulator's); they are recorded in the same transaction as the submit."""
+
+    carrier_message_ids: tuple[str, ...]
+    scheduled: tuple[tuple[CarrierReceipt, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telroute.carriers.base import (
@@ -23,16 +22,12 @@ from telroute.carriers.base import (
 from telroute.messages.model import simulator_state
 
 SIMULATOR = "simulator"
-ReceiptScheduler = Callable[[CarrierReceipt, float], Awaitable[None]]
 REJECT_CODE = 0x45  # ESME_RSUBMITFAIL: what a real SMSC answers for a refused submit
 
 
 class SimulatorCarrier:
-    def __init__(
-        self, schedule: ReceiptScheduler, *, delay: float, failure_rate: float = 0.0, seed: int = 0
-    ) -> None:
+    def __init__(self, *, delay: float, failure_rate: float = 0.0, seed: int = 0) -> None:
         self.name = SIMULATOR
-        self._schedule = schedule
         self._delay = delay
         self._failure_rate = failure_rate
         self._random = random.Random(seed)
@@ -62,10 +57,9 @@ class SimulatorCarrier:
         state = simulator_state(message.to_number)
         if state == "DELIVRD" and self._failure_rate and self._random.random() < self._failure_rate:
             state = "UNDELIV"
-        if state is not None:
-            await self._schedule(
-                CarrierReceipt(SIMULATOR, carrier_id, state, None if state == "DELIVRD" else 1), self._delay
-            )
-            self._counters.receipts += 1
         self._counters.sent += 1
-        return SubmitResult((carrier_id,))
+        if state is None:
+            return SubmitResult((carrier_id,))
+        self._counters.receipts += 1
+        receipt = CarrierReceipt(SIMULATOR, carrier_id, state, None if state == "DELIVRD" else 1)
+        return SubmitResult((carrier_id,), scheduled=((receipt, self._delay),))

@@ -15,7 +15,8 @@ from telroute.kit.clock import Clock
 from telroute.kit.db import Database
 from telroute.kit.jobs import Job
 
-Handler = Callable[[Job], Awaitable[None]]
+Handler = Callable[[Job], Awaitable[bool | None]]
+"""A job handler; it returns True when it finished the job itself, inside its own transaction."""
 log = structlog.get_logger("telroute.worker")
 
 
@@ -106,8 +107,8 @@ class Worker:
         try:
             if handler is None:
                 raise GiveUp(f"no handler for job kind {job.kind!r}")
-            await handler(job)
-            await self._settle(job, None, None)
+            if not await handler(job):
+                await self._settle(job, None, None)
             self.processed += 1
         except RetryLater as exc:
             await self._settle(job, str(exc), exc.delay)

@@ -121,15 +121,14 @@ async def apply_carrier_state(
     connection: Connection, part: Row, carrier: str, carrier_id: str, state: str, context: Context
 ) -> None:
     """A carrier's report on one part. A multipart message is delivered when every part is."""
-    await repository.lock(connection, part["message_id"], context.now)
-    message = await repository.by_id(connection, part["message_id"])
+    message = await repository.locked(connection, part["message_id"])
     if message is None or message["status"] in model.FINAL_STATUSES:
         return
     await repository.set_part_state(connection, carrier, carrier_id, state.upper())
     outcome = model.outcome_of_state(state)
     if outcome.status == model.DELIVERED:
-        states = await repository.part_states(connection, message["id"])
-        if all(part_state == "DELIVRD" for part_state in states):
+        single = message["parts_pending"] <= 1
+        if single or all(part == "DELIVRD" for part in await repository.part_states(connection, message["id"])):
             await finalize(connection, message, outcome, context)
         return
     await finalize(connection, message, outcome, context, error=None if not outcome.final else state.upper())

@@ -38,7 +38,10 @@ _ADVANCE = sql(
        WHERE id = :id AND status <> :status
          AND status NOT IN ('delivered', 'undelivered', 'expired', 'rejected', 'failed')"""
 )
-_TOUCH = sql("UPDATE messages SET updated_at_us = :now WHERE id = :id")
+_LOCKED = sql(
+    f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = :id",
+    postgres=f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = :id FOR UPDATE",
+)
 _SUBMITTED = sql(
     "UPDATE messages SET status = :status, carrier = :carrier, parts_pending = :parts, updated_at_us = :now "
     "WHERE id = :id AND status = 'queued'"
@@ -107,9 +110,10 @@ async def advance_status(
     return await connection.execute(_ADVANCE, params) == 1
 
 
-async def lock(connection: Connection, message_id: int, now: int) -> None:
-    """Take the message's row lock (PostgreSQL) so that concurrent receipts of its parts serialize."""
-    await connection.execute(_TOUCH, {"id": message_id, "now": now})
+async def locked(connection: Connection, message_id: int) -> Row | None:
+    """The message, holding its row lock (PostgreSQL) so that receipts of its parts serialize.
+    SQLite needs no lock: its transactions already run one at a time."""
+    return await connection.fetchrow(_LOCKED, {"id": message_id})
 
 
 async def mark_submitted(

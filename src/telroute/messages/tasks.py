@@ -17,7 +17,7 @@ from telroute.carriers.registry import CarrierRegistry
 from telroute.carriers.routing import OnNet, route
 from telroute.errors import NotFound
 from telroute.kit import jobs
-from telroute.kit.db import Row
+from telroute.kit.db import Connection, Row
 from telroute.kit.jobs import Job
 from telroute.kit.worker import Handler, RetryLater
 from telroute.messages import delivery, model, repository
@@ -55,19 +55,21 @@ async def _outbound(deps: Deps, message: Row) -> OutboundMessage:
 def deliver_handler(deps: Deps, registry: CarrierRegistry) -> Handler:
     validity_us = int(deps.settings.message_validity_seconds * 1_000_000)
 
-    async def deliver_message(job: Job) -> None:
+    async def deliver_message(job: Job) -> bool:
         message = await repository.by_id(deps.db, job.payload["message_id"])
         if message is None or message["status"] != model.QUEUED:
-            return
+            return False
         target = await route(deps.db, message["to_number"], registry.table)
         if isinstance(target, OnNet):
             async with deps.db.transaction() as connection:
                 await delivery.deliver_on_net(connection, message, target.owner, context(deps))
-            return
+                await jobs.finish(connection, job)
+            return True
         if deps.clock() - message["created_at_us"] > validity_us:
             async with deps.db.transaction() as connection:
                 await delivery.finalize(connection, message, model.EXPIRED_IN_QUEUE, context(deps))
-            return
+                await jobs.finish(connection, job)
+            return True
         carrier = registry.local(target.carrier)
         if carrier is None:
             raise RetryLater(f"carrier {target.carrier} is not bound in this worker", delay=0.5)
@@ -79,18 +81,23 @@ def deliver_handler(deps: Deps, registry: CarrierRegistry) -> Handler:
             outcome = model.submit_outcome(exc.status, exc.detail)
             async with deps.db.transaction() as connection:
                 await delivery.finalize(connection, message, outcome, context(deps), error=exc.detail)
-            return
+                await jobs.finish(connection, job)
+            return True
         async with deps.db.transaction() as connection:
+            now = deps.clock()
             await delivery.mark_submitted(
                 connection, message, target.carrier, result.carrier_message_ids, context(deps)
             )
+            for receipt, delay in result.scheduled:
+                await enqueue_receipt(connection, receipt, now=now, delay=delay)
             await jobs.finish(connection, job)
+        return True
 
     return deliver_message
 
 
 def receipt_handler(deps: Deps) -> Handler:
-    async def carrier_receipt(job: Job) -> None:
+    async def carrier_receipt(job: Job) -> bool:
         payload = job.payload
         carrier, carrier_id = payload["carrier"], payload["carrier_message_id"]
         part = await repository.by_carrier_id(deps.db, carrier, carrier_id)
@@ -103,14 +110,25 @@ def receipt_handler(deps: Deps) -> Handler:
             log.warning(
                 "receipt for an unknown message dropped", carrier=carrier, carrier_message_id=carrier_id
             )
-            return
+            return False
         async with deps.db.transaction() as connection:
             await delivery.apply_carrier_state(
                 connection, part, carrier, carrier_id, payload["state"], context(deps)
             )
             await jobs.finish(connection, job)
+        return True
 
     return carrier_receipt
+
+
+async def enqueue_receipt(connection: Connection, receipt: CarrierReceipt, *, now: int, delay: float = 0.0) -> None:
+    payload = {
+        "carrier": receipt.carrier,
+        "carrier_message_id": receipt.carrier_message_id,
+        "state": receipt.state,
+        "error_code": receipt.error_code,
+    }
+    await jobs.enqueue(connection, CARRIER_RECEIPT, payload, now=now, delay_us=int(delay * 1_000_000))
 
 
 class DurableCarrierEvents:
@@ -120,21 +138,10 @@ class DurableCarrierEvents:
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
 
-    async def schedule_receipt(self, receipt: CarrierReceipt, delay: float) -> None:
-        payload = {
-            "carrier": receipt.carrier,
-            "carrier_message_id": receipt.carrier_message_id,
-            "state": receipt.state,
-            "error_code": receipt.error_code,
-        }
-        async with self._deps.db.transaction() as connection:
-            await jobs.enqueue(
-                connection, CARRIER_RECEIPT, payload, now=self._deps.clock(), delay_us=int(delay * 1e6)
-            )
-        self._deps.wake_worker()
-
     async def receipt(self, receipt: CarrierReceipt) -> None:
-        await self.schedule_receipt(receipt, 0.0)
+        async with self._deps.db.transaction() as connection:
+            await enqueue_receipt(connection, receipt, now=self._deps.clock())
+        self._deps.wake_worker()
 
     async def inbound(self, message: CarrierInbound) -> None:
         try:

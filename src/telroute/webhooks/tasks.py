@@ -63,7 +63,7 @@ def _ms(started: float) -> float:
 def handler(deps: Deps) -> Handler:
     backoff = deps.settings.webhook_backoff
 
-    async def deliver_webhook(job: Job) -> None:
+    async def deliver_webhook(job: Job) -> bool:
         payload = job.payload
         outcome = await _post(deps, payload)
         attempt = {
@@ -85,15 +85,14 @@ def handler(deps: Deps) -> Handler:
             elif last_try:
                 await repository.dead_letter(connection, _dead_letter(payload, outcome, job, deps.clock()))
                 await jobs.finish(connection, job)
-        if not outcome.ok and not last_try:
+        if outcome.ok:
+            return True
+        if not last_try:
             raise RetryLater(outcome.error or "callback failed", delay=backoff[job.attempts - 1])
-        if not outcome.ok:
-            log.warning(
-                "callback dead-lettered",
-                url=payload["url"],
-                error=outcome.error,
-                message_id=payload["message_public_id"],
-            )
+        log.warning(
+            "callback dead-lettered", url=payload["url"], error=outcome.error, message_id=payload["message_public_id"]
+        )
+        return True
 
     return deliver_webhook
 
