@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -37,7 +39,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def deps(settings: Settings) -> AsyncIterator[Deps]:
-    bootstrap.prepare_database(settings)
+    await asyncio.to_thread(bootstrap.prepare_database, settings)  # Alembic runs its own loop on PostgreSQL
     built = await bootstrap.build(settings)
     yield built
     await built.close()

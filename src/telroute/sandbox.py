@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import secrets
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 from telroute.accounts import service as accounts_service
 from telroute.bootstrap import Deps
 from telroute.config import Settings
+from telroute.kit.db import lock_for_transaction
 from telroute.numbers import service as numbers_service
 from telroute.numbers.inventory import InventoryRow, generate_inventory
 
 DEMO_FILE = "demo-account.json"
 ADMIN_TOKEN_FILE = "admin-token"
+SEED_LOCK = 72_503_411
 
 
 def _inventory(deps: Deps) -> Iterator[InventoryRow]:
@@ -26,8 +30,12 @@ def _inventory(deps: Deps) -> Iterator[InventoryRow]:
 
 
 async def seed_inventory(deps: Deps, announce: object = print) -> int:
+    """Seed once, even when several sandbox processes start on one database together."""
     started = time.perf_counter()
     async with deps.db.transaction() as connection:
+        await lock_for_transaction(connection, SEED_LOCK)
+        if not await numbers_service.inventory_is_empty(connection):
+            return 0
         count = await numbers_service.add_inventory(connection, _inventory(deps))
     if callable(announce):
         announce(f"seeded {count:,} numbers into the inventory in {time.perf_counter() - started:.1f} s")
@@ -36,9 +44,15 @@ async def seed_inventory(deps: Deps, announce: object = print) -> int:
 
 async def _demo_keys(deps: Deps) -> dict[str, str]:
     path = deps.settings.data_dir / DEMO_FILE
-    if path.exists():
-        stored: dict[str, str] = json.loads(path.read_text())
-        return stored
+    with (deps.settings.data_dir / ".demo-lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists():
+            stored: dict[str, str] = json.loads(path.read_text())
+            return stored
+        return await _create_demo(deps, path)
+
+
+async def _create_demo(deps: Deps, path: Path) -> dict[str, str]:
     async with deps.db.transaction() as connection:
         keys = await accounts_service.create(connection, "demo", now=deps.clock())
     demo = {"access_key": keys.access_key, "secret_key": keys.secret_key, "name": "demo"}

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 class Clock(Protocol):
@@ -17,14 +20,14 @@ def system_clock() -> int:
 
 def format_timestamp(us: int) -> str:
     """`2017-12-22T01:52:39.39Z`: UTC with exactly two fractional digits, as Flowroute sends."""
-    moment = datetime.fromtimestamp(us // 1_000_000, UTC)
+    moment = datetime.fromtimestamp(us // 1_000_000, UTC).replace(tzinfo=None)
     centiseconds = (us % 1_000_000) // 10_000
-    return f"{moment:%Y-%m-%dT%H:%M:%S}.{centiseconds:02d}Z"
+    return f"{moment.isoformat(timespec='seconds')}.{centiseconds:02d}Z"  # isoformat: years < 1000 keep 4 digits
 
 
 def format_link_date(us: int) -> str:
     """`2017-12-01T00:00:00+00:00`: how dates are echoed in message-list links."""
-    return datetime.fromtimestamp(us // 1_000_000, UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    return datetime.fromtimestamp(us // 1_000_000, UTC).isoformat(timespec="seconds")
 
 
 def parse_date(raw: str) -> int:
@@ -35,4 +38,5 @@ def parse_date(raw: str) -> int:
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp()) * 1_000_000 + moment.microsecond
+    moment = moment.astimezone(UTC)  # OverflowError when UTC falls outside years 1..9999
+    return (moment - _EPOCH) // _MICROSECOND  # exact: no float seconds, right before 1970 too

@@ -329,3 +329,11 @@ def placeholders(prefix: str, count: int) -> str:
 
 def in_params(prefix: str, values: Sequence[Any]) -> dict[str, Any]:
     return {f"{prefix}{index}": value for index, value in enumerate(values)}
+
+
+_ADVISORY_LOCK = sql("SELECT 1", postgres="SELECT pg_advisory_xact_lock(:key)")
+
+
+async def lock_for_transaction(connection: Connection, key: int) -> None:
+    """Serialize this transaction with others taking the same key (SQLite transactions already are)."""
+    await connection.fetchval(_ADVISORY_LOCK, {"key": key})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 from pathlib import Path
 
 from alembic import command
@@ -33,10 +34,16 @@ def head_revision() -> str:
 
 
 def migrate(url: str) -> None:
-    """Upgrade to head. Safe to run while servers use the database (each step is transactional)."""
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    command.upgrade(_config(url), "head")
+    """Upgrade to head. Safe while servers use the database and when several processes start at
+    once: SQLite takes a lock file beside the database, PostgreSQL an advisory lock (env.py)."""
+    if not url.startswith("sqlite:///"):
+        command.upgrade(_config(url), "head")
+        return
+    path = Path(url.removeprefix("sqlite:///"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.with_name(path.name + ".migrate-lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        command.upgrade(_config(url), "head")
 
 
 def current_revision_sqlite(url: str) -> str | None:

@@ -50,10 +50,13 @@ def validate_url(raw: object, *, name: str, pointer: str) -> str:
 
 
 def is_public(address: str) -> bool:
+    """A globally routable unicast address. IPv4 carried in IPv6 (mapped, 6to4) is judged as that IPv4;
+    `is_global` adds what `is_private` leaves out, such as 100.64.0.0/10 (carrier-grade NAT, some clouds'
+    metadata services, tailnets)."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return not (
+    if isinstance(ip, ipaddress.IPv6Address):
+        ip = ip.ipv4_mapped or ip.sixtofour or ip
+    return ip.is_global and not (
         ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved or ip.is_unspecified
     )
 
@@ -77,7 +80,9 @@ class GuardedResolver(AbstractResolver):
         self._inner = DefaultResolver()
         self._allow_private = allow_private
 
-    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
         results = await self._inner.resolve(host, port, family)
         if not self._allow_private and any(not is_public(result["host"]) for result in results):
             raise TargetRefused(f"{host} resolves to a private, loopback or link-local address")

@@ -1,38 +1,37 @@
-"""Rate limits shared by every process: GCRA, one row per bucket, one statement per check.
+"""Rate limits shared by every process: GCRA, one row per bucket.
 
 A bucket's `tat_us` is its theoretical arrival time. A request is allowed when
 `max(tat, now) + interval - burst <= now`, and then moves tat forward by one interval.
+The clock is read after the bucket's row is locked: a request that waited behind others for the
+row must not be judged by the moment it arrived (that refused requests under load).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from telroute.errors import TooManyRequests
 from telroute.kit.db import Connection, sql
 
-_TAKE = sql(
-    """INSERT INTO rate_limits (bucket, tat_us) VALUES (:bucket, :now + :interval)
-       ON CONFLICT (bucket) DO UPDATE SET tat_us = MAX(rate_limits.tat_us, :now) + :interval
-         WHERE MAX(rate_limits.tat_us, :now) + :interval - :burst <= :now
-       RETURNING tat_us""",
-    postgres="""INSERT INTO rate_limits (bucket, tat_us) VALUES (:bucket, CAST(:now AS BIGINT) + CAST(:interval AS BIGINT))
-       ON CONFLICT (bucket) DO UPDATE
-         SET tat_us = GREATEST(rate_limits.tat_us, CAST(:now AS BIGINT)) + CAST(:interval AS BIGINT)
-         WHERE GREATEST(rate_limits.tat_us, CAST(:now AS BIGINT)) + CAST(:interval AS BIGINT)
-               - CAST(:burst AS BIGINT) <= CAST(:now AS BIGINT)
-       RETURNING tat_us""",
+_ENSURE = sql("INSERT INTO rate_limits (bucket, tat_us) VALUES (:bucket, 0) ON CONFLICT (bucket) DO NOTHING")
+_LOCK = sql(
+    "SELECT tat_us FROM rate_limits WHERE bucket = :bucket",
+    postgres="SELECT tat_us FROM rate_limits WHERE bucket = :bucket FOR UPDATE",
 )
-_TAT = sql("SELECT tat_us FROM rate_limits WHERE bucket = :bucket")
+_SET = sql("UPDATE rate_limits SET tat_us = :tat WHERE bucket = :bucket")
 
 
-async def take(connection: Connection, bucket: str, *, per_second: int, now: int, what: str) -> None:
+async def take(
+    connection: Connection, bucket: str, *, per_second: int, now: int | Callable[[], int], what: str
+) -> None:
     """Allow one event in `bucket` at `per_second` (bursts of up to one second's worth) or raise 429."""
     interval = 1_000_000 // max(1, per_second)
     burst = interval * max(1, per_second)
-    params = {"bucket": bucket, "now": now, "interval": interval, "burst": burst}
-    if await connection.fetchrow(_TAKE, params) is not None:
-        return
-    tat = int(await connection.fetchval(_TAT, {"bucket": bucket}) or now)
-    retry_after = max(0.001, (tat + interval - burst - now) / 1_000_000)
-    raise TooManyRequests(
-        f"rate limit exceeded: at most {per_second} {what} per second", retry_after=retry_after
-    )
+    await connection.execute(_ENSURE, {"bucket": bucket})
+    tat = int(await connection.fetchval(_LOCK, {"bucket": bucket}))
+    current = now() if callable(now) else now
+    arrival = max(tat, current) + interval
+    if arrival - burst > current:
+        retry_after = max(0.001, (arrival - burst - current) / 1_000_000)
+        raise TooManyRequests(f"rate limit exceeded: at most {per_second} {what} per second", retry_after=retry_after)
+    await connection.execute(_SET, {"bucket": bucket, "tat": arrival})

@@ -63,13 +63,21 @@ class Worker:
     def wake(self) -> None:
         self._wake.set()
 
-    async def run(self, stop: asyncio.Event, *, grace: float = 8.0) -> None:
+    async def run(self, stop: asyncio.Event, *, grace: float = 5.0) -> None:
+        """Claim and run jobs until `stop`; then give running jobs `grace` seconds and cancel the rest.
+
+        A cancelled job keeps its lease and runs again elsewhere once it lapses. The grace is short
+        because the process must exit within 10 s of SIGTERM and the HTTP side drains first."""
         while not stop.is_set():
             claimed = await self._claim_some()
             if not claimed:
                 await self._idle(stop)
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=grace)
+        unfinished = list(self._tasks)
+        for task in unfinished:
+            task.cancel()
+        await asyncio.gather(*unfinished, return_exceptions=True)
 
     async def _claim_some(self) -> int:
         room = self._concurrency - len(self._tasks)

@@ -75,12 +75,12 @@ def routes(deps: Deps) -> list[Route]:
                 limit=settings.media_max_bytes,
                 timeout=settings.media_timeout,
             )
-        now = deps.clock()
         async with deps.db.transaction() as connection:
+            now = deps.clock()  # read inside: a request that waited for a connection must not look early
             replay = await idempotency.begin(connection, request, account.id, "message", now=now)
             if replay is not None:
                 return replay
-            await service.take_rate(connection, account, send_request.is_mms, now=now)
+            await service.take_rate(connection, account, send_request.is_mms, now=deps.clock)
             public_id = await service.accept(
                 connection, account, send_request, sender, media, prices=settings.prices, now=now
             )

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import mimetypes
+import re
 import time
-from dataclasses import dataclass
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from urllib.parse import unquote, urljoin, urlsplit
-
 
 from telroute.errors import Unprocessable
 from telroute.kit.outbound import OutboundError, OutboundHttp, TargetRefused
 
 _MAX_REDIRECTS = 3
+_MIME_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,14 +25,20 @@ class FetchedMedia:
 
 
 def _file_name(url: str) -> str:
+    """The URL's last path segment in ASCII letters, digits and `._-`: it goes into the media id, its
+    link and a Content-Disposition header (latin-1 only), so `фото.jpg` becomes `media.jpg`."""
     name = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
-    cleaned = "".join(char for char in name if char.isalnum() or char in "._-")[:100]
-    return cleaned or "media"
+    cleaned = "".join(char for char in name if char.isascii() and (char.isalnum() or char in "._-"))[:100]
+    return "media" + cleaned if not cleaned or cleaned.startswith(".") else cleaned
 
 
 def _mime_type(headers: dict[str, str], file_name: str) -> str:
+    """The declared `type/subtype` when it is well formed (it is stored and sent back as a header),
+    else a guess from the file name."""
     declared = headers.get("content-type", "").split(";")[0].strip().lower()
-    return declared or mimetypes.guess_type(file_name)[0] or "application/octet-stream"
+    if _MIME_TYPE.fullmatch(declared):
+        return declared
+    return mimetypes.guess_type(file_name)[0] or "application/octet-stream"
 
 
 def _too_large(url: str, limit: int) -> Unprocessable:

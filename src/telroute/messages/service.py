@@ -7,6 +7,7 @@ the same transaction (the outbox), so a 202 means the message will be delivered.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,7 +106,9 @@ async def check_sender(connection: Connection, account: Account, from_raw: str) 
     return value
 
 
-async def take_rate(connection: Connection, account: Account, is_mms: bool, *, now: int) -> None:
+async def take_rate(
+    connection: Connection, account: Account, is_mms: bool, *, now: int | Callable[[], int]
+) -> None:
     kind, per_second = ("mms", account.mms_per_second) if is_mms else ("sms", account.sms_per_second)
     await ratelimit.take(
         connection, f"{kind}:{account.id}", per_second=per_second, now=now, what=kind.upper()

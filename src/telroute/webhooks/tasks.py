@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import binascii
 import time
 from typing import Any
 
@@ -45,9 +46,13 @@ async def _headers(deps: Deps, payload: dict[str, Any], body: bytes) -> dict[str
 async def _post(deps: Deps, payload: dict[str, Any]) -> _Outcome:
     url = payload["url"]
     body = payload["body"].encode("utf-8")
+    try:
+        headers = await _headers(deps, payload, body)
+    except binascii.Error as exc:  # a secret set by hand that is not base64: no try can succeed until fixed
+        return _Outcome(None, f"cannot sign: the account's webhook secret is not valid base64 ({exc})", 0.0, True)
     started = time.perf_counter()
     try:
-        status = await deps.http.post(url, body, await _headers(deps, payload, body))
+        status = await deps.http.post(url, body, headers)
     except TargetRefused as exc:
         return _Outcome(None, f"refused: {exc}", 0.0, permanent=True)
     except OutboundError as exc:

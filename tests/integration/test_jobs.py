@@ -1,0 +1,218 @@
+"""The jobs table as a queue: enqueue, claim under a lease, lapse and reclaim, retry, fail.
+
+Each module gets a database of its own (on PostgreSQL a fresh one): a running server's worker
+sharing the suite's database would claim these jobs."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from telroute.kit import db as dbkit
+from telroute.kit import jobs
+from telroute.kit.db import Database, sql
+from telroute.kit.jobs import Job
+from tests.support.databases import on_postgres
+from tests.support.isolated import migrated_database_url
+
+T0 = 1_800_000_000_000_000  # a fixed "now" in microseconds: claims are decided by the times passed in
+LEASE = 10_000_000
+
+
+@pytest.fixture(scope="module")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with migrated_database_url(tmp_path_factory.mktemp("jobs")) as url:
+        yield url
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    connected = await dbkit.connect(database_url)
+    async with connected.transaction() as connection:
+        await connection.execute(sql("DELETE FROM jobs"))
+        await connection.execute(sql("DELETE FROM failed_jobs"))
+    yield connected
+    await connected.close()
+
+
+async def enqueue(
+    database: Database, kind: str, payload: dict[str, object], *, now: int = T0, delay_us: int = 0
+) -> None:
+    async with database.transaction() as connection:
+        await jobs.enqueue(connection, kind, payload, now=now, delay_us=delay_us)
+
+
+async def claim(database: Database, now: int, *, limit: int = 100, worker: str = "w1") -> list[Job]:
+    return await jobs.claim(database, worker, now=now, lease_us=LEASE, limit=limit)
+
+
+async def job_row(database: Database, job_id: int) -> dict[str, object] | None:
+    row = await database.fetchrow(
+        sql("SELECT run_at_us, attempts, locked_by, last_error FROM jobs WHERE id = :id"), {"id": job_id}
+    )
+    return None if row is None else dict(row)
+
+
+async def test_a_job_is_claimed_with_its_payload_and_first_attempt(database: Database) -> None:
+    payload = {"message_id": 7, "nested": {"list": [1, "two", None], "flag": True}, "text": "ünïcode ✓"}
+    await enqueue(database, "deliver_message", payload)
+    [job] = await claim(database, T0)
+    assert (job.kind, job.payload, job.attempts, job.created_at_us) == ("deliver_message", payload, 1, T0)
+    assert await job_row(database, job.id) == {
+        "run_at_us": T0 + LEASE,
+        "attempts": 1,
+        "locked_by": "w1",
+        "last_error": None,
+    }
+
+
+async def test_a_delayed_job_is_not_due_before_its_time(database: Database) -> None:
+    await enqueue(database, "later", {}, delay_us=5_000_000)
+    assert await claim(database, T0 + 4_999_999) == []
+    [job] = await claim(database, T0 + 5_000_000)
+    assert job.kind == "later"
+
+
+async def test_a_claimed_job_is_due_again_only_when_its_lease_lapses(database: Database) -> None:
+    await enqueue(database, "k", {"n": 1})
+    [first] = await claim(database, T0, worker="dead-worker")
+    assert await claim(database, T0, worker="other") == []
+    assert await claim(database, T0 + LEASE - 1, worker="other") == []
+    [again] = await claim(database, T0 + LEASE, worker="other")
+    assert again.id == first.id
+    assert again.attempts == 2
+    assert again.payload == {"n": 1}
+    row = await job_row(database, again.id)
+    assert row is not None and row["locked_by"] == "other" and row["run_at_us"] == T0 + 2 * LEASE
+
+
+async def test_claims_come_oldest_due_first_and_respect_the_limit(database: Database) -> None:
+    for index in range(5):
+        await enqueue(database, "k", {"i": index}, now=T0 + index)
+    await enqueue(database, "k", {"i": "early"}, now=T0 - 100)
+    first = await claim(database, T0 + 10, limit=2)
+    second = await claim(database, T0 + 10, limit=3)
+    third = await claim(database, T0 + 10, limit=3)
+    # which jobs a claim takes is decided by due time; the order RETURNING lists them in is not
+    assert {job.payload["i"] for job in first} == {"early", 0}
+    assert {job.payload["i"] for job in second} == {1, 2, 3}
+    assert {job.payload["i"] for job in third} == {4}
+
+
+async def test_retry_sets_the_next_run_and_keeps_the_error(database: Database) -> None:
+    await enqueue(database, "k", {})
+    [job] = await claim(database, T0)
+    async with database.transaction() as connection:
+        await jobs.retry(connection, job, run_at=T0 + 3_000_000, error="customer said 503" + "!" * 3000)
+    row = await job_row(database, job.id)
+    assert row is not None
+    assert row["locked_by"] is None
+    assert row["run_at_us"] == T0 + 3_000_000
+    assert row["last_error"] == ("customer said 503" + "!" * 3000)[:2000]
+    assert await claim(database, T0 + 2_999_999) == []
+    [again] = await claim(database, T0 + 3_000_000)
+    assert again.attempts == 2
+
+
+async def test_fail_moves_the_job_to_failed_jobs(database: Database) -> None:
+    await enqueue(database, "doomed", {"why": "test"}, now=T0 - 5)
+    [job] = await claim(database, T0)
+    async with database.transaction() as connection:
+        await jobs.fail(connection, job, now=T0 + 1, error="GiveUp: never")
+    assert await job_row(database, job.id) is None
+    rows = await database.fetch(
+        sql("SELECT kind, payload, attempts, last_error, created_at_us, failed_at_us FROM failed_jobs")
+    )
+    assert [dict(row) for row in rows] == [
+        {
+            "kind": "doomed",
+            "payload": '{"why": "test"}',
+            "attempts": 1,
+            "last_error": "GiveUp: never",
+            "created_at_us": T0 - 5,
+            "failed_at_us": T0 + 1,
+        }
+    ]
+
+
+async def test_finish_deletes_the_job_and_depth_counts_what_is_left(database: Database) -> None:
+    for kind in ("a", "a", "b"):
+        await enqueue(database, kind, {}, now=T0 + len(kind))
+    assert await jobs.queue_depth(database) == (3, T0 + 1)
+    assert await jobs.depth_by_kind(database) == {"a": 2, "b": 1}
+    [job, *_] = await claim(database, T0 + 10, limit=1)
+    async with database.transaction() as connection:
+        await jobs.finish(connection, job)
+    assert await jobs.queue_depth(database) == (2, T0 + 1)
+    assert await jobs.depth_by_kind(database) == {"a": 1, "b": 1}
+
+
+def test_backoff_doubles_from_the_base_up_to_the_cap() -> None:
+    assert [jobs.backoff_us(attempt) for attempt in range(0, 11)] == [
+        1_000_000,
+        1_000_000,
+        2_000_000,
+        4_000_000,
+        8_000_000,
+        16_000_000,
+        32_000_000,
+        64_000_000,
+        128_000_000,
+        256_000_000,
+        300_000_000,
+    ]
+    assert jobs.backoff_us(3, base=0.5, cap=1.5) == 1_500_000
+    assert jobs.backoff_us(2, base=0.5) == 1_000_000
+
+
+def _claim_until_empty(url: str, worker: str, claimed: list[int], start: threading.Barrier) -> None:
+    """One claimer with its own connection (its own pool on PostgreSQL), as another process would have."""
+
+    async def run() -> None:
+        database = await dbkit.connect(url, pool_size=4)
+        try:
+            start.wait()
+
+            async def loop() -> None:
+                while jobs_now := await jobs.claim(database, worker, now=T0, lease_us=LEASE, limit=3):
+                    claimed.extend(job.id for job in jobs_now)
+                    await asyncio.sleep(0)
+
+            await asyncio.gather(loop(), loop(), loop())
+        finally:
+            await database.close()
+
+    asyncio.run(run())
+
+
+async def test_concurrent_claimers_on_separate_connections_never_share_a_job(
+    database: Database, database_url: str, tmp_path: Path
+) -> None:
+    total = 300
+    async with database.transaction() as connection:
+        for index in range(total):
+            await jobs.enqueue(connection, "k", {"i": index}, now=T0 - 1)
+    expected = {int(row["id"]) for row in await database.fetch(sql("SELECT id FROM jobs"))}
+    claims: dict[str, list[int]] = {"a": [], "b": []}
+    start = threading.Barrier(2)
+    threads = [
+        threading.Thread(target=_claim_until_empty, args=(database_url, name, claimed, start))
+        for name, claimed in claims.items()
+    ]
+    for thread in threads:
+        thread.start()
+
+    def join_all() -> None:
+        for thread in threads:
+            thread.join(timeout=120)
+
+    await asyncio.to_thread(join_all)
+    everything = claims["a"] + claims["b"]
+    assert len(everything) == len(set(everything)) == total  # nobody got a job twice
+    assert set(everything) == expected
+    if on_postgres():  # SQLite serializes writers on the file lock: one claimer may drain the queue alone
+        assert claims["a"] and claims["b"], "both claimers took part"

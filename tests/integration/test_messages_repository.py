@@ -1,0 +1,159 @@
+"""The messages repository against the real database: paging order and bounds, receipts, scoping."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from telroute import bootstrap
+from telroute.accounts import repository as accounts_repository
+from telroute.accounts import service as accounts_service
+from telroute.bootstrap import Deps
+from telroute.config import Settings
+from telroute.messages import model, repository, service
+
+T0 = 1_700_000_000_000_000
+
+
+@pytest.fixture
+async def deps(settings: Settings) -> AsyncIterator[Deps]:
+    """conftest's `deps`, but migrating in a thread: on PostgreSQL, Alembic's env.py calls asyncio.run(),
+    which fails inside the running test loop. (Remove once conftest's fixture does the same.)"""
+    await asyncio.to_thread(bootstrap.prepare_database, settings)
+    built = await bootstrap.build(settings)
+    yield built
+    await built.close()
+
+
+async def new_account_id(deps: Deps) -> int:
+    async with deps.db.transaction() as connection:
+        keys = await accounts_service.create(connection, "repository", now=T0)
+        found = await accounts_repository.by_access_key(connection, keys.access_key)
+    assert found is not None
+    return found[0].id
+
+
+async def insert(deps: Deps, account: int, created: int, body: str = "x") -> tuple[int, str]:
+    public_id = model.new_message_id()
+    values: dict[str, Any] = {
+        "public_id": public_id,
+        "account_id": account,
+        "direction": "outbound",
+        "from_number": "12065550100",
+        "to_number": "13125550123",
+        "body": body,
+        "is_mms": False,
+        "status": model.QUEUED,
+        "message_encoding": 0,
+        "message_type": "longcode",
+        "segments": 1,
+        "amount_nd": 4_000_000,
+        "dlr_callback": None,
+        "callback_url": None,
+        "now": created,
+    }
+    async with deps.db.transaction() as connection:
+        return await repository.insert(connection, values), public_id
+
+
+async def page_ids(
+    deps: Deps, account: int, *, start: int = 0, end: int = 2**62, limit: int = 100, offset: int = 0
+) -> list[int]:
+    rows = await repository.page(deps.db, account, start=start, end=end, limit=limit, offset=offset)
+    return [row["id"] for row in rows]
+
+
+async def test_pages_are_newest_first_and_ties_go_to_the_later_insert(deps: Deps) -> None:
+    account = await new_account_id(deps)
+    # inserted out of time order; two share a timestamp
+    a, _ = await insert(deps, account, T0 + 30)
+    b, _ = await insert(deps, account, T0 + 10)
+    c, _ = await insert(deps, account, T0 + 20)
+    d, _ = await insert(deps, account, T0 + 20)
+    e, _ = await insert(deps, account, T0 + 40)
+    assert await page_ids(deps, account) == [e, a, d, c, b]
+    assert await page_ids(deps, account, limit=2) == [e, a]
+    assert await page_ids(deps, account, limit=2, offset=2) == [d, c]
+    assert await page_ids(deps, account, limit=2, offset=4) == [b]
+    assert await page_ids(deps, account, limit=2, offset=5) == []
+
+
+async def test_start_is_inclusive_and_end_exclusive(deps: Deps) -> None:
+    account = await new_account_id(deps)
+    ids = [(await insert(deps, account, T0 + offset))[0] for offset in (0, 1, 2, 3)]
+    assert await page_ids(deps, account, start=T0 + 1, end=T0 + 3) == [ids[2], ids[1]]
+    assert await page_ids(deps, account, start=T0 + 3) == [ids[3]]
+    assert await page_ids(deps, account, start=T0 + 4) == []
+    assert await page_ids(deps, account, start=T0, end=T0) == []
+    assert await page_ids(deps, account, start=T0, end=T0 + 1) == [ids[0]]
+
+
+async def test_pages_hold_only_the_accounts_own_messages(deps: Deps) -> None:
+    mine, theirs = await new_account_id(deps), await new_account_id(deps)
+    own, public_id = await insert(deps, mine, T0)
+    other, other_public_id = await insert(deps, theirs, T0 + 1)
+    assert await page_ids(deps, mine) == [own]
+    assert await page_ids(deps, theirs) == [other]
+    found = await repository.by_public_id(deps.db, public_id, mine)
+    assert found is not None and found["id"] == own
+    assert await repository.by_public_id(deps.db, public_id, theirs) is None
+    assert await repository.by_public_id(deps.db, other_public_id, mine) is None
+
+
+async def test_service_page_reports_whether_more_follow(deps: Deps) -> None:
+    account = await new_account_id(deps)
+    a, b, c, d, e = [(await insert(deps, account, T0 + offset))[0] for offset in range(5)]
+    owner = await accounts_repository.by_id(deps.db, account)
+    assert owner is not None
+    for limit, offset, expected, more in [
+        (2, 0, [e, d], True),
+        (2, 2, [c, b], True),
+        (2, 3, [b, a], False),
+        (5, 0, [e, d, c, b, a], False),
+        (4, 0, [e, d, c, b], True),
+        (1, 5, [], False),
+    ]:
+        page, has_more = await service.page(deps.db, owner, start=0, end=2**62, limit=limit, offset=offset)
+        assert [row["id"] for row, _ in page] == expected
+        assert has_more is more
+
+
+async def test_receipts_come_newest_first_per_message(deps: Deps) -> None:
+    account = await new_account_id(deps)
+    first, _ = await insert(deps, account, T0)
+    second, _ = await insert(deps, account, T0 + 1)
+    async with deps.db.transaction() as connection:
+        for message_id, level, status, code in [
+            (first, 1, "smsc submit", None),
+            (second, 1, "smsc submit", None),
+            (first, 2, "delivered", 1000),
+        ]:
+            await repository.add_receipt(
+                connection, message_id, level=level, status=status, code=code, description=status, now=T0 + 5
+            )
+    receipts = await repository.receipts_of(deps.db, [first, second])
+    assert [(row["level"], row["status"], row["status_code"]) for row in receipts[first]] == [
+        (2, "delivered", 1000),
+        (1, "smsc submit", None),
+    ]
+    assert [row["level"] for row in receipts[second]] == [1]
+    assert await repository.receipts_of(deps.db, []) == {}
+
+
+async def test_status_only_moves_forward_from_queued_to_final(deps: Deps) -> None:
+    account = await new_account_id(deps)
+    message_id, _ = await insert(deps, account, T0)
+    async with deps.db.transaction() as connection:
+        assert await repository.mark_submitted(connection, message_id, carrier="simulator", parts=1, now=T0 + 1)
+        assert not await repository.mark_submitted(connection, message_id, carrier="simulator", parts=1, now=T0 + 2)
+        assert await repository.advance_status(connection, message_id, "message buffered", now=T0 + 3)
+        assert not await repository.advance_status(connection, message_id, "message buffered", now=T0 + 4)
+        assert await repository.advance_status(connection, message_id, "delivered", now=T0 + 5)
+        assert not await repository.advance_status(connection, message_id, "undelivered", now=T0 + 6, error="late")
+    row = await repository.by_id(deps.db, message_id)
+    assert row is not None
+    assert (row["status"], row["carrier"], row["error"]) == ("delivered", "simulator", None)
+    assert row["updated_at_us"] == T0 + 5

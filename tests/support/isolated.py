@@ -1,0 +1,159 @@
+"""A telroute deployment of its own for one test module: a data dir and a database no other test's
+server touches.
+
+On SQLite that is simply the data dir's file. On PostgreSQL the suite shares one database, and every
+running server's worker claims jobs from it; tests that depend on *which* process handles a job
+(fast retry settings, a killed server, a server that refuses private targets) get a fresh
+PostgreSQL database instead, created here and dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import subprocess
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+from telroute.accounts import service as accounts_service
+from telroute.kit import db as dbkit
+from telroute.kit.clock import system_clock
+from telroute.kit.db import sql
+from telroute.kit.migrate import migrate
+from tests.support.databases import POSTGRES_URL
+from tests.support.server import Server, base_env, run_cli
+
+Keys = tuple[str, str]
+T = TypeVar("T")
+
+
+def eventually(probe: Callable[[], T | None], *, timeout: float = 15.0, interval: float = 0.05, what: str = "") -> T:
+    """Call `probe` until it returns something truthy; that value. AssertionError at the deadline, with
+    the last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what or probe!r}; last value {value!r}")
+        time.sleep(interval)
+
+
+def _psql(url: str, statement: str) -> None:
+    subprocess.run(["psql", url, "-qc", statement], check=True, capture_output=True, text=True, timeout=60)
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+@contextmanager
+def isolated_database_url(data_dir: Path) -> Iterator[str]:
+    """A SQLite file in `data_dir`, or a fresh PostgreSQL database (dropped on exit)."""
+    if POSTGRES_URL is None:
+        yield f"sqlite:///{(data_dir / 'telroute.db').resolve()}"
+        return
+    name = f"telroute_iso_{uuid.uuid4().hex[:16]}"
+    admin = _with_database(POSTGRES_URL, "postgres")
+    _psql(admin, f"CREATE DATABASE {name}")
+    try:
+        yield _with_database(POSTGRES_URL, name)
+    finally:
+        _psql(admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@contextmanager
+def migrated_database_url(data_dir: Path) -> Iterator[str]:
+    """`isolated_database_url` with the schema brought to head."""
+    with isolated_database_url(data_dir) as url:
+        migrate(url)
+        yield url
+
+
+@dataclass
+class Deployment:
+    data_dir: Path
+    database_url: str
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return base_env(self.data_dir, TELROUTE_DATABASE_URL=self.database_url, **extra)
+
+    def server(self, *args: str, **env_extra: str) -> Server:
+        """A (not yet started) `telroute serve` on this deployment."""
+        return Server(self.data_dir, args=args, env_extra={"TELROUTE_DATABASE_URL": self.database_url, **env_extra})
+
+    def cli(
+        self, *args: str, check: bool = True, env_extra: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run `telroute ARGS` on this deployment; unless `check=False`, a non-zero exit fails the test."""
+        result = run_cli(self.data_dir, *args, env=self.env(**(env_extra or {})), check=False)
+        if check and result.returncode != 0:
+            raise AssertionError(f"telroute {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
+        return result
+
+    def cli_json(self, *args: str) -> Any:
+        return json.loads(self.cli(*args, "--json").stdout)
+
+    def create_account(self, name: str) -> Keys:
+        """An account made by `telroute accounts create` (about a second: the CLI's start-up)."""
+        keys = self.cli_json("accounts", "create", "--name", name)
+        return str(keys["access_key"]), str(keys["secret_key"])
+
+    def new_account(self, name: str, *, sms_per_second: int | None = None, mms_per_second: int | None = None) -> Keys:
+        """An account made through the accounts service in this process (fast), with these limits."""
+
+        async def create() -> Keys:
+            database = await dbkit.connect(self.database_url, pool_size=1)
+            try:
+                async with database.transaction() as connection:
+                    keys = await accounts_service.create(connection, name, now=system_clock())
+                    await accounts_service.set_limits(connection, keys.access_key, sms_per_second, mms_per_second)
+            finally:
+                await database.close()
+            return keys.access_key, keys.secret_key
+
+        return asyncio.run(create())
+
+    def admin_token(self) -> str:
+        return (self.data_dir / "admin-token").read_text().strip()
+
+    def query(self, statement: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run one SQL statement against the deployment's database (from a synchronous test)."""
+
+        async def run() -> list[dict[str, Any]]:
+            database = await dbkit.connect(self.database_url, pool_size=1)
+            try:
+                async with database.transaction() as connection:
+                    return [dict(row) for row in await connection.fetch(sql(statement), params)]
+            finally:
+                await database.close()
+
+        return asyncio.run(run())
+
+    def lapse_leases_of(self, server: Server) -> Counter[str]:
+        """Make the jobs a dead server had claimed due now, as its lease lapsing would after
+        `job_lease_seconds` (60 s): what another worker does with them is what is under test.
+        Returns how many jobs of each kind the dead server held."""
+        assert server.process is not None and server.process.poll() is not None, "the server is still running"
+        holder = f"{socket.gethostname()}:{server.process.pid}"
+        rows = self.query(
+            "UPDATE jobs SET run_at_us = 0 WHERE locked_by = :holder AND run_at_us > 0 RETURNING kind",
+            {"holder": holder},
+        )
+        return Counter(str(row["kind"]) for row in rows)
+
+
+@contextmanager
+def deployment(data_dir: Path) -> Iterator[Deployment]:
+    with isolated_database_url(data_dir) as url:
+        yield Deployment(data_dir, url)
