@@ -41,7 +41,8 @@ class Settings:
     media_timeout: float = 10.0
     media_max_bytes: int = 767_840
     message_validity_seconds: float = 86_400.0
-    job_lease_seconds: float = 60.0
+    job_lease_seconds: float = 30.0
+    carrier_lease_seconds: float = 15.0
     worker_batch: int = 200
     inventory_per_block: int | None = None
     prices: Prices = field(default_factory=Prices)
@@ -84,6 +85,10 @@ def _backoff(value: str | None) -> tuple[float, ...] | None:
     return tuple(float(part) for part in value.split(","))
 
 
+def _number(value: str | None) -> float | None:
+    return float(value) if value else None
+
+
 def _integer(value: str | None) -> int | None:
     return int(value) if value else None
 
@@ -104,4 +109,6 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         simulator_receipt_delay=float(delay) if delay else None,
         webhook_backoff=_backoff(source.get("TELROUTE_WEBHOOK_BACKOFF")),
         inventory_per_block=_integer(source.get("TELROUTE_INVENTORY_PER_BLOCK")),
+        job_lease_seconds=_number(source.get("TELROUTE_JOB_LEASE_SECONDS")),
+        carrier_lease_seconds=_number(source.get("TELROUTE_CARRIER_LEASE_SECONDS")),
     )

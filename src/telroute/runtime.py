@@ -25,7 +25,10 @@ def carrier_registry(deps: Deps, events: message_tasks.DurableCarrierEvents) -> 
         failure_rate=settings.simulator_failure_rate,
         seed=settings.simulator_seed,
     )
-    return CarrierRegistry(deps.db, deps.clock, simulator, build_carrier, holder=worker_name())
+    return CarrierRegistry(
+        deps.db, deps.clock, simulator, build_carrier, holder=worker_name(),
+        lease_seconds=settings.carrier_lease_seconds,
+    )
 
 
 class Runtime:

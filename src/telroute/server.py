@@ -76,6 +76,8 @@ async def run(
     stop = asyncio.Event()
     _install_signals(stop)
     runtime = Runtime(deps)
+    # On SIGTERM the HTTP side and the worker drain at the same time, so that together they fit in 10 s.
+    stopping = asyncio.create_task(_stop_when(stop, runtime))
     try:
         if before_serving is not None:
             result = before_serving(deps)
@@ -88,5 +90,11 @@ async def run(
             announce("telroute worker running")
             await stop.wait()
     finally:
-        await runtime.stop()
+        stop.set()
+        await stopping
         await deps.close()
+
+
+async def _stop_when(stop: asyncio.Event, runtime: Runtime) -> None:
+    await stop.wait()
+    await runtime.stop()

@@ -121,7 +121,8 @@ def expected_dlr(server: Server, message_id: str, body: str, receipt: dict[str, 
 def assert_plain_json_post(callback: Recorded) -> None:
     assert callback.method == "POST"
     assert callback.headers["content-type"] == "application/json"
-    assert not {"webhook-id", "webhook-timestamp", "webhook-signature"} & set(callback.headers)
+    assert not {"webhook-timestamp", "webhook-signature"} & set(callback.headers)
+    assert callback.headers["webhook-id"].startswith("msg_")  # the idempotency key, signed or not
 
 
 # delivery receipts

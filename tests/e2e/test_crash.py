@@ -286,6 +286,7 @@ def test_sigterm_exits_0_within_10_s_with_work_in_flight_and_loses_nothing(
             assert elapsed < 10
             assert "Traceback" not in first.output()
             assert "could not settle" not in first.output()  # nothing ran on after the database closed
+            hung_at_exit = len(receiver.requests("/dlr")) if callback_delay >= 1 else 0  # posted, never answered
             receiver.answer("/dlr")
             lapsed = deployed.lapse_leases_of(first)
             second = deployed.server(**ENV).start()
@@ -305,10 +306,8 @@ def test_sigterm_exits_0_within_10_s_with_work_in_flight_and_loses_nothing(
             duplicates = sum(count - 1 for count in counts.values())
             print(f"leased at exit: {dict(lapsed)}; {duplicates} duplicate DLRs")
             assert set(counts) == wanted
-            assert duplicates <= lapsed["deliver_webhook"]
-            if callback_delay < 1:
-                assert lapsed == Counter()  # a graceful stop finishes what it started: nothing waits for a lease
-                assert duplicates == 0
+            assert lapsed == Counter()  # a graceful stop releases what it could not finish: nothing waits for a lease
+            assert duplicates <= hung_at_exit  # only callbacks the customer never answered are sent again
             assert table_count(deployed, "failed_jobs") == 0
             assert table_count(deployed, "webhook_dead_letters") == 0
             assert second.terminate() == 0

@@ -42,6 +42,8 @@ _FAIL = sql(
     "INSERT INTO failed_jobs (kind, payload, attempts, last_error, created_at_us, failed_at_us) "
     "VALUES (:kind, :payload, :attempts, :error, :created, :now)"
 )
+_RELEASE_CLAIMS = sql("UPDATE jobs SET run_at_us = :now, locked_by = NULL WHERE locked_by = :worker")
+_CLAIMANTS = sql("SELECT DISTINCT locked_by FROM jobs WHERE locked_by LIKE :prefix")
 _DEPTH = sql("SELECT COUNT(*) AS depth, MIN(created_at_us) AS oldest FROM jobs")
 _DEPTH_BY_KIND = sql("SELECT kind, COUNT(*) AS depth FROM jobs GROUP BY kind")
 
@@ -85,6 +87,18 @@ async def fail(connection: Connection, job: Job, *, now: int, error: str) -> Non
         },
     )
     await finish(connection, job)
+
+
+async def release_claims(database: Database, worker: str, *, now: int) -> int:
+    """Make a worker's unfinished claims due again at once (it stopped, or is known dead)."""
+    async with database.transaction() as connection:
+        released: int = await connection.execute(_RELEASE_CLAIMS, {"worker": worker, "now": now})
+    return released
+
+
+async def claimants_on_host(database: Database, host: str) -> list[str]:
+    rows = await database.fetch(_CLAIMANTS, {"prefix": f"{host}:%"})
+    return [row["locked_by"] for row in rows]
 
 
 async def queue_depth(database: Database) -> tuple[int, int | None]:

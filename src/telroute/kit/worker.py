@@ -32,6 +32,16 @@ class GiveUp(Exception):
     """Raised by a handler: this job can never succeed; record it as failed."""
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -68,6 +78,7 @@ class Worker:
 
         A cancelled job keeps its lease and runs again elsewhere once it lapses. The grace is short
         because the process must exit within 10 s of SIGTERM and the HTTP side drains first."""
+        await self._reclaim_from_dead_neighbours()
         while not stop.is_set():
             claimed = await self._claim_some()
             if not claimed:
@@ -78,6 +89,20 @@ class Worker:
         for task in unfinished:
             task.cancel()
         await asyncio.gather(*unfinished, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await jobs.release_claims(self._database, self.name, now=self._clock())
+
+    async def _reclaim_from_dead_neighbours(self) -> None:
+        """Jobs claimed by a process of this host that no longer exists need not wait out their lease."""
+        host = socket.gethostname()
+        try:
+            for claimant in await jobs.claimants_on_host(self._database, host):
+                pid = claimant.rsplit(":", 1)[-1]
+                if claimant != self.name and pid.isdigit() and not _alive(int(pid)):
+                    released = await jobs.release_claims(self._database, claimant, now=self._clock())
+                    log.info("reclaimed jobs of a dead worker", worker=claimant, jobs=released)
+        except Exception as exc:
+            log.warning("could not reclaim jobs of dead workers", error=str(exc))
 
     async def _claim_some(self) -> int:
         room = self._concurrency - len(self._tasks)

@@ -36,7 +36,8 @@ class _Outcome:
 
 
 async def _headers(deps: Deps, payload: dict[str, Any], body: bytes) -> dict[str, str]:
-    headers = {"Content-Type": "application/json"}
+    # `webhook-id` goes out signed or not: the same id on every retry lets a receiver drop duplicates.
+    headers = {"Content-Type": "application/json", "webhook-id": payload["webhook_id"]}
     account = await accounts_repository.by_id(deps.db, payload["account_id"])
     if account is not None and account.webhook_secret:
         headers.update(signed_headers(account.webhook_secret, payload["webhook_id"], int(time.time()), body))
