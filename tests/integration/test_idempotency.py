@@ -3,31 +3,18 @@ at explicit times."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-
 import pytest
 from starlette.requests import Request
 
-from telroute import bootstrap
 from telroute.accounts import repository as accounts_repository
 from telroute.accounts import service as accounts_service
 from telroute.bootstrap import Deps
-from telroute.config import Settings
 from telroute.errors import BadRequest, Unprocessable
 from telroute.kit import idempotency
 
 T0 = 1_700_000_000_000_000
 
 
-@pytest.fixture
-async def deps(settings: Settings) -> AsyncIterator[Deps]:
-    """conftest's `deps`, but migrating in a thread: on PostgreSQL, Alembic's env.py calls asyncio.run(),
-    which fails inside the running test loop. (Remove once conftest's fixture does the same.)"""
-    await asyncio.to_thread(bootstrap.prepare_database, settings)
-    built = await bootstrap.build(settings)
-    yield built
-    await built.close()
 DAY = 24 * 3600 * 1_000_000
 ANSWER = {"data": {"id": "mdr2-" + "a" * 32, "type": "message"}}
 

@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-
-from telroute import bootstrap
 from telroute.accounts import repository as accounts_repository
 from telroute.accounts import service as accounts_service
 from telroute.bootstrap import Deps
-from telroute.config import Settings
 from telroute.messages import model, repository, service
 
 T0 = 1_700_000_000_000_000
 
 
-@pytest.fixture
-async def deps(settings: Settings) -> AsyncIterator[Deps]:
-    """conftest's `deps`, but migrating in a thread: on PostgreSQL, Alembic's env.py calls asyncio.run(),
-    which fails inside the running test loop. (Remove once conftest's fixture does the same.)"""
-    await asyncio.to_thread(bootstrap.prepare_database, settings)
-    built = await bootstrap.build(settings)
-    yield built
-    await built.close()
 
 
 async def new_account_id(deps: Deps) -> int:

@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 
-from telroute import bootstrap
 from telroute.bootstrap import Deps
-from telroute.config import Settings
 from telroute.errors import TooManyRequests
 from telroute.kit import ratelimit
 
 T0 = 1_700_000_000_000_000  # an arbitrary "now" in microseconds
 
 
-@pytest.fixture
-async def deps(settings: Settings) -> AsyncIterator[Deps]:
-    """conftest's `deps`, but migrating in a thread: on PostgreSQL, Alembic's env.py calls asyncio.run(),
-    which fails inside the running test loop. (Remove once conftest's fixture does the same.)"""
-    await asyncio.to_thread(bootstrap.prepare_database, settings)
-    built = await bootstrap.build(settings)
-    yield built
-    await built.close()
 
 
 def bucket() -> str:
