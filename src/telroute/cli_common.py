@@ -17,7 +17,7 @@ from telroute.errors import TelrouteError
 
 T = TypeVar("T")
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory (env TELROUTE_DATA_DIR).")]
 DatabaseUrl = Annotated[

@@ -132,7 +132,7 @@ class SqliteDatabase:
         raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
         raw.row_factory = _dict_row
         pragmas = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000",
-                   "cache_size=-65536", "temp_store=MEMORY")
+                   "cache_size=-16384", "temp_store=MEMORY")
         for pragma in pragmas:
             raw.execute(f"PRAGMA {pragma}")
         self._raw = raw
