@@ -13,6 +13,7 @@ from telroute import bootstrap, server
 from telroute.accounts import repository as accounts_repository
 from telroute.accounts import service as accounts_service
 from telroute.bootstrap import Deps
+from telroute.carriers import cli as carriers_cli
 from telroute.cli_common import DatabaseUrl, DataDir, console, run_with_deps, settings_for
 from telroute.messages import cli as messages_cli
 from telroute.numbers import cli as numbers_cli
@@ -26,6 +27,8 @@ app.add_typer(accounts, name="accounts")
 app.add_typer(numbers_cli.inventory, name="inventory")
 app.add_typer(messages_cli.simulate, name="simulate")
 app.add_typer(webhooks_cli.webhooks, name="webhooks")
+app.add_typer(carriers_cli.carriers, name="carriers")
+app.add_typer(carriers_cli.routes, name="routes")
 
 
 @app.command()

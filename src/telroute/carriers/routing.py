@@ -24,8 +24,12 @@ class RoutingTable:
     prefixes: tuple[tuple[str, str], ...] = ()  # (prefix, carrier), longest prefix first
 
     @classmethod
-    def build(cls, default: str, rules: dict[str, str]) -> RoutingTable:
-        ordered = tuple(sorted(rules.items(), key=lambda rule: (-len(rule[0]), rule[0])))
+    def build(cls, rules: dict[str, str], fallback: str) -> RoutingTable:
+        """The table of the stored rules: prefix -> carrier, where the rule of prefix '' is the default
+        route; `fallback` (the simulator) is the default when there is no such rule."""
+        default = rules.get("", fallback)
+        prefixed = [(prefix, carrier) for prefix, carrier in rules.items() if prefix]
+        ordered = tuple(sorted(prefixed, key=lambda rule: (-len(rule[0]), rule[0])))
         return cls(default=default, prefixes=ordered)
 
     def carrier_for(self, to_number: str) -> str:

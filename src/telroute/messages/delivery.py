@@ -3,6 +3,7 @@ messages in. Each writes its receipts, status and callback jobs in one transacti
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,14 +90,21 @@ async def _receipt(
 
 
 async def mark_submitted(
-    connection: Connection, message: Row, carrier: str, carrier_ids: tuple[str, ...], context: Context
+    connection: Connection,
+    message: Row,
+    carrier: str,
+    carrier_ids: tuple[str, ...],
+    context: Context,
+    *,
+    spellings: Sequence[repository.Spelling] | None = None,
 ) -> bool:
-    """Level 1: the message left telroute for its carrier. False if it was not queued any more."""
+    """Level 1: the message left telroute for its carrier. False if it was not queued any more.
+    `spellings` (one per id) let receipts that spell an id differently find it."""
     moved = await repository.mark_submitted(
         connection, message["id"], carrier=carrier, parts=len(carrier_ids), now=context.now
     )
     if moved:
-        await repository.add_carrier_ids(connection, message["id"], carrier, carrier_ids)
+        await repository.add_carrier_ids(connection, message["id"], carrier, carrier_ids, spellings)
         await _receipt(connection, message, context, level=1, outcome=None)
     return moved
 

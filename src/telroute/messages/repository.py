@@ -51,11 +51,20 @@ _INSERT_RECEIPT = sql(
     "VALUES (:message_id, :level, :status, :code, :description, :now)"
 )
 _INSERT_CARRIER_ID = sql(
-    "INSERT INTO carrier_message_ids (carrier, carrier_message_id, message_id, part) "
-    "VALUES (:carrier, :carrier_message_id, :message_id, :part) ON CONFLICT (carrier, carrier_message_id) DO NOTHING"
+    "INSERT INTO carrier_message_ids (carrier, carrier_message_id, message_id, part, id_key, id_value) "
+    "VALUES (:carrier, :carrier_message_id, :message_id, :part, :id_key, :id_value) "
+    "ON CONFLICT (carrier, carrier_message_id) DO NOTHING"
 )
+_CARRIER_ID_COLUMNS = "message_id, part, state, carrier_message_id, id_key, id_value"
 _BY_CARRIER_ID = sql(
-    "SELECT message_id, part, state FROM carrier_message_ids WHERE carrier = :carrier AND carrier_message_id = :id"
+    f"SELECT {_CARRIER_ID_COLUMNS} FROM carrier_message_ids WHERE carrier = :carrier AND carrier_message_id = :id"
+)
+_BY_CARRIER_SPELLING = sql(  # one indexed lookup per spelling (an OR of them scans the carrier's ids)
+    f"""SELECT {_CARRIER_ID_COLUMNS} FROM carrier_message_ids WHERE carrier = :carrier AND id_key = :literal
+        UNION ALL
+        SELECT {_CARRIER_ID_COLUMNS} FROM carrier_message_ids WHERE carrier = :carrier AND id_value = :literal
+        UNION ALL
+        SELECT {_CARRIER_ID_COLUMNS} FROM carrier_message_ids WHERE carrier = :carrier AND id_key = :value"""
 )
 _SET_PART_STATE = sql(
     "UPDATE carrier_message_ids SET state = :state WHERE carrier = :carrier AND carrier_message_id = :id"
@@ -161,17 +170,58 @@ async def receipts_of(connection: Connection, message_ids: Sequence[int]) -> dic
     return found
 
 
-async def add_carrier_ids(connection: Connection, message_id: int, carrier: str, ids: Sequence[str]) -> None:
-    rows = [
-        {"carrier": carrier, "carrier_message_id": carrier_id, "message_id": message_id, "part": part}
-        for part, carrier_id in enumerate(ids)
-    ]
-    for row in rows:
+_FINAL_PART_STATES = frozenset({"DELIVRD", "UNDELIV", "EXPIRED", "DELETED", "REJECTD", "UNKNOWN"})
+Spelling = tuple[str, str | None]
+"""How a receipt may spell a carrier's id: the id in lower case without leading zeros, and the decimal
+value of its hex reading (None when that is the same or it is not hex). See carriers/smpp/receipts.py."""
+
+
+async def add_carrier_ids(
+    connection: Connection,
+    message_id: int,
+    carrier: str,
+    ids: Sequence[str],
+    spellings: Sequence[Spelling] | None = None,
+) -> None:
+    """Record the carrier's id of each part; with `spellings` (one per id) a receipt can name it by any
+    of them (`by_carrier_spelling`)."""
+    for part, carrier_id in enumerate(ids):
+        id_key, id_value = spellings[part] if spellings is not None else (None, None)
+        row = {
+            "carrier": carrier,
+            "carrier_message_id": carrier_id,
+            "message_id": message_id,
+            "part": part,
+            "id_key": id_key,
+            "id_value": id_value,
+        }
         await connection.execute(_INSERT_CARRIER_ID, row)
 
 
 async def by_carrier_id(connection: Connection, carrier: str, carrier_id: str) -> Row | None:
     return await connection.fetchrow(_BY_CARRIER_ID, {"carrier": carrier, "id": carrier_id})
+
+
+async def by_carrier_spelling(connection: Connection, carrier: str, spelling: Spelling, state: str) -> Row | None:
+    """The part a receipt (reporting `state`) names by an id with this spelling, when the receipt spells
+    it unlike the submit response did (hex versus decimal, leading zeros). Where it could name several
+    parts: the same literal id first, then a decimal receipt of a hex id, then a hex receipt of a decimal
+    id; among equals a part still without a final state, then the newest. A part matched only across hex
+    and decimal that already has another final state is passed over: the receipt is more likely for a
+    part whose submit is not recorded yet (the caller retries) than a contradiction."""
+    literal, value = spelling
+    rows = await connection.fetch(_BY_CARRIER_SPELLING, {"carrier": carrier, "literal": literal, "value": value})
+
+    def relation(row: Row) -> int:
+        return 0 if row["id_key"] == literal else 1 if row["id_value"] == literal else 2
+
+    def rank(row: Row) -> tuple[int, int, int]:
+        return (relation(row), 1 if row["state"] in _FINAL_PART_STATES else 0, -int(row["message_id"]))
+
+    def plausible(row: Row) -> bool:
+        return relation(row) == 0 or row["state"] not in _FINAL_PART_STATES or row["state"] == state.upper()
+
+    return min(filter(plausible, rows), key=rank, default=None)
 
 
 async def set_part_state(connection: Connection, carrier: str, carrier_id: str, state: str) -> None:

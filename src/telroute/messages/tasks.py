@@ -15,6 +15,8 @@ from telroute.carriers.base import (
 )
 from telroute.carriers.registry import CarrierRegistry
 from telroute.carriers.routing import OnNet, route
+from telroute.carriers.simulator import SIMULATOR
+from telroute.carriers.smpp.receipts import id_keys
 from telroute.errors import NotFound
 from telroute.kit import jobs
 from telroute.kit.db import Connection, Row
@@ -29,6 +31,7 @@ from telroute.numbers import repository as numbers_repository
 
 CARRIER_RECEIPT = "carrier_receipt"
 _UNKNOWN_ID_TRIES = 12
+_REPLACE_JOB_AFTER = 20  # below the worker's max_attempts (25), after which a job is recorded as failed
 log = structlog.get_logger("telroute.messages")
 
 
@@ -72,11 +75,14 @@ def deliver_handler(deps: Deps, registry: CarrierRegistry) -> Handler:
             return True
         carrier = registry.local(target.carrier)
         if carrier is None:
-            raise RetryLater(f"carrier {target.carrier} is not bound in this worker", delay=0.5)
+            if registry.held_elsewhere(target.carrier):  # the worker that holds the link takes it soon
+                return await _wait(deps, job, f"carrier {target.carrier} is held by another worker", 0.5)
+            reason = f"carrier {target.carrier} is not running in any worker"
+            return await _wait(deps, job, reason, _retry_delay(_tries(job)))
         try:
             result = await carrier.submit(await _outbound(deps, message))
         except TransientCarrierError as exc:
-            raise RetryLater(f"{target.carrier}: {exc}", delay=_retry_delay(job.attempts)) from exc
+            return await _wait(deps, job, f"{target.carrier}: {exc}", _retry_delay(_tries(job)))
         except PermanentCarrierError as exc:
             outcome = model.submit_outcome(exc.status, exc.detail)
             async with deps.db.transaction() as connection:
@@ -86,7 +92,12 @@ def deliver_handler(deps: Deps, registry: CarrierRegistry) -> Handler:
         async with deps.db.transaction() as connection:
             now = deps.clock()
             await delivery.mark_submitted(
-                connection, message, target.carrier, result.carrier_message_ids, context(deps)
+                connection,
+                message,
+                target.carrier,
+                result.carrier_message_ids,
+                context(deps),
+                spellings=_spellings(target.carrier, result.carrier_message_ids),
             )
             for receipt, delay in result.scheduled:
                 await enqueue_receipt(connection, receipt, now=now, delay=delay)
@@ -96,11 +107,43 @@ def deliver_handler(deps: Deps, registry: CarrierRegistry) -> Handler:
     return deliver_message
 
 
+def _tries(job: Job) -> int:
+    return job.attempts + int(job.payload.get("earlier_attempts", 0))
+
+
+async def _wait(deps: Deps, job: Job, reason: str, delay: float) -> bool:
+    """Deliver later: the link is down, throttled, or run by another worker. A message waits for its
+    carrier as long as it is valid (then it expires with a receipt), not only as many times as the worker
+    retries a job: near that limit the job is replaced by a fresh one that remembers the tries."""
+    if job.attempts < _REPLACE_JOB_AFTER:
+        raise RetryLater(reason, delay=delay)
+    payload = {**job.payload, "earlier_attempts": _tries(job)}
+    async with deps.db.transaction() as connection:
+        await jobs.enqueue(connection, DELIVER_MESSAGE, payload, now=deps.clock(), delay_us=int(delay * 1_000_000))
+        await jobs.finish(connection, job)
+    return True
+
+
+def _spellings(carrier: str, ids: tuple[str, ...]) -> list[repository.Spelling] | None:
+    """How receipts of a real carrier may spell its ids (the simulator's receipts repeat them exactly)."""
+    if carrier == SIMULATOR:
+        return None
+    return [spelling_of(carrier_id) for carrier_id in ids]
+
+
+def spelling_of(carrier_id: str) -> repository.Spelling:
+    """The spellings under which a receipt may name `carrier_id` (see `id_keys`)."""
+    keys = id_keys(carrier_id)
+    return keys[0], keys[1] if len(keys) > 1 else None
+
+
 def receipt_handler(deps: Deps) -> Handler:
     async def carrier_receipt(job: Job) -> bool:
         payload = job.payload
         carrier, carrier_id = payload["carrier"], payload["carrier_message_id"]
         part = await repository.by_carrier_id(deps.db, carrier, carrier_id)
+        if part is None:  # spelled unlike the submit response: hex v decimal, leading zeros
+            part = await repository.by_carrier_spelling(deps.db, carrier, spelling_of(carrier_id), payload["state"])
         if part is None:
             # The receipt can overtake our record of the submit; wait for it, but not forever.
             if job.attempts < _UNKNOWN_ID_TRIES:
@@ -113,7 +156,7 @@ def receipt_handler(deps: Deps) -> Handler:
             return False
         async with deps.db.transaction() as connection:
             await delivery.apply_carrier_state(
-                connection, part, carrier, carrier_id, payload["state"], context(deps)
+                connection, part, carrier, part["carrier_message_id"], payload["state"], context(deps)
             )
             await jobs.finish(connection, job)
         return True

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -12,13 +13,16 @@ from telroute.accounts.api import callback_type_of, read_callback_url
 from telroute.accounts.auth import authenticated
 from telroute.accounts.model import Account
 from telroute.bootstrap import Deps
-from telroute.errors import BadRequest, MethodNotAllowed, NotFound
+from telroute.errors import BadRequest, NotFound
 from telroute.kit import idempotency, jsonapi
 from telroute.kit.http import convert, parse_json, read_attributes, read_body
 from telroute.numbers import model, schemas, service
 from telroute.numbers.repository import NumberFilters
 
+Endpoint = Callable[[Request], Awaitable[Response]]
 _NO_LIMIT = 2**62
+_RESERVED_NUMBER_PATHS = {"available": "GET, HEAD"}  # /v2/numbers/available is not a number
+_ROUTE_RELATIONSHIPS = frozenset(f"{kind}_route" for kind in service.ROUTE_KINDS)
 
 
 def _query(request: Request, name: str) -> str | None:
@@ -47,8 +51,9 @@ def _state(raw: str) -> str:
 
 
 def _rate_center(raw: str) -> str:
-    if not raw.isascii() or not raw.isalpha() or len(raw) > 32:
-        raise ValueError("must be letters only")
+    """Letters and digits (imported rate centers such as `nwyrcyzn01` carry digits), any case."""
+    if not raw.isascii() or not raw.isalnum() or len(raw) > 32:
+        raise ValueError("must be letters and digits only")
     return raw.lower()
 
 
@@ -76,24 +81,43 @@ def _path_number(request: Request) -> str:
         raise BadRequest(f"{raw!r} is not a valid phone number: {exc}", parameter="id") from exc
 
 
-def _filters(request: Request, *, owned: bool) -> tuple[NumberFilters, dict[str, str | None]]:
-    starts_with = _normalized(request, "starts_with", model.normalize_starts_with)
-    echo: dict[str, str | None] = {
-        "starts_with": starts_with,
+def _digit_filters(request: Request) -> dict[str, str | None]:
+    return {
+        "starts_with": _normalized(request, "starts_with", model.normalize_starts_with),
         "contains": _normalized(request, "contains", _digits("contains")),
         "ends_with": _normalized(request, "ends_with", _digits("ends_with")),
     }
-    if owned:
-        echo["alias"] = _query(request, "alias")
-    else:
-        echo["state"] = _normalized(request, "state", _state)
-        echo["rate_center"] = _normalized(request, "rate_center", _rate_center)
-        echo["number_type"] = _normalized(request, "number_type", model.normalize_number_type_filter)
-        if echo["rate_center"] and not echo["state"]:
-            raise BadRequest("rate_center requires state", parameter="rate_center")
-    bounds = {"low": starts_with, "high": model.prefix_upper_bound(starts_with)} if starts_with else {}
-    filters = NumberFilters(**bounds, **{k: v for k, v in echo.items() if k != "starts_with"})  # type: ignore[arg-type]
-    return filters, echo
+
+
+def _inventory_filters(request: Request) -> dict[str, str | None]:
+    echo = _digit_filters(request)
+    echo["state"] = _normalized(request, "state", _state)
+    echo["rate_center"] = _normalized(request, "rate_center", _rate_center)
+    echo["number_type"] = _normalized(request, "number_type", model.normalize_number_type_filter)
+    if echo["rate_center"] and not echo["state"]:
+        raise BadRequest("rate_center requires state", parameter="rate_center")
+    return echo
+
+
+def _owned_filters(request: Request) -> dict[str, str | None]:
+    echo = _digit_filters(request)
+    echo["alias"] = _query(request, "alias")
+    return echo
+
+
+def _number_filters(echo: dict[str, str | None]) -> NumberFilters:
+    """The repository filters of the normalized (echoed) query; `starts_with` becomes a value range."""
+    starts_with = echo.get("starts_with")
+    return NumberFilters(
+        low=starts_with or "1",
+        high=model.prefix_upper_bound(starts_with) if starts_with else "2",
+        contains=echo.get("contains"),
+        ends_with=echo.get("ends_with"),
+        state=echo.get("state"),
+        rate_center=echo.get("rate_center"),
+        number_type=echo.get("number_type"),
+        alias=echo.get("alias"),
+    )
 
 
 async def _relationship_route_id(request: Request) -> int:
@@ -106,16 +130,42 @@ async def _relationship_route_id(request: Request) -> int:
     return int(route_id)
 
 
+def _method_not_allowed(allow: str) -> HTTPException:
+    return HTTPException(405, headers={"Allow": allow})
+
+
+def _by_method(handlers: dict[str, Endpoint], guard: Callable[[Request], None] = lambda request: None) -> Endpoint:
+    """One endpoint for several methods on one path, so that a 405 names every allowed method."""
+
+    async def endpoint(request: Request) -> Response:
+        guard(request)
+        return await handlers["GET" if request.method == "HEAD" else request.method](request)
+
+    return endpoint
+
+
+def _not_a_number_path(request: Request) -> None:
+    allow = _RESERVED_NUMBER_PATHS.get(str(request.path_params["number"]))
+    if allow is not None:
+        raise _method_not_allowed(allow)
+
+
+def _not_a_route_relationship(request: Request) -> None:
+    if request.path_params["callback_type"] in _ROUTE_RELATIONSHIPS:
+        raise _method_not_allowed("PATCH")
+
+
 def inventory_routes(deps: Deps) -> list[Route]:
     def base(request: Request) -> str:
         return jsonapi.base_url(request, deps.settings.public_base_url)
 
     async def available(request: Request, account: Account) -> Response:
         page = jsonapi.parse_page(request, 10, 200)
-        filters, echo = _filters(request, owned=False)
-        rows, more = await service.search_available(deps.db, filters, page)
-        items = [schemas.available_number(row, base(request)) for row in rows]
-        links = jsonapi.page_links(base(request), "/v2/numbers/available", echo, page, more)
+        echo = _inventory_filters(request)
+        rows, more = await service.search_available(deps.db, _number_filters(echo), page)
+        root = base(request)
+        items = [schemas.available_number(row, root) for row in rows]
+        links = jsonapi.page_links(root, "/v2/numbers/available", echo, page, more)
         return jsonapi.document(schemas.collection(items, links))
 
     async def areacodes(request: Request, account: Account) -> Response:
@@ -127,7 +177,8 @@ def inventory_routes(deps: Deps) -> list[Route]:
             schemas.reference("areacode", npa, f"{root}/v2/numbers/available/exchanges?areacode={npa}")
             for npa in found
         ]
-        links = jsonapi.page_links(root, "/v2/numbers/available/areacodes", {"max_setup_cost": echo_cost}, page, more)
+        echo = {"max_setup_cost": echo_cost}
+        links = jsonapi.page_links(root, "/v2/numbers/available/areacodes", echo, page, more)
         return jsonapi.document(schemas.collection(items, links))
 
     async def exchanges(request: Request, account: Account) -> Response:
@@ -157,10 +208,11 @@ def owned_routes(deps: Deps) -> list[Route]:
 
     async def list_numbers(request: Request, account: Account) -> Response:
         page = jsonapi.parse_page(request, 10, 200)
-        filters, echo = _filters(request, owned=True)
-        rows, more = await service.search_owned(deps.db, account, filters, page)
-        items = [schemas.owned_number(row, base(request)) for row in rows]
-        links = jsonapi.page_links(base(request), "/v2/numbers", echo, page, more)
+        echo = _owned_filters(request)
+        rows, more = await service.search_owned(deps.db, account, _number_filters(echo), page)
+        root = base(request)
+        items = [schemas.owned_number(row, root) for row in rows]
+        links = jsonapi.page_links(root, "/v2/numbers", echo, page, more)
         return jsonapi.document(schemas.collection(items, links))
 
     async def get_number(request: Request, account: Account) -> Response:
@@ -168,8 +220,6 @@ def owned_routes(deps: Deps) -> list[Route]:
         return jsonapi.document(schemas.number_detail(row, routes, base(request)))
 
     async def purchase(request: Request, account: Account) -> Response:
-        if request.path_params["number"] == "available":
-            raise MethodNotAllowed("method POST is not allowed on /v2/numbers/available")
         value = _path_number(request)
         body = await read_attributes(request, schemas.PurchaseBody, allow_empty=True)
         async with deps.db.transaction() as connection:
@@ -213,12 +263,16 @@ def owned_routes(deps: Deps) -> list[Route]:
             await service.set_number_callback(connection, account, value, callback_type, url)
         return jsonapi.no_content()
 
+    number = {
+        "GET": authenticated(deps, get_number),
+        "POST": authenticated(deps, purchase),
+        "DELETE": authenticated(deps, release),
+        "PATCH": authenticated(deps, patch),
+    }
+    callback = authenticated(deps, set_callback)
     return [
         Route("/v2/numbers", authenticated(deps, list_numbers), methods=["GET"]),
-        Route("/v2/numbers/{number}", authenticated(deps, get_number), methods=["GET"]),
-        Route("/v2/numbers/{number}", authenticated(deps, purchase), methods=["POST"]),
-        Route("/v2/numbers/{number}", authenticated(deps, release), methods=["DELETE"]),
-        Route("/v2/numbers/{number}", authenticated(deps, patch), methods=["PATCH"]),
+        Route("/v2/numbers/{number}", _by_method(number, _not_a_number_path), methods=list(number)),
         Route(
             "/v2/numbers/{number}/relationships/{kind:str}_route",
             authenticated(deps, set_route),
@@ -226,7 +280,7 @@ def owned_routes(deps: Deps) -> list[Route]:
         ),
         Route(
             "/v2/numbers/{number}/relationships/{callback_type}",
-            authenticated(deps, set_callback),
+            _by_method(dict.fromkeys(("POST", "PUT", "PATCH"), callback), _not_a_route_relationship),
             methods=["POST", "PUT", "PATCH"],
         ),
     ]
@@ -240,8 +294,9 @@ def route_routes(deps: Deps) -> list[Route]:
         page = jsonapi.parse_page(request, 10, 200)
         route_type = _query(request, "route_type")
         rows, more = await service.list_routes(deps.db, account, route_type, page)
-        items = [schemas.route(row, base(request)) for row in rows]
-        links = jsonapi.page_links(base(request), "/v2/routes", {"route_type": route_type}, page, more)
+        root = base(request)
+        items = [schemas.route(row, root) for row in rows]
+        links = jsonapi.page_links(root, "/v2/routes", {"route_type": route_type}, page, more)
         return jsonapi.document(schemas.collection(items, links))
 
     async def create_route(request: Request, account: Account) -> Response:
@@ -261,9 +316,9 @@ def route_routes(deps: Deps) -> list[Route]:
     async def edge_strategies(request: Request, account: Account) -> Response:
         return jsonapi.document(schemas.edge_strategies())
 
+    collection = {"GET": authenticated(deps, list_routes), "POST": authenticated(deps, create_route)}
     return [
-        Route("/v2/routes", authenticated(deps, list_routes), methods=["GET"]),
-        Route("/v2/routes", authenticated(deps, create_route), methods=["POST"]),
+        Route("/v2/routes", _by_method(collection), methods=list(collection)),
         Route("/v2/routes/edge_strategies", authenticated(deps, edge_strategies), methods=["GET"]),
         Route("/v2/routes/{route_id}", authenticated(deps, get_route), methods=["GET"]),
     ]

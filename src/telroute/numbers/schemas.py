@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import msgspec
 
 from telroute.kit.db import Row
-from telroute.numbers.model import money_display
+from telroute.numbers import model
+
+
+@cache
+def money_display(nd: int) -> float:
+    """Prices come from a handful of tiers: convert each once."""
+    return model.money_display(nd)
+
 
 class PurchaseBody(msgspec.Struct):
     cnam_lookups_enabled: bool = True
@@ -15,7 +23,7 @@ class PurchaseBody(msgspec.Struct):
 
 
 class NumberPatch(msgspec.Struct, forbid_unknown_fields=False):
-    alias: str | None | msgspec.UnsetType = msgspec.UNSET
+    alias: str | msgspec.UnsetType | None = msgspec.UNSET
     cnam_lookups_enabled: bool | msgspec.UnsetType = msgspec.UNSET
 
 
@@ -70,13 +78,11 @@ def owned_number(row: Row, base: str) -> dict[str, Any]:
 
 
 def route(row: Row, base: str) -> dict[str, Any]:
-    attributes: dict[str, Any] = {"route_type": row["route_type"], "alias": row["alias"], "value": row["value"]}
-    if row["edge_strategy"] is not None:
-        attributes["edge_strategy"] = row["edge_strategy"]
+    """A route as Flowroute renders it: `edge_strategy` is accepted on create and stored, never rendered."""
     return {
         "type": "route",
         "id": str(row["id"]),
-        "attributes": attributes,
+        "attributes": {"route_type": row["route_type"], "alias": row["alias"], "value": row["value"]},
         "links": {"self": f"{base}/v2/routes/{row['id']}"},
     }
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
@@ -133,37 +134,103 @@ async def create_route(connection: Connection, account: Account, body: RouteAttr
 
 _CHUNK = 20_000
 _LOOKUP_CHUNK = 500
+Progress = Callable[[int], None]
+
+
+def _no_progress(done: int) -> None:
+    pass
+
+
+def _chunks(rows: Iterable[InventoryRow]) -> Iterator[list[InventoryRow]]:
+    source = iter(rows)
+    while chunk := list(islice(source, _CHUNK)):
+        yield chunk
+
+
+async def _insert_chunk(
+    connection: Connection, chunk: list[InventoryRow], blocks: Counter[tuple[str, str, int]]
+) -> None:
+    if chunk:
+        await repository.insert_inventory(connection, (row._asdict() for row in chunk))
+        blocks.update((row.npa, row.nxx, row.setup_cost_nd) for row in chunk)
 
 
 async def add_inventory(
-    connection: Connection, rows: Iterable[InventoryRow], progress: Callable[[int], None] = lambda done: None
+    connection: Connection, rows: Iterable[InventoryRow], progress: Progress = _no_progress
 ) -> int:
     """Insert inventory rows (all or nothing: the caller's transaction) and count them into blocks."""
     blocks: Counter[tuple[str, str, int]] = Counter()
-    source = iter(rows)
     total = 0
-    while chunk := list(islice(source, _CHUNK)):
-        await repository.insert_inventory(connection, (row._asdict() for row in chunk))
-        blocks.update((row.npa, row.nxx, row.setup_cost_nd) for row in chunk)
+    for chunk in _chunks(rows):
+        await _insert_chunk(connection, chunk, blocks)
         total += len(chunk)
         progress(len(chunk))
     await repository.add_to_blocks(connection, dict(blocks))
+    await repository.refresh_statistics(connection)
     return total
 
 
-async def conflicts_with_existing(connection: Connection, rows: Sequence[InventoryRow]) -> list[tuple[str, str]]:
+async def add_missing_inventory(
+    connection: Connection, rows: Iterable[InventoryRow], progress: Progress = _no_progress
+) -> tuple[int, int]:
+    """Insert the rows whose numbers are not in the database yet: (added, skipped). Existing rows stay as they are."""
+    blocks: Counter[tuple[str, str, int]] = Counter()
+    added = skipped = 0
+    for chunk in _chunks(rows):
+        existing = {value for value, _ in await conflicts_with_existing(connection, chunk)}
+        fresh = [row for row in chunk if row.value not in existing]
+        await _insert_chunk(connection, fresh, blocks)
+        added += len(fresh)
+        skipped += len(chunk) - len(fresh)
+        progress(len(chunk))
+    await repository.add_to_blocks(connection, dict(blocks))
+    await repository.refresh_statistics(connection)
+    return added, skipped
+
+
+async def conflicts_with_existing(
+    connection: Connection, rows: Sequence[InventoryRow], progress: Progress = _no_progress
+) -> list[tuple[str, str]]:
     """Numbers of an import that exist already: (value, why)."""
     conflicts: list[tuple[str, str]] = []
     for start in range(0, len(rows), _LOOKUP_CHUNK):
         values = [row.value for row in rows[start : start + _LOOKUP_CHUNK]]
         for value, owner in (await repository.existing_values(connection, values)).items():
             conflicts.append((value, "already in the inventory" if owner is None else "owned by an account"))
+        progress(len(values))
     return conflicts
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    added: int
+    conflicts: list[tuple[str, str]]
+
+
+async def import_inventory(
+    connection: Connection,
+    rows: Sequence[InventoryRow],
+    *,
+    checked: Progress = _no_progress,
+    added: Progress = _no_progress,
+) -> ImportResult:
+    """All or nothing, in the caller's transaction: when any number exists already (in the inventory or
+    owned by an account) nothing is added and the conflicts are returned."""
+    conflicts = await conflicts_with_existing(connection, rows, checked)
+    if conflicts:
+        return ImportResult(0, conflicts)
+    return ImportResult(await add_inventory(connection, rows, added), [])
 
 
 async def inventory_stats(connection: Connection) -> dict[str, int]:
     row = await repository.inventory_stats(connection)
-    return {key: int(row[key] or 0) for key in ("total", "available", "areacodes")}
+    figures = {key: int(row[key] or 0) for key in ("total", "available", "areacodes")}
+    return {
+        "total": figures["total"],
+        "available": figures["available"],
+        "owned": figures["total"] - figures["available"],
+        "areacodes": figures["areacodes"],
+    }
 
 
 async def inventory_is_empty(connection: Connection) -> bool:

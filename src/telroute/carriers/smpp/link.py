@@ -74,6 +74,10 @@ class Connection:
             raise LinkError(f"no {command.response.name.lower()} within {timeout:g}s") from None
         finally:
             self._pending.pop(sequence, None)
+            if not future.done():
+                future.cancel()
+            elif not future.cancelled():
+                future.exception()  # failed while the send was still under way: the caller has its own error
 
     async def send(self, pdu: Pdu) -> None:
         if self.close_reason is not None or self._writer.is_closing():

@@ -72,20 +72,16 @@ def upgrade() -> None:
         sa.Column("purchased_at_us", BIG, nullable=True),
         *_callback_columns(),
     )
-    op.create_index(
-        "numbers_available_value",
-        "numbers",
-        ["value"],
-        sqlite_where=sa.text("account_id IS NULL"),
-        postgresql_where=sa.text("account_id IS NULL"),
-    )
-    op.create_index(
-        "numbers_available_state",
-        "numbers",
-        ["state", "rate_center", "value"],
-        sqlite_where=sa.text("account_id IS NULL"),
-        postgresql_where=sa.text("account_id IS NULL"),
-    )
+    # The inventory search lists available numbers in `value` order: each equality filter leads an index
+    # that then yields `value` in order, so that LIMIT stops early instead of scanning a million rows.
+    available = sa.text("account_id IS NULL")
+    for name, columns in (
+        ("numbers_available_state", ["state", "value"]),
+        ("numbers_available_rate_center", ["state", "rate_center", "value"]),
+        ("numbers_available_type", ["number_type", "value"]),
+    ):
+        op.create_index(name, "numbers", columns, sqlite_where=available, postgresql_where=available)
+    # (account_id, value) serves an account's own numbers and, with account_id IS NULL, the unfiltered search.
     op.create_index("numbers_account_value", "numbers", ["account_id", "value"])
     op.create_table(
         "inventory_blocks",
@@ -128,9 +124,21 @@ def upgrade() -> None:
         sa.Column("message_id", BIG, sa.ForeignKey("messages.id"), nullable=False),
         sa.Column("part", sa.Integer, nullable=False, server_default="0"),
         sa.Column("state", sa.Text, nullable=True),
+        # How a receipt may spell the id (SMSCs mix hex and decimal, drop leading zeros): the id in lower
+        # case without leading zeros, and the decimal value of its hex reading. NULL for the simulator.
+        sa.Column("id_key", sa.Text, nullable=True),
+        sa.Column("id_value", sa.Text, nullable=True),
         sa.PrimaryKeyConstraint("carrier", "carrier_message_id"),
     )
     op.create_index("carrier_message_ids_message", "carrier_message_ids", ["message_id"])
+    for column in ("id_key", "id_value"):
+        op.create_index(
+            f"carrier_message_ids_{column}",
+            "carrier_message_ids",
+            ["carrier", column],
+            sqlite_where=sa.text(f"{column} IS NOT NULL"),
+            postgresql_where=sa.text(f"{column} IS NOT NULL"),
+        )
     op.create_table(
         "receipts",
         _pk(),
@@ -228,11 +236,10 @@ def upgrade() -> None:
         sa.Column("name", sa.Text, nullable=False, unique=True),
         sa.Column("kind", sa.Text, nullable=False),
         sa.Column("config", sa.Text, nullable=False),
-        sa.Column("is_default", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.Column("created_at_us", BIG, nullable=False),
         sa.Column("updated_at_us", BIG, nullable=False),
     )
-    op.create_table(
+    op.create_table(  # routing rules: the longest matching prefix wins; prefix '' is the default route
         "carrier_prefixes",
         sa.Column("prefix", sa.Text, nullable=False, primary_key=True),
         sa.Column("carrier", sa.Text, nullable=False),
@@ -244,6 +251,7 @@ def upgrade() -> None:
         sa.Column("expires_at_us", BIG, nullable=False),
         sa.Column("state", sa.Text, nullable=False, server_default="unbound"),
         sa.Column("stats", sa.Text, nullable=False, server_default="{}"),
+        sa.Column("updated_at_us", BIG, nullable=False, server_default="0"),  # the holder's last report
     )
     op.create_table(
         "auth_failures",

@@ -1,0 +1,75 @@
+"""Routing against the real database: an owned number is on-net; otherwise the longest stored prefix
+rule names the carrier, then the default rule (prefix ''), then the built-in simulator."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from telroute import bootstrap
+from telroute.accounts import repository as accounts_repository
+from telroute.accounts import service as accounts_service
+from telroute.bootstrap import Deps
+from telroute.carriers import repository
+from telroute.carriers.factory import build_carrier
+from telroute.carriers.registry import CarrierRegistry
+from telroute.carriers.routing import OffNet, OnNet, RoutingTable, route
+from telroute.carriers.simulator import SimulatorCarrier
+from telroute.config import Settings
+from telroute.messages.tasks import DurableCarrierEvents
+from telroute.numbers import repository as numbers_repository
+from telroute.numbers import service as numbers_service
+from telroute.numbers.inventory import InventoryRow
+from tests.e2e.test_smpp import own_database
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    with own_database(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+async def deps(tmp_path: Path, database_url: str) -> AsyncIterator[Deps]:
+    settings = Settings(data_dir=tmp_path, database_url=database_url)
+    await asyncio.to_thread(bootstrap.prepare_database, settings)  # Alembic's env.py runs its own loop
+    built = await bootstrap.build(settings)
+    yield built
+    await built.close()
+
+
+def test_the_longest_prefix_wins_then_the_default() -> None:
+    table = RoutingTable.build({"1": "a", "1206": "b", "12065": "c", "": "d"}, "simulator")
+    assert [table.carrier_for(n) for n in ("12065550100", "12064550100", "13125550100", "44")] == ["c", "b", "a", "d"]
+    assert RoutingTable.build({"1312": "a"}, "simulator").carrier_for("12065550100") == "simulator"
+
+
+async def test_stored_rules_route_messages_and_owned_numbers_stay_on_net(deps: Deps) -> None:
+    owned = "12065550177"
+    async with deps.db.transaction() as connection:
+        keys = await accounts_service.create(connection, "routing", now=deps.clock())
+        found = await accounts_repository.by_access_key(connection, keys.access_key)
+        assert found is not None
+        row = InventoryRow(owned, "206", "555", "WA", "SEATTLE", "standard", 1_000_000_000, 1_000_000_000)
+        await numbers_service.add_inventory(connection, [row])
+        assert await numbers_repository.purchase(
+            connection, owned, found[0].id, cnam=True, messaging=True, now=deps.clock()
+        )
+        await repository.set_prefix(connection, "1206", "west")
+        await repository.set_prefix(connection, "", "main")
+    registry = CarrierRegistry(deps.db, deps.clock, SimulatorCarrier(delay=0.0), build_carrier, holder="w")
+    await registry.start(DurableCarrierEvents(deps))
+    try:
+        on_net = await route(deps.db, owned, registry.table)
+        assert isinstance(on_net, OnNet) and on_net.owner["account_id"] == found[0].id
+        assert await route(deps.db, "12065550100", registry.table) == OffNet("west")
+        assert await route(deps.db, "13125550100", registry.table) == OffNet("main")
+        async with deps.db.transaction() as connection:
+            assert await repository.delete_prefix(connection, "")
+        await registry.refresh()
+        assert await route(deps.db, "13125550100", registry.table) == OffNet("simulator")
+    finally:
+        await registry.close()
