@@ -80,6 +80,8 @@ class Database(Connection, Protocol):
 
     def transaction(self) -> Any: ...  # async context manager yielding a Connection
 
+    def snapshot(self) -> Any: ...  # async context manager: reads that all see one moment
+
     async def close(self) -> None: ...
 
 
@@ -131,8 +133,14 @@ class SqliteDatabase:
         path.parent.mkdir(parents=True, exist_ok=True)
         raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
         raw.row_factory = _dict_row
-        pragmas = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000",
-                   "cache_size=-16384", "temp_store=MEMORY")
+        pragmas = (
+            "journal_mode=WAL",
+            "synchronous=NORMAL",
+            "foreign_keys=ON",
+            "busy_timeout=30000",
+            "cache_size=-16384",
+            "temp_store=MEMORY",
+        )
         for pragma in pragmas:
             raw.execute(f"PRAGMA {pragma}")
         self._raw = raw
@@ -234,6 +242,15 @@ class SqliteDatabase:
             self._release()
         await asyncio.shield(group)
 
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[Connection]:
+        """Statements run back to back under the lock, so they see one state without a transaction."""
+        await self._acquire()
+        try:
+            yield self._statements
+        finally:
+            self._release()
+
     async def close(self) -> None:
         await self._acquire()
         if self._group is not None:
@@ -282,6 +299,15 @@ class PostgresDatabase(_PostgresStatements):
     async def executemany(self, query: Query, rows: Iterable[Params]) -> None:
         async with self.transaction() as connection:
             await connection.executemany(query, rows)
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[Connection]:
+        """A read-only REPEATABLE READ transaction: a message and its receipts from the same moment."""
+        async with (
+            self._pool.acquire() as connection,
+            connection.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            yield _PostgresStatements(connection)
 
     async def close(self) -> None:
         await self._pool.close()

@@ -39,9 +39,7 @@ def _date(request: Request, name: str, *, required: bool) -> int | None:
     try:
         return parse_date(raw)
     except (ValueError, OverflowError) as exc:
-        raise BadRequest(
-            f"{name} must be a date (YYYY-MM-DD) or an ISO 8601 date-time", parameter=name
-        ) from exc
+        raise BadRequest(f"{name} must be a date (YYYY-MM-DD) or an ISO 8601 date-time", parameter=name) from exc
 
 
 def _list_links(base: str, start: int, end: int | None, page: jsonapi.Page, more: bool) -> dict[str, str]:
@@ -80,10 +78,11 @@ def routes(deps: Deps) -> list[Route]:
             replay = await idempotency.begin(connection, request, account.id, "message", now=now)
             if replay is not None:
                 return replay
-            await service.take_rate(connection, account, send_request.is_mms, now=deps.clock)
             public_id = await service.accept(
                 connection, account, send_request, sender, media, prices=settings.prices, now=now
             )
+            # Last before the commit: the bucket's row lock serializes an account's sends until then.
+            await service.take_rate(connection, account, send_request.is_mms, now=deps.clock)
             response = await idempotency.remember(
                 connection, request, account.id, "message", schemas.accepted(public_id, base(request)), 202
             )
@@ -97,19 +96,21 @@ def routes(deps: Deps) -> list[Route]:
         if end is not None and end < start:
             raise BadRequest("end_date must not be before start_date", parameter="end_date")
         page = jsonapi.parse_page(request, 100, 1000)
-        found, more = await service.page(
-            deps.db,
-            account,
-            start=start,
-            end=_FAR_FUTURE if end is None else end,
-            limit=page.limit,
-            offset=page.offset,
-        )
+        async with deps.db.snapshot() as connection:
+            found, more = await service.page(
+                connection,
+                account,
+                start=start,
+                end=_FAR_FUTURE if end is None else end,
+                limit=page.limit,
+                offset=page.offset,
+            )
         items = [schemas.mdr(message, receipts) for message, receipts in found]
         return jsonapi.document({"data": items, "links": _list_links(base(request), start, end, page, more)})
 
     async def get_message(request: Request, account: Account) -> Response:
-        message, receipts, media = await service.get(deps.db, account, str(request.path_params["message_id"]))
+        async with deps.db.snapshot() as connection:
+            message, receipts, media = await service.get(connection, account, str(request.path_params["message_id"]))
         return jsonapi.document(schemas.with_media(schemas.mdr(message, receipts), media, base(request)))
 
     async def get_media(request: Request, account: Account) -> Response:
@@ -134,9 +135,7 @@ def admin_routes(deps: Deps) -> list[Route]:
 
     async def inject_inbound(request: Request) -> Response:
         require_admin(request, deps.settings.admin_token)
-        attributes, pointer = attributes_of(
-            parse_json(await read_body(request, deps.settings.max_body_bytes))
-        )
+        attributes, pointer = attributes_of(parse_json(await read_body(request, deps.settings.max_body_bytes)))
         inbound = schemas.inbound_request(convert(attributes, schemas.SendAttributes, pointer), pointer)
         public_id = await receive_inbound(deps, inbound)
         return jsonapi.document(schemas.accepted(public_id, deps.settings.link_base), status=202)
