@@ -32,6 +32,7 @@ class Settings:
     run_worker: bool = True
     admin_token: str | None = None
     log_format: Literal["console", "json"] = "console"
+    log_level: str = "info"
     max_body_bytes: int = 1_048_576
     simulator_receipt_delay: float = 1.0
     simulator_failure_rate: float = 0.0
@@ -106,6 +107,7 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         public_base_url=source.get("TELROUTE_PUBLIC_BASE_URL") or None,
         admin_token=source.get("TELROUTE_ADMIN_TOKEN") or None,
         log_format=source.get("TELROUTE_LOG_FORMAT") or None,
+        log_level=source.get("TELROUTE_LOG_LEVEL") or None,
         simulator_receipt_delay=float(delay) if delay else None,
         webhook_backoff=_backoff(source.get("TELROUTE_WEBHOOK_BACKOFF")),
         inventory_per_block=_integer(source.get("TELROUTE_INVENTORY_PER_BLOCK")),

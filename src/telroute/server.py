@@ -71,7 +71,7 @@ async def run(
     announce: Callable[[str], None] = print,
     before_serving: Callable[[Deps], object] | None = None,
 ) -> None:
-    configure_logging(settings.log_format)
+    configure_logging(settings.log_format, settings.log_level)
     deps = await build(settings)
     stop = asyncio.Event()
     _install_signals(stop)

@@ -8,7 +8,8 @@ import sys
 import structlog
 
 
-def configure(log_format: str = "console", level: int = logging.INFO) -> None:
+def configure(log_format: str = "console", level_name: str = "info") -> None:
+    level = logging.getLevelNamesMapping().get(level_name.upper(), logging.INFO)
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer()
         if log_format == "json"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 
+import structlog
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -20,6 +21,7 @@ from telroute.messages.media import fetch_all
 from telroute.messages.tasks import receive_inbound
 
 _FAR_FUTURE = 2**62
+log = structlog.get_logger("telroute.messages")
 
 
 def require_admin(request: Request, token: str | None) -> None:
@@ -87,6 +89,7 @@ def routes(deps: Deps) -> list[Route]:
                 connection, request, account.id, "message", schemas.accepted(public_id, base(request)), 202
             )
         deps.wake_worker()
+        log.info("message accepted", message_id=public_id, account=account.access_key, is_mms=send_request.is_mms)
         return response
 
     async def list_messages(request: Request, account: Account) -> Response:

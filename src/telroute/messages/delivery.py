@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
+
 from telroute.accounts import repository as accounts_repository
 from telroute.config import Prices
 from telroute.kit.db import Connection, Row
@@ -19,6 +21,7 @@ from telroute.webhooks import service as webhooks
 
 ON_NET = "on-net"
 
+log = structlog.get_logger("telroute.messages")
 
 @dataclass(frozen=True, slots=True)
 class Context:
@@ -117,6 +120,7 @@ async def finalize(
     error: str | None = None,
 ) -> bool:
     """Level 2, at most once per status: a duplicate or late receipt changes nothing."""
+    log.info("message status", message_id=message["public_id"], status=outcome.status, code=outcome.code)
     if not await repository.advance_status(
         connection, message["id"], outcome.status, now=context.now, error=error
     ):

@@ -62,6 +62,7 @@ def deliver_handler(deps: Deps, registry: CarrierRegistry) -> Handler:
         message = await repository.by_id(deps.db, job.payload["message_id"])
         if message is None or message["status"] != model.QUEUED:
             return False
+        structlog.contextvars.bind_contextvars(message_id=message["public_id"])
         target = await route(deps.db, message["to_number"], registry.table)
         if isinstance(target, OnNet):
             async with deps.db.transaction() as connection:
@@ -102,6 +103,7 @@ def deliver_handler(deps: Deps, registry: CarrierRegistry) -> Handler:
             for receipt, delay in result.scheduled:
                 await enqueue_receipt(connection, receipt, now=now, delay=delay)
             await jobs.finish(connection, job)
+        log.info("message submitted", carrier=target.carrier, parts=len(result.carrier_message_ids))
         return True
 
     return deliver_message

@@ -22,9 +22,7 @@ log = structlog.get_logger("telroute.webhooks")
 
 
 class _Outcome:
-    def __init__(
-        self, status_code: int | None, error: str | None, latency_ms: float, permanent: bool
-    ) -> None:
+    def __init__(self, status_code: int | None, error: str | None, latency_ms: float, permanent: bool) -> None:
         self.status_code = status_code
         self.error = error
         self.latency_ms = latency_ms
@@ -91,6 +89,16 @@ def handler(deps: Deps) -> Handler:
             elif last_try:
                 await repository.dead_letter(connection, _dead_letter(payload, outcome, job, deps.clock()))
                 await jobs.finish(connection, job)
+        structlog.contextvars.bind_contextvars(message_id=payload["message_public_id"])
+        log.info(
+            "callback",
+            callback=payload["event"],
+            url=payload["url"],
+            attempt=job.attempts,
+            status=outcome.status_code,
+            latency_ms=outcome.latency_ms,
+            error=outcome.error,
+        )
         if outcome.ok:
             return True
         if not last_try:
