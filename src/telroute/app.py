@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import structlog
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from telroute import openapi
 from telroute.accounts import api as accounts_api
 from telroute.bootstrap import Deps
 from telroute.errors import (
@@ -23,14 +28,16 @@ from telroute.errors import (
     TelrouteError,
     UnsupportedMediaType,
 )
-from telroute.kit import jsonapi
+from telroute.kit import jsonapi, metrics
 from telroute.kit.db import is_unavailable, sql
+from telroute.kit.migrate import head_revision
 from telroute.messages import api as messages_api
 from telroute.numbers import api as numbers_api
 
 log = structlog.get_logger("telroute.http")
 Lifespan = Callable[[Starlette], AbstractAsyncContextManager[None]]
-_PING = sql("SELECT 1")
+_SCHEMA_REVISION = sql("SELECT version_num FROM alembic_version")
+_READY_TIMEOUT = 5.0
 
 _HTTP_ERRORS: dict[int, type[TelrouteError]] = {
     400: BadRequest,
@@ -67,15 +74,104 @@ async def on_unexpected(request: Request, exc: Exception) -> Response:
     return jsonapi.error_response(error)
 
 
+async def _readiness(deps: Deps, head: str) -> str | None:
+    """None when the database answers and its schema is at `head`; else why not."""
+    try:
+        rows = await asyncio.wait_for(deps.db.fetch(_SCHEMA_REVISION), timeout=_READY_TIMEOUT)
+    except TimeoutError:
+        return f"the database did not answer within {_READY_TIMEOUT:g} s"
+    except Exception as exc:
+        if is_unavailable(exc):
+            return "the database is unavailable"
+        return f"the database schema cannot be read ({type(exc).__name__}); run `telroute migrate`"
+    revisions = sorted(str(row["version_num"]) for row in rows)
+    if revisions != [head]:
+        found = ", ".join(revisions) or "none"
+        return f"the database schema is at revision {found}, this server needs {head}; run `telroute migrate`"
+    return None
+
+
 def operational_routes(deps: Deps) -> list[BaseRoute]:
+    head = head_revision()  # this server's migration head, read once at start-up
+
     async def healthz(request: Request) -> Response:
         return jsonapi.document({"status": "ok"})
 
     async def readyz(request: Request) -> Response:
-        await deps.db.fetchval(_PING)
+        problem = await _readiness(deps, head)
+        if problem is not None:
+            return jsonapi.error_response(ServiceUnavailable(f"not ready: {problem}", code="not_ready"))
         return jsonapi.document({"status": "ready"})
 
-    return [Route("/healthz", healthz), Route("/readyz", readyz)]
+    async def prometheus(request: Request) -> Response:
+        body = await metrics.exposition(deps.db, deps.clock)
+        return Response(body, headers={"Content-Type": metrics.CONTENT_TYPE})
+
+    document = jsonapi.encode(openapi.document())
+
+    async def openapi_document(request: Request) -> Response:
+        return Response(document, media_type="application/json")
+
+    return [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", prometheus),
+        Route("/openapi.json", openapi_document),
+    ]
+
+
+class RejectNulInUrl:
+    """A NUL character (`%00`) in the path or the query is refused with a 400 before routing: no
+    identifier or filter can contain one, and PostgreSQL text cannot hold it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and ("\x00" in scope["path"] or b"%00" in scope["query_string"]):
+            error = BadRequest("the URL must not contain NUL characters (%00)")
+            await jsonapi.error_response(error)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+_PARAMETER = re.compile(r"\{[^}:]+(:[^}]+)?\}")
+
+
+class _SamePath:
+    """Several routes of one path template (their parameters may be named differently) served as one,
+    so that a 405 lists every method the path allows. Each request goes to the route of its method."""
+
+    def __init__(self, routes: list[Route]) -> None:
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method = "GET" if scope["method"] == "HEAD" else scope["method"]
+        route = next(route for route in self.routes if route.methods and method in route.methods)
+        _, child_scope = route.matches(scope)
+        scope.update(child_scope)
+        scope["route"] = route
+        await route.handle(scope, receive, send)
+
+
+def _one_route_per_path(routes: Sequence[BaseRoute]) -> list[BaseRoute]:
+    def template(route: Route) -> str:
+        return _PARAMETER.sub(lambda match: "{" + (match.group(1) or ":str") + "}", route.path)
+
+    groups: dict[str, list[Route]] = {}
+    for route in routes:
+        if isinstance(route, Route) and route.methods:
+            groups.setdefault(template(route), []).append(route)
+    merged: list[BaseRoute] = []
+    for route in routes:
+        group = groups.get(template(route), []) if isinstance(route, Route) and route.methods else []
+        if len(group) < 2:
+            merged.append(route)
+        elif route is group[0]:
+            methods = sorted({method for member in group for method in member.methods or ()})
+            named = next((member for member in group if "GET" in (member.methods or ())), route)
+            merged.append(Route(named.path, _SamePath(group), methods=methods))
+    return merged
 
 
 def create_app(
@@ -85,15 +181,17 @@ def create_app(
     async def no_lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
 
+    routes = [
+        *operational_routes(deps),
+        *accounts_api.routes(deps),
+        *numbers_api.routes(deps),
+        *messages_api.routes(deps),
+        *messages_api.admin_routes(deps),
+        *feature_routes,
+    ]
     return Starlette(
-        routes=[
-            *operational_routes(deps),
-            *accounts_api.routes(deps),
-            *numbers_api.routes(deps),
-            *messages_api.routes(deps),
-            *messages_api.admin_routes(deps),
-            *feature_routes,
-        ],
+        routes=_one_route_per_path(routes),
+        middleware=[Middleware(metrics.HttpMetrics), Middleware(RejectNulInUrl)],
         exception_handlers={
             TelrouteError: on_telroute_error,
             HTTPException: on_http_exception,

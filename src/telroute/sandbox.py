@@ -10,7 +10,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from telroute.accounts import repository as accounts_repository
 from telroute.accounts import service as accounts_service
+from telroute.accounts.model import secret_matches
 from telroute.bootstrap import Deps
 from telroute.config import Settings
 from telroute.kit.db import lock_for_transaction
@@ -48,8 +50,15 @@ async def _demo_keys(deps: Deps) -> dict[str, str]:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if path.exists():
             stored: dict[str, str] = json.loads(path.read_text())
-            return stored
+            if await _still_valid(deps, stored):
+                return stored
         return await _create_demo(deps, path)
+
+
+async def _still_valid(deps: Deps, stored: dict[str, str]) -> bool:
+    """The kept keys work on this database (not when the database was replaced under the data dir)."""
+    found = await accounts_repository.by_access_key(deps.db, stored.get("access_key", ""))
+    return found is not None and secret_matches(stored.get("secret_key", ""), found[1])
 
 
 async def _create_demo(deps: Deps, path: Path) -> dict[str, str]:

@@ -59,9 +59,25 @@ def parse_json(raw: bytes, *, allow_empty: bool = False) -> Any:
     if _depth(raw) > _MAX_DEPTH:
         raise BadRequest(f"request body is nested deeper than {_MAX_DEPTH} levels", pointer="")
     try:
-        return msgspec.json.decode(text)
+        document = msgspec.json.decode(text)
     except msgspec.DecodeError as exc:
         raise BadRequest(f"request body is not valid JSON: {exc}", pointer="") from exc
+    if b"\\u0000" in raw:  # only an escape can put NUL in a JSON string; PostgreSQL text cannot hold it
+        _refuse_nul(document, "")
+    return document
+
+
+def _refuse_nul(value: Any, pointer: str) -> None:
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise BadRequest("strings must not contain NUL characters (\\u0000)", pointer=pointer)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_nul(key, pointer)
+            _refuse_nul(item, f"{pointer}/{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _refuse_nul(item, f"{pointer}/{index}")
 
 
 def attributes_of(body: Any) -> tuple[dict[str, Any], str]:

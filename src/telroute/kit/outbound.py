@@ -37,7 +37,7 @@ def validate_url(raw: object, *, name: str, pointer: str) -> str:
         raise BadRequest(f"{name} must be a string URL", pointer=pointer)
     if len(raw) > MAX_URL_LENGTH:
         raise BadRequest(f"{name} is longer than {MAX_URL_LENGTH} characters", pointer=pointer)
-    if any(ord(char) < 0x21 or ord(char) == 0x7F for char in raw):
+    if any(ord(char) < 0x21 or not char.isprintable() for char in raw):
         raise BadRequest(f"{name} must not contain spaces or control characters", pointer=pointer)
     try:
         parts = urlsplit(raw)

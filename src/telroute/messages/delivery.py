@@ -11,6 +11,7 @@ import structlog
 
 from telroute.accounts import repository as accounts_repository
 from telroute.config import Prices
+from telroute.kit import metrics
 from telroute.kit.db import Connection, Row
 from telroute.messages import model, repository, schemas
 from telroute.messages.media import FetchedMedia
@@ -71,6 +72,7 @@ async def _receipt(
         description=description,
         now=context.now,
     )
+    metrics.count_receipt(level, status)
     url = await _dlr_url(connection, message)
     if url is None:
         return

@@ -18,7 +18,7 @@ from telroute.carriers.routing import OnNet, route
 from telroute.carriers.simulator import SIMULATOR
 from telroute.carriers.smpp.receipts import id_keys
 from telroute.errors import NotFound
-from telroute.kit import jobs
+from telroute.kit import jobs, metrics
 from telroute.kit.db import Connection, Row
 from telroute.kit.jobs import Job
 from telroute.kit.worker import Handler, RetryLater
@@ -68,11 +68,13 @@ def deliver_handler(deps: Deps, registry: CarrierRegistry) -> Handler:
             async with deps.db.transaction() as connection:
                 await delivery.deliver_on_net(connection, message, target.owner, context(deps))
                 await jobs.finish(connection, job)
+            metrics.count_delivery(delivery.ON_NET, "delivered")
             return True
         if deps.clock() - message["created_at_us"] > validity_us:
             async with deps.db.transaction() as connection:
                 await delivery.finalize(connection, message, model.EXPIRED_IN_QUEUE, context(deps))
                 await jobs.finish(connection, job)
+            metrics.count_delivery(target.carrier, "expired")
             return True
         carrier = registry.local(target.carrier)
         if carrier is None:
@@ -83,12 +85,14 @@ def deliver_handler(deps: Deps, registry: CarrierRegistry) -> Handler:
         try:
             result = await carrier.submit(await _outbound(deps, message))
         except TransientCarrierError as exc:
+            metrics.count_delivery(target.carrier, "deferred")
             return await _wait(deps, job, f"{target.carrier}: {exc}", _retry_delay(_tries(job)))
         except PermanentCarrierError as exc:
             outcome = model.submit_outcome(exc.status, exc.detail)
             async with deps.db.transaction() as connection:
                 await delivery.finalize(connection, message, outcome, context(deps), error=exc.detail)
                 await jobs.finish(connection, job)
+            metrics.count_delivery(target.carrier, outcome.status)
             return True
         async with deps.db.transaction() as connection:
             now = deps.clock()
@@ -104,6 +108,7 @@ def deliver_handler(deps: Deps, registry: CarrierRegistry) -> Handler:
                 await enqueue_receipt(connection, receipt, now=now, delay=delay)
             await jobs.finish(connection, job)
         log.info("message submitted", carrier=target.carrier, parts=len(result.carrier_message_ids))
+        metrics.count_delivery(target.carrier, "submitted")
         return True
 
     return deliver_message

@@ -10,7 +10,7 @@ import structlog
 
 from telroute.accounts import repository as accounts_repository
 from telroute.bootstrap import Deps
-from telroute.kit import jobs
+from telroute.kit import jobs, metrics
 from telroute.kit.jobs import Job
 from telroute.kit.outbound import OutboundError, TargetRefused
 from telroute.kit.worker import Handler, RetryLater
@@ -89,6 +89,7 @@ def handler(deps: Deps) -> Handler:
             elif last_try:
                 await repository.dead_letter(connection, _dead_letter(payload, outcome, job, deps.clock()))
                 await jobs.finish(connection, job)
+        metrics.count_callback(payload["event"], "success" if outcome.ok else "dead_letter" if last_try else "failure")
         structlog.contextvars.bind_contextvars(message_id=payload["message_public_id"])
         log.info(
             "callback",

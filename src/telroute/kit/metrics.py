@@ -1,0 +1,240 @@
+"""Prometheus metrics at `GET /metrics`.
+
+Two kinds:
+
+- Counted in this process as things happen: HTTP requests (by method, matched route *template* and
+  status, with a latency histogram, from `HttpMetrics`, a pure-ASGI middleware), and the counters the
+  delivery and callback code paths bump (`count_delivery`, `count_receipt`, `count_callback`).
+- Read from the database at scrape time, so that they are the same whichever process is scraped:
+  the job queue (depth by kind, age of the oldest job) and each carrier link's state as its worker
+  last reported it in `carrier_leases`. These describe the whole deployment: do not sum them over
+  API processes.
+
+Everything lives in one registry of this module (`REGISTRY`), not prometheus_client's global one.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    disable_created_metrics,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from telroute.carriers import repository as carriers_repository
+from telroute.kit import jobs
+from telroute.kit.clock import Clock
+from telroute.kit.db import Database
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+UNMATCHED = "<unmatched>"
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_LINK_COUNTERS = ("in_flight", "sent", "receipts", "inbound", "errors")
+
+disable_created_metrics()  # type: ignore[no-untyped-call]  # no `_created` series beside each counter
+REGISTRY = CollectorRegistry()
+ProcessCollector(registry=REGISTRY)
+PlatformCollector(registry=REGISTRY)
+GCCollector(registry=REGISTRY)
+
+HTTP_REQUESTS = Counter(
+    "telroute_http_requests",
+    "HTTP requests answered, by method, matched route template and status.",
+    ["method", "route", "status"],
+    registry=REGISTRY,
+)
+HTTP_DURATION = Histogram(
+    "telroute_http_request_duration_seconds",
+    "Time from receiving a request to the end of its response, by method and route template.",
+    ["method", "route"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+    registry=REGISTRY,
+)
+DELIVERIES = Counter(
+    "telroute_deliveries",
+    "Outbound messages handed to a route by this process's worker, by carrier and outcome.",
+    ["carrier", "status"],
+    registry=REGISTRY,
+)
+RECEIPTS = Counter(
+    "telroute_receipts",
+    "Delivery receipts recorded by this process, by level (1 platform, 2 carrier) and status.",
+    ["level", "status"],
+    registry=REGISTRY,
+)
+CALLBACKS = Counter(
+    "telroute_callbacks",
+    "Callback POSTs made by this process, by event and outcome (success, failure, dead_letter).",
+    ["event", "outcome"],
+    registry=REGISTRY,
+)
+
+
+def count_delivery(carrier: str, status: str) -> None:
+    DELIVERIES.labels(carrier, status).inc()
+
+
+def count_receipt(level: int, status: str) -> None:
+    RECEIPTS.labels(str(level), status).inc()
+
+
+def count_callback(event: str, outcome: str) -> None:
+    CALLBACKS.labels(event, outcome).inc()
+
+
+# --- HTTP --------------------------------------------------------------------------------------
+
+
+class _Observers:
+    """The labelled children of the HTTP metrics, looked up once per label set (`labels()` is slow)."""
+
+    def __init__(self) -> None:
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = (HTTP_REQUESTS.labels(method, route, str(status)), HTTP_DURATION.labels(method, route))
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
+
+
+_OBSERVERS = _Observers()
+
+
+class HttpMetrics:
+    """Pure-ASGI middleware: counts and times every HTTP request by its matched route template
+    (`/v2/numbers/{number}`, never the raw path, so label values stay few). Requests that match no
+    route are labelled `<unmatched>`; methods outside the usual seven, `OTHER`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # an exception escaping the app becomes a 500 outside this middleware
+
+        async def send_and_watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_watch)
+        finally:
+            route = getattr(scope.get("route"), "path", None) or UNMATCHED
+            method = scope["method"] if scope["method"] in _METHODS else "OTHER"
+            _OBSERVERS.observe(method, route, status, time.perf_counter() - started)
+
+
+# --- read from the database at scrape time ----------------------------------------------------
+
+
+class _Families(Collector):
+    def __init__(self, families: Iterable[Metric]) -> None:
+        self._families = list(families)
+
+    def collect(self) -> Iterator[Metric]:
+        return iter(self._families)
+
+
+def _link_state(lease: Any | None, now: int) -> tuple[str, bool]:
+    """As `telroute carriers status` tells it: the holder's report while its lease is live."""
+    if lease is None:
+        return "not started", False
+    if int(lease["expires_at_us"]) > now:
+        return str(lease["state"]), lease["state"] == "bound"
+    return ("released" if lease["state"] == "released" else "no live worker"), False
+
+
+async def _queue_families(database: Database, now: int) -> list[Metric]:
+    _, oldest = await jobs.queue_depth(database)
+    by_kind = await jobs.depth_by_kind(database)
+    depth = GaugeMetricFamily(
+        "telroute_jobs_queue_depth", "Jobs in the queue (due, leased or waiting to retry), by kind.", labels=["kind"]
+    )
+    for kind, count in sorted(by_kind.items()):
+        depth.add_metric([kind], count)
+    age = GaugeMetricFamily(
+        "telroute_jobs_oldest_age_seconds",
+        "Age of the oldest job in the queue (0 when it is empty).",
+        value=0.0 if oldest is None else max(0.0, (now - int(oldest)) / 1_000_000),
+    )
+    return [depth, age]
+
+
+async def _carrier_families(database: Database, now: int) -> list[Metric]:
+    carriers = await carriers_repository.all_carriers(database)
+    leases = {row["carrier"]: row for row in await carriers_repository.leases(database)}
+    up = GaugeMetricFamily(
+        "telroute_carrier_link_up", "1 while a live worker reports the carrier link bound.", labels=["carrier"]
+    )
+    state = GaugeMetricFamily(
+        "telroute_carrier_link_state",
+        "The carrier link's state (the series with value 1): bound, unbound, connecting, error, released, "
+        "no live worker, not started.",
+        labels=["carrier", "state"],
+    )
+    counters = GaugeMetricFamily(
+        "telroute_carrier_link_messages",
+        "The link's counters as its holder last reported them (they restart when another worker takes over).",
+        labels=["carrier", "counter"],
+    )
+    for row in carriers:
+        name = str(row["name"])
+        lease = leases.get(name)
+        current, bound = _link_state(lease, now)
+        up.add_metric([name], 1.0 if bound else 0.0)
+        state.add_metric([name, current], 1.0)
+        stats: dict[str, Any] = json.loads(lease["stats"]) if lease is not None else {}
+        for counter in _LINK_COUNTERS:
+            value = stats.get(counter)
+            counters.add_metric([name, counter], float(value) if isinstance(value, int | float) else 0.0)
+    return [up, state, counters]
+
+
+async def _database_families(database: Database, clock: Clock) -> list[Metric]:
+    started = time.perf_counter()
+    try:
+        now = clock()
+        families = [*await _queue_families(database, now), *await _carrier_families(database, now)]
+        reachable = 1.0
+    except Exception:  # the database is down: say so, and still serve the process's own metrics
+        families, reachable = [], 0.0
+    families.append(
+        GaugeMetricFamily("telroute_database_up", "1 when this scrape could read the database.", value=reachable)
+    )
+    families.append(
+        GaugeMetricFamily(
+            "telroute_metrics_scrape_database_seconds",
+            "Time this scrape spent reading the database.",
+            value=time.perf_counter() - started,
+        )
+    )
+    return families
+
+
+async def exposition(database: Database, clock: Clock) -> bytes:
+    """The text of one scrape: this process's metrics, then the database's."""
+    scraped = CollectorRegistry()
+    scraped.register(_Families(await _database_families(database, clock)))
+    return generate_latest(REGISTRY) + generate_latest(scraped)
