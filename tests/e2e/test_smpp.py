@@ -16,7 +16,6 @@ import queue
 import subprocess
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -34,7 +33,7 @@ from telroute.kit import db as dbkit
 from telroute.kit.clock import system_clock
 from telroute.kit.db import sql
 from tests.integration.test_smpp_link import INSTALL_SCRIPT, PEER_SCRIPT
-from tests.support.databases import POSTGRES_URL
+from tests.support.isolated import isolated_database_url
 from tests.support.server import Server, base_env, run_cli
 
 T = TypeVar("T")
@@ -200,20 +199,7 @@ def _with_database(url: str, name: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
 
 
-@contextmanager
-def own_database(data_dir: Path) -> Iterator[str]:
-    """A SQLite file, or a fresh PostgreSQL database (dropped afterwards): carrier links and routes are
-    global settings, which no other test's server may see."""
-    if POSTGRES_URL is None:
-        yield f"sqlite:///{(data_dir / 'telroute.db').resolve()}"
-        return
-    name = f"telroute_smpp_{uuid.uuid4().hex[:12]}"
-    admin = _with_database(POSTGRES_URL, "postgres")
-    subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {name}"], check=True, capture_output=True)
-    try:
-        yield _with_database(POSTGRES_URL, name)
-    finally:
-        subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], capture_output=True)
+own_database = isolated_database_url  # carrier links and routes are global: no other test may see them
 
 
 @dataclass

@@ -6,14 +6,10 @@ worker's retry limit.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from telroute import bootstrap
 from telroute.accounts import repository as accounts_repository
 from telroute.accounts import service as accounts_service
 from telroute.bootstrap import Deps
@@ -21,31 +17,19 @@ from telroute.carriers import repository as carriers_repository
 from telroute.carriers.factory import build_carrier
 from telroute.carriers.registry import CarrierRegistry
 from telroute.carriers.simulator import SimulatorCarrier
-from telroute.config import Settings
 from telroute.kit import jobs
 from telroute.kit.db import sql
 from telroute.kit.jobs import Job
 from telroute.kit.worker import RetryLater
 from telroute.messages import delivery, model, repository, tasks
 from telroute.messages.service import DELIVER_MESSAGE
-from tests.e2e.test_smpp import own_database
 
 CARRIER = "upstream"
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
-    with own_database(tmp_path) as url:
-        yield url
-
-
-@pytest.fixture
-async def deps(tmp_path: Path, database_url: str) -> AsyncIterator[Deps]:
-    settings = Settings(data_dir=tmp_path, database_url=database_url)
-    await asyncio.to_thread(bootstrap.prepare_database, settings)  # Alembic's env.py runs its own loop
-    built = await bootstrap.build(settings)
-    yield built
-    await built.close()
+def deps(isolated_deps: Deps) -> Deps:
+    return isolated_deps
 
 
 async def queued_message(deps: Deps) -> int:

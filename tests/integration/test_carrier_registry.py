@@ -13,15 +13,13 @@ import json
 import shutil
 import subprocess
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from telroute import bootstrap
 from telroute.bootstrap import Deps
 from telroute.carriers import repository
 from telroute.carriers.base import CarrierInbound, CarrierReceipt, OutboundMessage
@@ -29,8 +27,6 @@ from telroute.carriers.factory import build_carrier
 from telroute.carriers.registry import CarrierRegistry
 from telroute.carriers.routing import RoutingTable
 from telroute.carriers.simulator import SimulatorCarrier
-from telroute.config import Settings
-from tests.e2e.test_smpp import own_database
 from tests.integration.test_smpp_link import INSTALL_SCRIPT, PASSWORD, SYSTEM_ID, PeerEnv, SmscPeer, smsc
 
 
@@ -44,18 +40,8 @@ def smsc_env() -> PeerEnv:
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
-    with own_database(tmp_path) as url:
-        yield url
-
-
-@pytest.fixture
-async def deps(tmp_path: Path, database_url: str) -> AsyncIterator[Deps]:
-    settings = Settings(data_dir=tmp_path, database_url=database_url)
-    await asyncio.to_thread(bootstrap.prepare_database, settings)  # Alembic's env.py runs its own loop
-    built = await bootstrap.build(settings)
-    yield built
-    await built.close()
+def deps(isolated_deps: Deps) -> Deps:
+    return isolated_deps
 
 
 @dataclass

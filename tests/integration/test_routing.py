@@ -3,13 +3,8 @@ rule names the carrier, then the default rule (prefix ''), then the built-in sim
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
-
 import pytest
 
-from telroute import bootstrap
 from telroute.accounts import repository as accounts_repository
 from telroute.accounts import service as accounts_service
 from telroute.bootstrap import Deps
@@ -18,27 +13,15 @@ from telroute.carriers.factory import build_carrier
 from telroute.carriers.registry import CarrierRegistry
 from telroute.carriers.routing import OffNet, OnNet, RoutingTable, route
 from telroute.carriers.simulator import SimulatorCarrier
-from telroute.config import Settings
 from telroute.messages.tasks import DurableCarrierEvents
 from telroute.numbers import repository as numbers_repository
 from telroute.numbers import service as numbers_service
 from telroute.numbers.inventory import InventoryRow
-from tests.e2e.test_smpp import own_database
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
-    with own_database(tmp_path) as url:
-        yield url
-
-
-@pytest.fixture
-async def deps(tmp_path: Path, database_url: str) -> AsyncIterator[Deps]:
-    settings = Settings(data_dir=tmp_path, database_url=database_url)
-    await asyncio.to_thread(bootstrap.prepare_database, settings)  # Alembic's env.py runs its own loop
-    built = await bootstrap.build(settings)
-    yield built
-    await built.close()
+def deps(isolated_deps: Deps) -> Deps:
+    return isolated_deps
 
 
 def test_the_longest_prefix_wins_then_the_default() -> None:
