@@ -29,7 +29,7 @@ from telroute.errors import (
     UnsupportedMediaType,
 )
 from telroute.kit import jsonapi, metrics
-from telroute.kit.db import is_unavailable, sql
+from telroute.kit.db import database_error_types, is_unavailable, sql
 from telroute.kit.migrate import head_revision
 from telroute.messages import api as messages_api
 from telroute.numbers import api as numbers_api
@@ -195,6 +195,7 @@ def create_app(
         exception_handlers={
             TelrouteError: on_telroute_error,
             HTTPException: on_http_exception,
+            **{error_type: on_unexpected for error_type in database_error_types()},
             Exception: on_unexpected,
         },
         lifespan=lifespan or no_lifespan,

@@ -339,13 +339,14 @@ def is_unavailable(exc: BaseException) -> bool:
         import asyncpg
     except ImportError:  # pragma: no cover
         return False
-    return isinstance(
-        exc,
-        asyncpg.PostgresConnectionError
-        | asyncpg.exceptions.CannotConnectNowError
-        | asyncpg.InterfaceError
-        | asyncpg.exceptions.AdminShutdownError,
-    )
+    # InternalClientError: a pooled connection whose server session was ended under it.
+    lost = asyncpg.PostgresConnectionError | asyncpg.InterfaceError | asyncpg.exceptions.InternalClientError
+    if isinstance(exc, lost | TimeoutError):
+        return True
+    # 08: connection exceptions; 57P0x: shutdown, crash recovery, cannot connect now;
+    # 55000 here: "database is not currently accepting connections".
+    state = str(getattr(exc, "sqlstate", "") or "")
+    return state.startswith("08") or state in {"57P01", "57P02", "57P03", "55000"}
 
 
 def placeholders(prefix: str, count: int) -> str:
@@ -363,3 +364,18 @@ _ADVISORY_LOCK = sql("SELECT 1", postgres="SELECT pg_advisory_xact_lock(:key)")
 async def lock_for_transaction(connection: Connection, key: int) -> None:
     """Serialize this transaction with others taking the same key (SQLite transactions already are)."""
     await connection.fetchval(_ADVISORY_LOCK, {"key": key})
+
+
+def database_error_types() -> tuple[type[Exception], ...]:
+    """Exception classes that can mean "the database is briefly out of reach" (see `is_unavailable`),
+    for handlers that answer 503 without the error escaping as a 500."""
+    import asyncpg
+
+    return (
+        sqlite3.OperationalError,
+        OSError,
+        TimeoutError,
+        asyncpg.PostgresError,
+        asyncpg.InterfaceError,
+        asyncpg.exceptions.InternalClientError,
+    )
