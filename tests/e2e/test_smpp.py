@@ -237,6 +237,10 @@ class Site:
         rows = self.query("SELECT state, stats FROM carrier_leases WHERE carrier = :c", {"c": carrier})
         return {"state": rows[0]["state"], **json.loads(rows[0]["stats"])} if rows else {"state": None}
 
+    def reported_at(self, carrier: str) -> int:
+        rows = self.query("SELECT updated_at_us FROM carrier_leases WHERE carrier = :c", {"c": carrier})
+        return int(rows[0]["updated_at_us"]) if rows else 0
+
     def query(self, statement: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         async def run() -> list[dict[str, Any]]:
             database = await dbkit.connect(self.database_url, pool_size=1)
@@ -534,6 +538,9 @@ def test_routes_choose_the_carrier_by_prefix(sender: Sender, peer: Smsc, node_pa
             {"prefix": None, "default": True, "carrier": "primary", "carrier_exists": True},
         ]
         eventually(lambda: site.link("second")["state"] == "bound", what="second bound")
+        # The rule was added after the refresh that started the link: wait for a refresh begun after it.
+        routed_after = time.time_ns() // 1000 + 2_500_000
+        eventually(lambda: site.reported_at("second") > routed_after, timeout=20, what="a refresh after the route")
         chicago, seattle = sender.next_destination("1312555"), sender.next_destination()
         sender.final([sender.send("via second", chicago), sender.send("via primary", seattle)])
         assert [item["to"] for item in second.received()] == [chicago]
