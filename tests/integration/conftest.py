@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -9,7 +9,9 @@ import pytest
 from telroute import bootstrap
 from telroute.bootstrap import Deps
 from telroute.config import Settings
-from tests.support.isolated import isolated_database_url
+from telroute.kit import db as dbkit
+from telroute.kit.db import Database, sql
+from tests.support.isolated import isolated_database_url, migrated_database_url
 
 
 @pytest.fixture
@@ -22,3 +24,21 @@ async def isolated_deps(tmp_path: Path) -> AsyncIterator[Deps]:
         built = await bootstrap.build(settings)
         yield built
         await built.close()
+
+
+@pytest.fixture(scope="module")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database of the module's own, shared by its tests."""
+    with migrated_database_url(tmp_path_factory.mktemp("module")) as url:
+        yield url
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    """The module's database with empty job tables."""
+    connected = await dbkit.connect(database_url)
+    async with connected.transaction() as connection:
+        await connection.execute(sql("DELETE FROM jobs"))
+        await connection.execute(sql("DELETE FROM failed_jobs"))
+    yield connected
+    await connected.close()

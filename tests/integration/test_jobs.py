@@ -7,36 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-
-import pytest
 
 from telroute.kit import db as dbkit
 from telroute.kit import jobs
 from telroute.kit.db import Database, sql
 from telroute.kit.jobs import Job
 from tests.support.databases import on_postgres
-from tests.support.isolated import migrated_database_url
 
 T0 = 1_800_000_000_000_000  # a fixed "now" in microseconds: claims are decided by the times passed in
 LEASE = 10_000_000
-
-
-@pytest.fixture(scope="module")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with migrated_database_url(tmp_path_factory.mktemp("jobs")) as url:
-        yield url
-
-
-@pytest.fixture
-async def database(database_url: str) -> AsyncIterator[Database]:
-    connected = await dbkit.connect(database_url)
-    async with connected.transaction() as connection:
-        await connection.execute(sql("DELETE FROM jobs"))
-        await connection.execute(sql("DELETE FROM failed_jobs"))
-    yield connected
-    await connected.close()
 
 
 async def enqueue(

@@ -24,18 +24,11 @@ from telroute.kit.worker import Handler, RetryLater
 from telroute.webhooks import repository, service, tasks
 from telroute.webhooks.service import DELIVER_WEBHOOK
 from telroute.webhooks.signing import new_signing_secret
-from tests.support.isolated import migrated_database_url
 from tests.support.receiver import Receiver
 
 BACKOFF = (0.5, 1.5)
 MESSAGE_ID = "mdr2-" + "a" * 32
 DOCUMENT = {"data": {"type": "delivery_receipt", "id": MESSAGE_ID, "attributes": {"level": 2}}}
-
-
-@pytest.fixture(scope="module")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with migrated_database_url(tmp_path_factory.mktemp("webhooks")) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")

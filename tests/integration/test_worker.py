@@ -7,35 +7,15 @@ import asyncio
 import inspect
 import itertools
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
-import pytest
-
-from telroute.kit import db as dbkit
 from telroute.kit import jobs
 from telroute.kit.clock import system_clock
 from telroute.kit.db import Database, sql
 from telroute.kit.jobs import Job
 from telroute.kit.worker import GiveUp, Handler, RetryLater, Worker
-from tests.support.isolated import migrated_database_url
-
-
-@pytest.fixture(scope="module")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with migrated_database_url(tmp_path_factory.mktemp("worker")) as url:
-        yield url
-
-
-@pytest.fixture
-async def database(database_url: str) -> AsyncIterator[Database]:
-    connected = await dbkit.connect(database_url)
-    async with connected.transaction() as connection:
-        await connection.execute(sql("DELETE FROM jobs"))
-        await connection.execute(sql("DELETE FROM failed_jobs"))
-    yield connected
-    await connected.close()
 
 
 async def enqueue(database: Database, kind: str, payload: dict[str, Any] | None = None) -> None:
