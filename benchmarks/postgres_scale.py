@@ -14,8 +14,8 @@ search over 10 million rows each. One run, everything on 127.0.0.1, a fresh data
    with 10 million MDRs (generated in SQL, spread over a year, receipts for a sample), sequential requests.
 4. GET /v2/numbers/available?starts_with=P over 10 million inventory numbers (generated in SQL over the
    33k blocks of the seeded inventory), sequential requests.
-Each query gets EXPLAIN (ANALYZE, BUFFERS), printed after the figures; deep MDR pages also get the plans of
-two alternatives (a deferred join, a keyset cursor). About 8-10 minutes on 2 cores, mostly data generation.
+Each query gets EXPLAIN (ANALYZE, BUFFERS), printed after the figures. About 8-10 minutes on 2 cores,
+mostly data generation.
 
 Run: .venv/bin/python -m benchmarks.postgres_scale [--seconds 10] [--batch 3000] [--mdrs 10000000]
      [--numbers 10000000] [--requests 200] [--keep-database]
@@ -48,6 +48,7 @@ import asyncpg
 import httpx
 
 from benchmarks.support import RunningServer, WrkResult, basic, free_port, machine, post_script, start_server, wrk
+from telroute.messages import repository as messages_repository
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 YEAR_US = 365 * 86_400 * 1_000_000
@@ -541,13 +542,14 @@ def generate_mdrs(url: str, account_id: int, total: int, end_us: int) -> str:
     200,000 (every page measured renders them) and for 1% of the rest."""
     start_us = end_us - YEAR_US
     step = YEAR_US // total
+    jitter = max(step // 3, 1)  # keeps time order equal to position order, as telroute's inserts do
     drops, creates = run(secondary_indexes(url, "messages"))
 
     def insert(low: int, high: int) -> str:
         return f"""
         INSERT INTO messages (public_id, account_id, direction, from_number, to_number, body, is_mms, status,
           message_encoding, message_type, segments, amount_nd, dlr_callback, callback_url, carrier,
-          carrier_message_id, parts_pending, error, created_at_us, updated_at_us)
+          carrier_message_id, parts_pending, error, seq, created_at_us, updated_at_us)
         SELECT 'mdr2-' || md5('bench-mdr-' || g), {account_id},
                CASE WHEN g % 10 = 0 THEN 'inbound' ELSE 'outbound' END,
                CASE WHEN g % 10 = 0 THEN '1' || (201 + g % 780) || lpad((g % 9999991)::text, 7, '0')
@@ -559,8 +561,8 @@ def generate_mdrs(url: str, account_id: int, total: int, end_us: int) -> str:
                CASE WHEN g % 10 = 0 THEN 'received' WHEN g % 97 = 0 THEN 'undelivered' ELSE 'delivered' END,
                0, 'longcode', CASE WHEN g % 20 = 0 THEN 2 ELSE 1 END,
                CASE WHEN g % 50 = 0 THEN 19500000 WHEN g % 20 = 0 THEN 8000000 ELSE 4000000 END,
-               NULL, NULL, CASE WHEN g % 10 = 0 THEN NULL ELSE 'simulator' END, NULL, 0, NULL,
-               {start_us} + g::bigint * {step} + (hashint4(g) % 1000000), {start_us} + g::bigint * {step} + 2000000
+               NULL, NULL, CASE WHEN g % 10 = 0 THEN NULL ELSE 'simulator' END, NULL, 0, NULL, g,
+               {start_us} + g::bigint * {step} + (hashint4(g) % {jitter}), {start_us} + g::bigint * {step} + 2000000
         FROM generate_series({low}, {high}) AS g"""
 
     half = total // 2
@@ -571,6 +573,9 @@ def generate_mdrs(url: str, account_id: int, total: int, end_us: int) -> str:
     unique = [c for c in creates if "UNIQUE" in c]
     others = [c for c in creates if "UNIQUE" not in c]
     seconds += run(parallel(url, [unique, others]))
+    counter = f"""INSERT INTO message_positions (account_id, last_seq, last_at_us)
+        SELECT {account_id}, {total}, max(created_at_us) FROM messages WHERE account_id = {account_id}"""
+    seconds += run(parallel(url, [[counter]]))
     recent = end_us - 200_000 * step
     receipts = f"""
         INSERT INTO receipts (message_id, level, status, status_code, description, created_at_us)
@@ -679,24 +684,6 @@ def generate_numbers(url: str, total: int) -> str:
 # --- the run --------------------------------------------------------------------------------------------
 
 
-PAGE_SQL = """SELECT id, public_id, account_id, direction, from_number, to_number, body, is_mms, status,
-  message_encoding, message_type, segments, amount_nd, dlr_callback, callback_url, carrier, parts_pending, error,
-  created_at_us, updated_at_us FROM messages
-  WHERE account_id = $1 AND created_at_us >= $2 AND created_at_us < $3
-  ORDER BY created_at_us DESC, id DESC LIMIT $4 OFFSET $5"""
-# Alternatives for the report (not what telroute runs): the same page by a deferred join, whose inner query
-# reads only the index (account_id, created_at_us, id), and by a keyset cursor (after the previous page's last row).
-DEFERRED_SQL = """SELECT m.id, m.public_id, m.account_id, m.direction, m.from_number, m.to_number, m.body, m.is_mms,
-  m.status, m.message_encoding, m.message_type, m.segments, m.amount_nd, m.dlr_callback, m.callback_url, m.carrier,
-  m.parts_pending, m.error, m.created_at_us, m.updated_at_us
-  FROM (SELECT id, created_at_us FROM messages WHERE account_id = $1 AND created_at_us >= $2 AND created_at_us < $3
-        ORDER BY created_at_us DESC, id DESC LIMIT $4 OFFSET $5) AS page
-  JOIN messages AS m ON m.id = page.id ORDER BY page.created_at_us DESC, page.id DESC"""
-KEYSET_SQL = """SELECT id, public_id, account_id, direction, from_number, to_number, body, is_mms, status,
-  message_encoding, message_type, segments, amount_nd, dlr_callback, callback_url, carrier, parts_pending, error,
-  created_at_us, updated_at_us FROM messages
-  WHERE account_id = $1 AND created_at_us >= $2 AND (created_at_us, id) < ($3, $4)
-  ORDER BY created_at_us DESC, id DESC LIMIT $5"""
 SEARCH_SQL = """SELECT value, state, rate_center, number_type, setup_cost_nd, monthly_cost_nd FROM numbers
   WHERE account_id IS NULL AND value >= $1 AND value < $2 ORDER BY value LIMIT $3 OFFSET $4"""
 
@@ -829,35 +816,15 @@ def main() -> None:
                 {"start_date": str(start_date), "limit": 100, "offset": offset},
                 options.requests,
             )
-            query_ms, plan = run(explain(url, PAGE_SQL, account_id, start_us, 2**62, 101, offset))
+            page = {"account": account_id, "start": start_us, "end": 2**62, "limit": 101, "offset": offset}
+            query = messages_repository.PAGE
+            query_ms, plan = run(explain(url, query.pg_text, *query.pg_args(page)))
             figures.append(
                 f"  offset {offset:>7,}: p50 {p50:.1f} ms, p99 {p99:.1f} ms ({items} MDRs a page; "
                 f"the page query alone {query_ms:.1f} ms in EXPLAIN ANALYZE)\n"
                 f"      {cpu_per_request(window, options.requests)}"
             )
             note(f"MDR page query at offset {offset:,} (EXPLAIN ANALYZE, BUFFERS; warm):\n        {plan_summary(plan)}")
-            if offset:
-                deferred_ms, deferred = run(explain(url, DEFERRED_SQL, account_id, start_us, 2**62, 101, offset))
-                note(
-                    f"  the same page by a deferred join (index-only inner scan), {deferred_ms:.1f} ms:\n"
-                    f"        {plan_summary(deferred)}"
-                )
-                last = run(
-                    sql(
-                        url,
-                        f"SELECT created_at_us, id FROM messages WHERE account_id = $1 AND created_at_us >= $2 "
-                        f"ORDER BY created_at_us DESC, id DESC LIMIT 1 OFFSET {offset - 1}",
-                        account_id,
-                        start_us,
-                    )
-                )[0]
-                keyset_ms, keyset = run(
-                    explain(url, KEYSET_SQL, account_id, start_us, last["created_at_us"], last["id"], 101)
-                )
-                note(
-                    f"  the same page by a keyset cursor (created_at_us, id) < (last row's), {keyset_ms:.2f} ms:\n"
-                    f"        {plan_summary(keyset)}"
-                )
         print("\n".join(figures), flush=True)
         figures = []
 

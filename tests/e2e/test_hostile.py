@@ -38,6 +38,7 @@ TABLES = (
     "numbers",
     "inventory_blocks",
     "messages",
+    "message_positions",
     "carrier_message_ids",
     "receipts",
     "media",
@@ -50,7 +51,6 @@ TABLES = (
     "carriers",
     "carrier_prefixes",
     "carrier_leases",
-    "auth_failures",
 )
 
 

@@ -105,6 +105,33 @@ def test_two_apis_two_workers_one_killed_nothing_lost_or_doubled(
         receipts = {row["public_id"]: int(row["receipts"]) for row in rows}
         assert {message: count for message, count in receipts.items() if message in accepted and count != 1} == {}
         assert deployed.query("SELECT COUNT(*) AS n FROM failed_jobs")[0]["n"] == 0
+    assert_positions_gapless_and_in_time_order(deployed)
+    assert listed_through_both_apis(apis, keys) == accepted
+
+
+def assert_positions_gapless_and_in_time_order(deployed: Deployment) -> None:
+    """Inserts from two API processes number each account's messages 1..N, time never going backwards."""
+    for row in deployed.query(
+        "SELECT account_id, COUNT(*) AS n, COUNT(DISTINCT seq) AS distinct_seq, MIN(seq) AS low, MAX(seq) AS high "
+        "FROM messages GROUP BY account_id"
+    ):
+        assert (row["distinct_seq"], row["low"], row["high"]) == (row["n"], 1, row["n"]), row
+    backwards = deployed.query(
+        "SELECT COUNT(*) AS n FROM messages a JOIN messages b ON b.account_id = a.account_id AND b.seq = a.seq + 1 "
+        "WHERE b.created_at_us < a.created_at_us"
+    )
+    assert backwards[0]["n"] == 0
+
+
+def listed_through_both_apis(apis: list[Server], keys: tuple[str, str]) -> set[str]:
+    """The MDR list, page by page, each page from the other API process."""
+    listed: list[str] = []
+    for page in range(MESSAGES // 500 + 1):
+        with apis[page % 2].client(keys) as client:
+            params = {"start_date": "2000-01-01", "limit": 500, "offset": page * 500}
+            listed += [item["id"] for item in client.get("/v2.1/messages", params=params).json()["data"]]
+    assert len(listed) == len(set(listed)) == MESSAGES
+    return set(listed)
 
 
 def test_concurrent_purchases_across_api_processes_have_one_winner(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from telroute.accounts import repository as accounts_repository
@@ -22,10 +23,9 @@ async def new_account_id(deps: Deps) -> int:
     return found[0].id
 
 
-async def insert(deps: Deps, account: int, created: int, body: str = "x") -> tuple[int, str]:
-    public_id = model.new_message_id()
-    values: dict[str, Any] = {
-        "public_id": public_id,
+def message_values(account: int, created: int, body: str = "x") -> dict[str, Any]:
+    return {
+        "public_id": model.new_message_id(),
         "account_id": account,
         "direction": "outbound",
         "from_number": "12065550100",
@@ -41,8 +41,12 @@ async def insert(deps: Deps, account: int, created: int, body: str = "x") -> tup
         "callback_url": None,
         "now": created,
     }
+
+
+async def insert(deps: Deps, account: int, created: int, body: str = "x") -> tuple[int, str]:
+    values = message_values(account, created, body)
     async with deps.db.transaction() as connection:
-        return await repository.insert(connection, values), public_id
+        return await repository.insert(connection, values), values["public_id"]
 
 
 async def page_ids(
@@ -54,17 +58,38 @@ async def page_ids(
 
 async def test_pages_are_newest_first_and_ties_go_to_the_later_insert(deps: Deps) -> None:
     account = await new_account_id(deps)
-    # inserted out of time order; two share a timestamp
-    a, _ = await insert(deps, account, T0 + 30)
-    b, _ = await insert(deps, account, T0 + 10)
-    c, _ = await insert(deps, account, T0 + 20)
-    d, _ = await insert(deps, account, T0 + 20)
-    e, _ = await insert(deps, account, T0 + 40)
-    assert await page_ids(deps, account) == [e, a, d, c, b]
-    assert await page_ids(deps, account, limit=2) == [e, a]
-    assert await page_ids(deps, account, limit=2, offset=2) == [d, c]
-    assert await page_ids(deps, account, limit=2, offset=4) == [b]
-    assert await page_ids(deps, account, limit=2, offset=5) == []
+    a, b, c, d = [(await insert(deps, account, T0 + offset))[0] for offset in (10, 20, 20, 30)]
+    assert await page_ids(deps, account) == [d, c, b, a]
+    assert await page_ids(deps, account, limit=2) == [d, c]
+    assert await page_ids(deps, account, limit=2, offset=2) == [b, a]
+    assert await page_ids(deps, account, limit=2, offset=3) == [a]
+    assert await page_ids(deps, account, limit=2, offset=4) == []
+
+
+async def test_a_clock_behind_the_newest_message_never_reorders_the_list(deps: Deps) -> None:
+    """Hosts' clocks differ: a message stamped earlier than the account's newest takes the newest time,
+    so the list keeps insertion order and every date range is one run of positions."""
+    account = await new_account_id(deps)
+    first, _ = await insert(deps, account, T0 + 30)
+    behind, _ = await insert(deps, account, T0 + 10)
+    later, _ = await insert(deps, account, T0 + 40)
+    assert await page_ids(deps, account) == [later, behind, first]
+    stamped = await repository.by_id(deps.db, behind)
+    assert stamped is not None and stamped["created_at_us"] == T0 + 30
+    assert await page_ids(deps, account, start=T0 + 31) == [later]
+
+
+async def test_a_rolled_back_insert_leaves_no_gap_in_the_positions(deps: Deps) -> None:
+    account = await new_account_id(deps)
+    ids = [(await insert(deps, account, T0 + offset))[0] for offset in (0, 1)]
+    with contextlib.suppress(RuntimeError):
+        async with deps.db.transaction() as connection:
+            await repository.insert(connection, message_values(account, T0 + 2, "rolled back"))
+            raise RuntimeError("the request failed after the insert")
+    ids.append((await insert(deps, account, T0 + 3))[0])
+    for offset in range(3):
+        assert await page_ids(deps, account, limit=1, offset=offset) == [ids[2 - offset]]
+    assert await page_ids(deps, account, limit=1, offset=3) == []
 
 
 async def test_start_is_inclusive_and_end_exclusive(deps: Deps) -> None:

@@ -33,17 +33,17 @@ def head_revision() -> str:
     return head
 
 
-def migrate(url: str) -> None:
-    """Upgrade to head. Safe while servers use the database and when several processes start at
-    once: SQLite takes a lock file beside the database, PostgreSQL an advisory lock (env.py)."""
+def migrate(url: str, revision: str = "head") -> None:
+    """Upgrade to head (or to `revision`). Safe while servers use the database and when several
+    processes start at once: SQLite takes a lock file beside the database, PostgreSQL an advisory lock (env.py)."""
     if not url.startswith("sqlite:///"):
-        command.upgrade(_config(url), "head")
+        command.upgrade(_config(url), revision)
         return
     path = Path(url.removeprefix("sqlite:///"))
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.with_name(path.name + ".migrate-lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        command.upgrade(_config(url), "head")
+        command.upgrade(_config(url), revision)
 
 
 def current_revision_sqlite(url: str) -> str | None:

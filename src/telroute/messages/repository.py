@@ -13,26 +13,48 @@ _MESSAGE_COLUMNS = (
     "message_type, segments, amount_nd, dlr_callback, callback_url, carrier, parts_pending, error, "
     "created_at_us, updated_at_us"
 )
-_INSERT = sql(
-    """INSERT INTO messages (public_id, account_id, direction, from_number, to_number, body, is_mms, status,
-         message_encoding, message_type, segments, amount_nd, dlr_callback, callback_url, created_at_us,
-         updated_at_us)
-       VALUES (:public_id, :account_id, :direction, :from_number, :to_number, :body, :is_mms, :status,
-         :message_encoding, :message_type, :segments, :amount_nd, :dlr_callback, :callback_url, :now, :now)
-       RETURNING id"""
+_INSERT_COLUMNS = """public_id, account_id, direction, from_number, to_number, body, is_mms, status,
+    message_encoding, message_type, segments, amount_nd, dlr_callback, callback_url,
+    seq, created_at_us, updated_at_us"""
+_INSERT_VALUES = """:public_id, :account_id, :direction, :from_number, :to_number, :body, :is_mms, :status,
+    :message_encoding, :message_type, :segments, :amount_nd, :dlr_callback, :callback_url"""
+# The account's next position and a time that never goes backwards against it (clocks of several
+# hosts differ): pages are found by position, so position order must be time order.
+_NEXT_POSITION = sql(
+    """INSERT INTO message_positions (account_id, last_seq, last_at_us) VALUES (:account_id, 1, :now)
+       ON CONFLICT (account_id) DO UPDATE SET last_seq = message_positions.last_seq + 1,
+         last_at_us = MAX(message_positions.last_at_us, :now)
+       RETURNING last_seq, last_at_us"""
+)
+_INSERT_AT = sql(
+    f"""INSERT INTO messages ({_INSERT_COLUMNS})
+        VALUES ({_INSERT_VALUES}, :last_seq, :last_at_us, :now) RETURNING id"""
+)
+_INSERT_NEXT = sql(  # PostgreSQL: the position and the insert in one round trip
+    "",
+    postgres=f"""WITH position AS (
+          INSERT INTO message_positions (account_id, last_seq, last_at_us) VALUES (:account_id, 1, :now)
+          ON CONFLICT (account_id) DO UPDATE SET last_seq = message_positions.last_seq + 1,
+            last_at_us = GREATEST(message_positions.last_at_us, :now)
+          RETURNING last_seq, last_at_us)
+        INSERT INTO messages ({_INSERT_COLUMNS})
+        VALUES ({_INSERT_VALUES}, (SELECT last_seq FROM position), (SELECT last_at_us FROM position), :now)
+        RETURNING id""",
 )
 _BY_PUBLIC_ID = sql(
     f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE public_id = :public_id AND account_id = :account"
 )
 _BY_ID = sql(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = :id")
-# A deferred join: the offset is walked in the (account_id, created_at_us, id) index alone, and only
-# the page's rows are read from the table (2.5x faster at offset 100,000 over 10M MDRs, measured).
-_PAGE = sql(
+# Positions are gapless per account and ordered like time, so the page at `offset` starts at the
+# newest position before `end`, minus `offset`: two index probes and the page, at any depth.
+PAGE = sql(
     f"""SELECT {_MESSAGE_COLUMNS} FROM messages
-        WHERE id IN (SELECT id FROM messages
-                     WHERE account_id = :account AND created_at_us >= :start AND created_at_us < :end
-                     ORDER BY created_at_us DESC, id DESC LIMIT :limit OFFSET :offset)
-        ORDER BY created_at_us DESC, id DESC"""
+        WHERE account_id = :account
+          AND seq <= (SELECT seq FROM messages WHERE account_id = :account AND created_at_us < :end
+                      ORDER BY created_at_us DESC, seq DESC LIMIT 1) - :offset
+          AND seq >= (SELECT seq FROM messages WHERE account_id = :account AND created_at_us >= :start
+                      ORDER BY created_at_us, seq LIMIT 1)
+        ORDER BY seq DESC LIMIT :limit"""
 )
 _SET_STATUS = sql(
     "UPDATE messages SET status = :status, error = COALESCE(:error, error), updated_at_us = :now WHERE id = :id"
@@ -90,7 +112,13 @@ _MEDIA_WITH_CONTENT = sql(
 
 
 async def insert(connection: Connection, values: dict[str, Any]) -> int:
-    message_id: int = await connection.fetchval(_INSERT, values)
+    """Insert a message at its account's next position (whose row stays locked until commit)."""
+    if connection.dialect == "postgresql":
+        message_id: int = await connection.fetchval(_INSERT_NEXT, values)
+        return message_id
+    position = await connection.fetchrow(_NEXT_POSITION, values)
+    assert position is not None
+    message_id = await connection.fetchval(_INSERT_AT, {**values, **position})
     return message_id
 
 
@@ -106,7 +134,7 @@ async def page(
     connection: Connection, account_id: int, *, start: int, end: int, limit: int, offset: int
 ) -> list[Row]:
     params = {"account": account_id, "start": start, "end": end, "limit": limit, "offset": offset}
-    return await connection.fetch(_PAGE, params)
+    return await connection.fetch(PAGE, params)
 
 
 async def set_status(
