@@ -18,7 +18,7 @@ Each query gets EXPLAIN (ANALYZE, BUFFERS), printed after the figures. About 8-1
 mostly data generation.
 
 Run: .venv/bin/python -m benchmarks.postgres_scale [--seconds 10] [--batch 3000] [--mdrs 10000000]
-     [--numbers 10000000] [--requests 200] [--keep-database]
+     [--numbers 10000000] [--requests 200] [--parts sends,mdrs,search] [--keep-database]
 Needs PostgreSQL on 127.0.0.1:5432, user postgres with trust authentication, and wrk (apt-get installs it).
 """
 
@@ -699,7 +699,10 @@ def plan_summary(plan: str) -> str:
     return "\n        ".join(keep)
 
 
-def main() -> None:
+PARTS = ("sends", "mdrs", "search")
+
+
+def parse_options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections in all, split over processes")
@@ -707,76 +710,25 @@ def main() -> None:
     parser.add_argument("--mdrs", type=int, default=10_000_000)
     parser.add_argument("--numbers", type=int, default=10_000_000)
     parser.add_argument("--requests", type=int, default=200, help="sequential GETs per figure")
-    parser.add_argument("--keep-database", action="store_true", help="leave the database for inspection")
-    options = parser.parse_args()
-
-    began = time.monotonic()
-    database = f"telroute_bench_{os.getpid()}"
-    BENCH_DATABASE.append(database)
-    url = f"postgresql://postgres@127.0.0.1:5432/{database}"
-    figures: list[str] = [
-        f"machine: {machine()}; PostgreSQL {run(sql(ADMIN_URL, 'SHOW server_version'))[0][0]} on "
-        f"127.0.0.1, shared_buffers {run(sql(ADMIN_URL, 'SHOW shared_buffers'))[0][0]}; "
-        f"load average at start {os.getloadavg()[0]:.2f}"
-    ]
-    run(sql(ADMIN_URL, f"CREATE DATABASE {database}"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TELROUTE_")}
-    env.update(
-        {"TELROUTE_DATABASE_URL": url, "TELROUTE_INVENTORY_PER_BLOCK": "2", "TELROUTE_SIMULATOR_RECEIPT_DELAY": "0.1"}
+    parser.add_argument(
+        "--parts", default=",".join(PARTS), help=f"comma-separated, of {', '.join(PARTS)} (sends includes end to end)"
     )
-    servers: list[RunningServer] = []
-    receiver_process = None
+    parser.add_argument("--keep-database", action="store_true", help="leave the database for inspection")
+    return parser.parse_args()
+
+
+def sends_and_deliveries(
+    servers: list[RunningServer], env: dict[str, str], url: str, database: str, options: argparse.Namespace
+) -> list[str]:
+    """Parts 1 and 2; stops the second API process afterwards."""
+    receiver_port = free_port()
+    receiver_process = subprocess.Popen([sys.executable, "-m", "benchmarks.callback_counter", str(receiver_port)])
+    RECEIVER_PID.append(receiver_process.pid)
+    receiver = f"http://127.0.0.1:{receiver_port}"
     try:
-        log(f"database {database}: migrating")
-        subprocess.run(
-            [sys.executable, "-m", "telroute", "migrate", "--database-url", url],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        receiver_port = free_port()
-        receiver_process = subprocess.Popen([sys.executable, "-m", "benchmarks.callback_counter", str(receiver_port)])
-        RECEIVER_PID.append(receiver_process.pid)
-        receiver = f"http://127.0.0.1:{receiver_port}"
-        for _ in range(2):  # the first seeds the inventory
-            servers.append(start_server(env, ("--no-worker",)))
-            TEMP_DIRS.append(servers[-1].data_dir)
         first = prepare_account(servers[0], "bench", receiver, url)
-
-        # 1. accepted sends/s
-        log("sends: 1 API process")
-        seconds, connections = options.seconds, options.connections
-        with CpuWindow([servers[0].process.pid]) as cpu1, WaitSampler(url, database) as waits1:
-            one = parallel_wrk([(servers[0].url, send_script(first))], seconds, connections)
-        log("sends: 2 API processes, one account")
-        pids = [s.process.pid for s in servers]
-        with CpuWindow(pids) as cpu2, WaitSampler(url, database) as waits2:
-            two = parallel_wrk([(s.url, send_script(first)) for s in servers], seconds, connections // 2)
-        spread = many_accounts(servers[0], url, connections, first)
-        log(f"sends: 1 API process, {len(spread)} accounts")
-        with CpuWindow([servers[0].process.pid]) as cpu3, WaitSampler(url, database) as waits3:
-            one_many = parallel_wrk([(servers[0].url, rotating_script(spread))], seconds, connections)
-        log(f"sends: 2 API processes, {len(spread)} accounts")
-        with CpuWindow(pids) as cpu4, WaitSampler(url, database) as waits4:
-            two_many = parallel_wrk([(s.url, rotating_script(spread)) for s in servers], seconds, connections // 2)
-        rate1 = sum(r.requests_per_second for r in one)
-        rate1_many = sum(r.requests_per_second for r in one_many)
-        figures += [
-            f"POST /v2.1/messages, {connections} connections in all, {seconds} s each; all from one account:",
-            f"  1 API process:                 {describe_sends(one)}",
-            f"      {cpu1.describe('API process')}\n      {send_costs(one, cpu1)}\n      {waits1.describe()}",
-            f"  2 API processes:               {describe_sends(two)}  = "
-            f"{sum(r.requests_per_second for r in two) / rate1:.2f}x one process",
-            f"      {cpu2.describe('API processes')}\n      {send_costs(two, cpu2)}\n      {waits2.describe()}",
-            f"  each request from one of {len(spread)} accounts at random (no single rate-limit row to queue on):",
-            f"  1 API process:                 {describe_sends(one_many)}",
-            f"      {cpu3.describe('API process')}\n      {send_costs(one_many, cpu3)}\n      {waits3.describe()}",
-            f"  2 API processes:               {describe_sends(two_many)}  = "
-            f"{sum(r.requests_per_second for r in two_many) / rate1_many:.2f}x one process",
-            f"      {cpu4.describe('API processes')}\n      {send_costs(two_many, cpu4)}\n      {waits4.describe()}",
-        ]
-
-        # 2. end to end: the backlog of the send runs is dropped (its messages stay queued, unseen)
+        figures = accepted_sends(servers, first, url, database, options)
+        # the backlog of the send runs is dropped (its messages stay queued, unseen)
         run(sql(url, "DELETE FROM jobs"))
         targets = [(servers[0].url, first), (servers[1].url, first)]
         figures.append(
@@ -789,80 +741,155 @@ def main() -> None:
                 f"  {workers} worker{'s' if workers > 1 else ''}: "
                 f"{end_to_end(workers, env, targets, receiver, options.batch, url)}"
             )
-        servers.pop().stop()
-        print("\n".join(figures), flush=True)
-        figures = []
+        return figures
+    finally:
+        stop(receiver_process)
 
-        # 3. MDR pages over 10 million MDRs of one account
-        server = servers[0]
-        keys = json.loads(server.cli("accounts", "create", "--name", "mdr-bench", "--json"))
-        auth = (keys["access_key"], keys["secret_key"])
-        account_id = run(sql(url, "SELECT id FROM accounts WHERE access_key = $1", auth[0]))[0]["id"]
-        end_us = time.time_ns() // 1000
-        log(f"generating {options.mdrs:,} MDRs")
-        figures.append(generate_mdrs(url, account_id, options.mdrs, end_us))
-        start_date = (dt.datetime.fromtimestamp((end_us - YEAR_US) / 1e6, dt.UTC) - dt.timedelta(days=1)).date()
-        start_us = int(dt.datetime.combine(start_date, dt.time(), dt.UTC).timestamp() * 1_000_000)
-        figures.append(
-            f"GET /v2.1/messages?start_date={start_date}&limit=100&offset=X, {options.requests} sequential "
-            "requests each (after 10 warm-up), client-side latency:"
-        )
-        for offset in (0, 10_000, 100_000):
-            log(f"MDR page at offset {offset:,}")
-            p50, p99, items, window = timed_gets(
-                server,
-                auth,
-                "/v2.1/messages",
-                {"start_date": str(start_date), "limit": 100, "offset": offset},
-                options.requests,
-            )
-            page = {"account": account_id, "start": start_us, "end": 2**62, "limit": 101, "offset": offset}
-            query = messages_repository.PAGE
-            query_ms, plan = run(explain(url, query.pg_text, *query.pg_args(page)))
-            figures.append(
-                f"  offset {offset:>7,}: p50 {p50:.1f} ms, p99 {p99:.1f} ms ({items} MDRs a page; "
-                f"the page query alone {query_ms:.1f} ms in EXPLAIN ANALYZE)\n"
-                f"      {cpu_per_request(window, options.requests)}"
-            )
-            note(f"MDR page query at offset {offset:,} (EXPLAIN ANALYZE, BUFFERS; warm):\n        {plan_summary(plan)}")
-        print("\n".join(figures), flush=True)
-        figures = []
 
-        # 4. number search over 10 million inventory numbers
-        log(f"generating {options.numbers:,} inventory numbers")
-        figures.append(generate_numbers(url, options.numbers))
+def accepted_sends(
+    servers: list[RunningServer], first: Account, url: str, database: str, options: argparse.Namespace
+) -> list[str]:
+    log("sends: 1 API process")
+    seconds, connections = options.seconds, options.connections
+    with CpuWindow([servers[0].process.pid]) as cpu1, WaitSampler(url, database) as waits1:
+        one = parallel_wrk([(servers[0].url, send_script(first))], seconds, connections)
+    log("sends: 2 API processes, one account")
+    pids = [s.process.pid for s in servers]
+    with CpuWindow(pids) as cpu2, WaitSampler(url, database) as waits2:
+        two = parallel_wrk([(s.url, send_script(first)) for s in servers], seconds, connections // 2)
+    spread = many_accounts(servers[0], url, connections, first)
+    log(f"sends: 1 API process, {len(spread)} accounts")
+    with CpuWindow([servers[0].process.pid]) as cpu3, WaitSampler(url, database) as waits3:
+        one_many = parallel_wrk([(servers[0].url, rotating_script(spread))], seconds, connections)
+    log(f"sends: 2 API processes, {len(spread)} accounts")
+    with CpuWindow(pids) as cpu4, WaitSampler(url, database) as waits4:
+        two_many = parallel_wrk([(s.url, rotating_script(spread)) for s in servers], seconds, connections // 2)
+    rate1 = sum(r.requests_per_second for r in one)
+    rate1_many = sum(r.requests_per_second for r in one_many)
+    return [
+        f"POST /v2.1/messages, {connections} connections in all, {seconds} s each; all from one account:",
+        f"  1 API process:                 {describe_sends(one)}",
+        f"      {cpu1.describe('API process')}\n      {send_costs(one, cpu1)}\n      {waits1.describe()}",
+        f"  2 API processes:               {describe_sends(two)}  = "
+        f"{sum(r.requests_per_second for r in two) / rate1:.2f}x one process",
+        f"      {cpu2.describe('API processes')}\n      {send_costs(two, cpu2)}\n      {waits2.describe()}",
+        f"  each request from one of {len(spread)} accounts at random (no single rate-limit row to queue on):",
+        f"  1 API process:                 {describe_sends(one_many)}",
+        f"      {cpu3.describe('API process')}\n      {send_costs(one_many, cpu3)}\n      {waits3.describe()}",
+        f"  2 API processes:               {describe_sends(two_many)}  = "
+        f"{sum(r.requests_per_second for r in two_many) / rate1_many:.2f}x one process",
+        f"      {cpu4.describe('API processes')}\n      {send_costs(two_many, cpu4)}\n      {waits4.describe()}",
+    ]
+
+
+def bench_account(server: RunningServer, url: str, name: str) -> tuple[int, tuple[str, str]]:
+    keys = json.loads(server.cli("accounts", "create", "--name", name, "--json"))
+    auth = (keys["access_key"], keys["secret_key"])
+    account_id = run(sql(url, "SELECT id FROM accounts WHERE access_key = $1", auth[0]))[0]["id"]
+    return account_id, auth
+
+
+def mdr_pages(server: RunningServer, url: str, options: argparse.Namespace) -> list[str]:
+    """Part 3: MDR pages over 10 million MDRs of one account."""
+    account_id, auth = bench_account(server, url, "mdr-bench")
+    end_us = time.time_ns() // 1000
+    log(f"generating {options.mdrs:,} MDRs")
+    figures = [generate_mdrs(url, account_id, options.mdrs, end_us)]
+    start_date = (dt.datetime.fromtimestamp((end_us - YEAR_US) / 1e6, dt.UTC) - dt.timedelta(days=1)).date()
+    start_us = int(dt.datetime.combine(start_date, dt.time(), dt.UTC).timestamp() * 1_000_000)
+    figures.append(
+        f"GET /v2.1/messages?start_date={start_date}&limit=100&offset=X, {options.requests} sequential "
+        "requests each (after 10 warm-up), client-side latency:"
+    )
+    for offset in (0, 10_000, 100_000, options.mdrs - 100):
+        log(f"MDR page at offset {offset:,}")
+        params = {"start_date": str(start_date), "limit": 100, "offset": offset}
+        p50, p99, items, window = timed_gets(server, auth, "/v2.1/messages", params, options.requests)
+        page = {"account": account_id, "start": start_us, "end": 2**62, "limit": 101, "offset": offset}
+        query = messages_repository.PAGE
+        query_ms, plan = run(explain(url, query.pg_text, *query.pg_args(page)))
         figures.append(
-            f"GET /v2/numbers/available?starts_with=P (limit 10, the default), {options.requests} sequential "
-            "requests each (after 10 warm-up), client-side latency:"
+            f"  offset {offset:>9,}: p50 {p50:.1f} ms, p99 {p99:.1f} ms ({items} MDRs a page; "
+            f"the page query alone {query_ms:.2f} ms in EXPLAIN ANALYZE)\n"
+            f"      {cpu_per_request(window, options.requests)}"
         )
-        for prefix in ("1206", "1212555", "1800"):
-            log(f"number search starts_with={prefix}")
-            p50, p99, items, window = timed_gets(
-                server, auth, "/v2/numbers/available", {"starts_with": prefix}, options.requests
+        note(f"MDR page query at offset {offset:,} (EXPLAIN ANALYZE, BUFFERS; warm):\n        {plan_summary(plan)}")
+    return figures
+
+
+def number_search(server: RunningServer, url: str, options: argparse.Namespace) -> list[str]:
+    """Part 4: number search over 10 million inventory numbers."""
+    _, auth = bench_account(server, url, "search-bench")
+    log(f"generating {options.numbers:,} inventory numbers")
+    figures = [generate_numbers(url, options.numbers)]
+    figures.append(
+        f"GET /v2/numbers/available?starts_with=P (limit 10, the default), {options.requests} sequential "
+        "requests each (after 10 warm-up), client-side latency:"
+    )
+    for prefix in ("1206", "1212555", "1800"):
+        log(f"number search starts_with={prefix}")
+        params = {"starts_with": prefix}
+        p50, p99, items, window = timed_gets(server, auth, "/v2/numbers/available", params, options.requests)
+        high = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        query_ms, plan = run(explain(url, SEARCH_SQL, prefix, high, 10, 0))
+        available = run(
+            sql(
+                url,
+                "SELECT count(*) AS n FROM numbers WHERE account_id IS NULL AND value >= $1 AND value < $2",
+                prefix,
+                high,
             )
-            high = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-            query_ms, plan = run(explain(url, SEARCH_SQL, prefix, high, 10, 0))
-            available = run(
-                sql(
-                    url,
-                    "SELECT count(*) AS n FROM numbers WHERE account_id IS NULL AND value >= $1 AND value < $2",
-                    prefix,
-                    high,
-                )
-            )[0]["n"]
-            figures.append(
-                f"  {prefix:<8} p50 {p50:.1f} ms, p99 {p99:.1f} ms ({items} numbers shown of {available:,} "
-                f"matching; the query alone {query_ms:.2f} ms)\n      {cpu_per_request(window, options.requests)}"
-            )
-            note(f"number search starts_with={prefix} (EXPLAIN ANALYZE, BUFFERS; warm):\n        {plan_summary(plan)}")
-        figures.append(f"whole run: {(time.monotonic() - began) / 60:.1f} min")
-        print("\n".join(figures), flush=True)
+        )[0]["n"]
+        figures.append(
+            f"  {prefix:<8} p50 {p50:.1f} ms, p99 {p99:.1f} ms ({items} numbers shown of {available:,} "
+            f"matching; the query alone {query_ms:.2f} ms)\n      {cpu_per_request(window, options.requests)}"
+        )
+        note(f"number search starts_with={prefix} (EXPLAIN ANALYZE, BUFFERS; warm):\n        {plan_summary(plan)}")
+    return figures
+
+
+def main() -> None:
+    options = parse_options()
+    parts = set(options.parts.split(","))
+    began = time.monotonic()
+    database = f"telroute_bench_{os.getpid()}"
+    BENCH_DATABASE.append(database)
+    url = f"postgresql://postgres@127.0.0.1:5432/{database}"
+    print(
+        f"machine: {machine()}; PostgreSQL {run(sql(ADMIN_URL, 'SHOW server_version'))[0][0]} on "
+        f"127.0.0.1, shared_buffers {run(sql(ADMIN_URL, 'SHOW shared_buffers'))[0][0]}; "
+        f"load average at start {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
+    run(sql(ADMIN_URL, f"CREATE DATABASE {database}"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELROUTE_")}
+    env.update(
+        {"TELROUTE_DATABASE_URL": url, "TELROUTE_INVENTORY_PER_BLOCK": "2", "TELROUTE_SIMULATOR_RECEIPT_DELAY": "0.1"}
+    )
+    servers: list[RunningServer] = []
+    try:
+        log(f"database {database}: migrating")
+        subprocess.run(
+            [sys.executable, "-m", "telroute", "migrate", "--database-url", url],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        for _ in range(2 if "sends" in parts else 1):  # the first seeds the inventory
+            servers.append(start_server(env, ("--no-worker",)))
+            TEMP_DIRS.append(servers[-1].data_dir)
+        if "sends" in parts:
+            print("\n".join(sends_and_deliveries(servers, env, url, database, options)), flush=True)
+            servers.pop().stop()
+        if "mdrs" in parts:
+            print("\n".join(mdr_pages(servers[0], url, options)), flush=True)
+        if "search" in parts:
+            print("\n".join(number_search(servers[0], url, options)), flush=True)
+        print(f"whole run: {(time.monotonic() - began) / 60:.1f} min", flush=True)
         print("\nEXPLAIN findings:\n" + "\n".join(NOTES), flush=True)
     finally:
         for server in servers:
             server.stop()
-        if receiver_process is not None:
-            stop(receiver_process)
         for directory in TEMP_DIRS:
             shutil.rmtree(directory, ignore_errors=True)
         if options.keep_database:
