@@ -317,13 +317,21 @@ def sqlite_path(url: str) -> Path:
     return Path(url.removeprefix("sqlite:///"))
 
 
+async def _session_unchanged(connection: Any) -> None:
+    """Pool release hook. telroute leaves no session state behind (advisory locks are transaction-
+    scoped; no LISTEN, no SET), so asyncpg's default reset query, a round trip on every release, has
+    nothing to undo. asyncpg still rolls back a transaction left open before calling this."""
+
+
 async def connect(url: str, *, pool_size: int = 10) -> Database:
     if url.startswith("sqlite:///"):
         return SqliteDatabase(url, sqlite_path(url))
     import asyncpg
 
     try:
-        pool = await asyncpg.create_pool(url, min_size=1, max_size=pool_size, command_timeout=30)
+        pool = await asyncpg.create_pool(
+            url, min_size=1, max_size=pool_size, command_timeout=30, reset=_session_unchanged
+        )
     except (OSError, asyncpg.PostgresError) as exc:
         raise ServiceUnavailable(f"database unreachable: {exc}") from exc
     return PostgresDatabase(url, pool)
