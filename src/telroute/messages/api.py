@@ -16,7 +16,7 @@ from telroute.errors import BadRequest, NotFound, Unauthorized
 from telroute.kit import idempotency, jsonapi
 from telroute.kit.clock import format_link_date, parse_date
 from telroute.kit.http import attributes_of, convert, parse_json, read_body
-from telroute.messages import schemas, service
+from telroute.messages import model, schemas, service
 from telroute.messages.media import fetch_all
 from telroute.messages.tasks import receive_inbound
 
@@ -80,14 +80,16 @@ def routes(deps: Deps) -> list[Route]:
             replay = await idempotency.begin(connection, request, account.id, "message", now=now)
             if replay is not None:
                 return replay
-            public_id = await service.accept(
-                connection, account, send_request, sender, media, prices=settings.prices, now=now
-            )
-            # Last before the commit: the bucket's row lock serializes an account's sends until then.
-            await service.take_rate(connection, account, send_request.is_mms, now=deps.clock)
+            public_id = model.new_message_id()
             response = await idempotency.remember(
                 connection, request, account.id, "message", schemas.accepted(public_id, base(request)), 202
             )
+            # Last before the commit: the account's message-position and rate rows, whose locks
+            # serialize its sends until then.
+            await service.accept(
+                connection, account, send_request, sender, media, public_id, prices=settings.prices, now=now
+            )
+            await service.take_rate(connection, account, send_request.is_mms, now=deps.clock)
         deps.wake_worker()
         log.info("message accepted", message_id=public_id, account=account.access_key, is_mms=send_request.is_mms)
         return response

@@ -145,13 +145,13 @@ async def accept(
     request: SendRequest,
     sender: str,
     media: list[FetchedMedia],
+    public_id: str,
     *,
     prices: Prices,
     now: int,
-) -> str:
-    """Insert the outbound MDR (queued), its media and its delivery job; return the message id."""
+) -> None:
+    """Insert the outbound MDR (queued) as `public_id`, its media and its delivery job."""
     pricing = model.price_outbound(request.body, request.is_mms, prices)
-    public_id = model.new_message_id()
     message_id = await repository.insert(
         connection,
         {
@@ -174,7 +174,6 @@ async def accept(
     )
     await store_media(connection, account.id, message_id, media, now=now)
     await jobs.enqueue(connection, DELIVER_MESSAGE, {"message_id": message_id}, now=now)
-    return public_id
 
 
 async def get(connection: Connection, account: Account, public_id: str) -> tuple[Row, list[Row], list[Row]]:
