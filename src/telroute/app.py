@@ -1,4 +1,5 @@
-"""create_app(deps): routes, error handling, lifespan."""
+"""create_app(deps): routes, error handling, lifespan; create_ops_app(deps): the same for a worker's
+health and metrics port."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from telroute import openapi
 from telroute.accounts import api as accounts_api
 from telroute.bootstrap import Deps
+from telroute.carriers import metrics as carrier_metrics
 from telroute.errors import (
     BadRequest,
     MethodNotAllowed,
@@ -29,15 +31,15 @@ from telroute.errors import (
     UnsupportedMediaType,
 )
 from telroute.kit import jsonapi, metrics
-from telroute.kit.db import database_error_types, is_unavailable, sql
-from telroute.kit.migrate import head_revision
+from telroute.kit.db import database_error_types, is_unavailable
+from telroute.kit.migrate import head_revision, schema_revisions
 from telroute.messages import api as messages_api
 from telroute.numbers import api as numbers_api
 
 log = structlog.get_logger("telroute.http")
 Lifespan = Callable[[Starlette], AbstractAsyncContextManager[None]]
-_SCHEMA_REVISION = sql("SELECT version_num FROM alembic_version")
 _READY_TIMEOUT = 5.0
+_METRIC_SOURCES: tuple[metrics.Source, ...] = (carrier_metrics.link_families,)
 
 _HTTP_ERRORS: dict[int, type[TelrouteError]] = {
     400: BadRequest,
@@ -77,14 +79,13 @@ async def on_unexpected(request: Request, exc: Exception) -> Response:
 async def _readiness(deps: Deps, head: str) -> str | None:
     """None when the database answers and its schema is at `head`; else why not."""
     try:
-        rows = await asyncio.wait_for(deps.db.fetch(_SCHEMA_REVISION), timeout=_READY_TIMEOUT)
+        revisions = await asyncio.wait_for(schema_revisions(deps.db), timeout=_READY_TIMEOUT)
     except TimeoutError:
         return f"the database did not answer within {_READY_TIMEOUT:g} s"
     except Exception as exc:
         if is_unavailable(exc):
             return "the database is unavailable"
         return f"the database schema cannot be read ({type(exc).__name__}); run `telroute migrate`"
-    revisions = sorted(str(row["version_num"]) for row in rows)
     if revisions != [head]:
         found = ", ".join(revisions) or "none"
         return f"the database schema is at revision {found}, this server needs {head}; run `telroute migrate`"
@@ -92,6 +93,7 @@ async def _readiness(deps: Deps, head: str) -> str | None:
 
 
 def operational_routes(deps: Deps) -> list[BaseRoute]:
+    """/healthz, /readyz and /metrics: what every listening process serves, the API's and a worker's."""
     head = head_revision()  # this server's migration head, read once at start-up
 
     async def healthz(request: Request) -> Response:
@@ -104,20 +106,19 @@ def operational_routes(deps: Deps) -> list[BaseRoute]:
         return jsonapi.document({"status": "ready"})
 
     async def prometheus(request: Request) -> Response:
-        body = await metrics.exposition(deps.db, deps.clock)
+        body = await metrics.exposition(deps.db, deps.clock, _METRIC_SOURCES)
         return Response(body, headers={"Content-Type": metrics.CONTENT_TYPE})
 
+    return [Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", prometheus)]
+
+
+def _openapi_route() -> Route:
     document = jsonapi.encode(openapi.document())
 
     async def openapi_document(request: Request) -> Response:
         return Response(document, media_type="application/json")
 
-    return [
-        Route("/healthz", healthz),
-        Route("/readyz", readyz),
-        Route("/metrics", prometheus),
-        Route("/openapi.json", openapi_document),
-    ]
+    return Route("/openapi.json", openapi_document)
 
 
 class RejectNulInUrl:
@@ -174,21 +175,12 @@ def _one_route_per_path(routes: Sequence[BaseRoute]) -> list[BaseRoute]:
     return merged
 
 
-def create_app(
-    deps: Deps, *, feature_routes: Sequence[BaseRoute] = (), lifespan: Lifespan | None = None
-) -> Starlette:
-    @asynccontextmanager
-    async def no_lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
+@asynccontextmanager
+async def _no_lifespan(app: Starlette) -> AsyncIterator[None]:
+    yield
 
-    routes = [
-        *operational_routes(deps),
-        *accounts_api.routes(deps),
-        *numbers_api.routes(deps),
-        *messages_api.routes(deps),
-        *messages_api.admin_routes(deps),
-        *feature_routes,
-    ]
+
+def _starlette(routes: Sequence[BaseRoute], lifespan: Lifespan | None) -> Starlette:
     return Starlette(
         routes=_one_route_per_path(routes),
         middleware=[Middleware(metrics.HttpMetrics), Middleware(RejectNulInUrl)],
@@ -198,5 +190,23 @@ def create_app(
             **{error_type: on_unexpected for error_type in database_error_types()},
             Exception: on_unexpected,
         },
-        lifespan=lifespan or no_lifespan,
+        lifespan=lifespan or _no_lifespan,
     )
+
+
+def create_app(deps: Deps, *, feature_routes: Sequence[BaseRoute] = (), lifespan: Lifespan | None = None) -> Starlette:
+    routes = [
+        *operational_routes(deps),
+        _openapi_route(),
+        *accounts_api.routes(deps),
+        *numbers_api.routes(deps),
+        *messages_api.routes(deps),
+        *messages_api.admin_routes(deps),
+        *feature_routes,
+    ]
+    return _starlette(routes, lifespan)
+
+
+def create_ops_app(deps: Deps) -> Starlette:
+    """A worker's optional HTTP port: health, readiness and metrics only, errors as JSON:API."""
+    return _starlette(operational_routes(deps), None)

@@ -53,9 +53,7 @@ def serve(
             help="Let callbacks and media reach private addresses.",
         ),
     ] = None,
-    no_worker: Annotated[
-        bool, typer.Option("--no-worker", help="Serve the API only; run workers apart.")
-    ] = False,
+    no_worker: Annotated[bool, typer.Option("--no-worker", help="Serve the API only; run workers apart.")] = False,
     public_base_url: Annotated[str | None, typer.Option(help="Base of links behind a proxy.")] = None,
     log_format: Annotated[str | None, typer.Option(help="console or json.")] = None,
 ) -> None:
@@ -80,9 +78,21 @@ def serve(
 
 
 @app.command()
-def worker(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
-    """Run only the background worker (deliveries, receipts, callbacks)."""
-    settings = settings_for(data_dir, database_url)
+def worker(
+    host: Annotated[
+        str | None, typer.Option(help="Address of the --port listener (default 127.0.0.1; env TELROUTE_WORKER_HOST).")
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=65535, help="Serve /healthz, /readyz and /metrics on this port (env TELROUTE_WORKER_PORT)."
+        ),
+    ] = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Run only the background worker (deliveries, receipts, callbacks); with --port, its health and metrics."""
+    settings = settings_for(data_dir, database_url, worker_host=host, worker_port=port)
     bootstrap.prepare_database(settings)
     uvloop.run(server.run(settings, http=False, worker=True))
 
@@ -176,9 +186,7 @@ def accounts_set_limits(
 @accounts.command("webhook-secret")
 def accounts_webhook_secret(
     access_key: str,
-    secret: Annotated[
-        str | None, typer.Option(help="whsec_... to use; a new one is made when omitted.")
-    ] = None,
+    secret: Annotated[str | None, typer.Option(help="whsec_... to use; a new one is made when omitted.")] = None,
     clear: Annotated[bool, typer.Option("--clear", help="Stop signing callbacks.")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     data_dir: DataDir = None,
@@ -197,9 +205,7 @@ def accounts_webhook_secret(
     if as_json:
         typer.echo(json.dumps({"access_key": access_key, "webhook_secret": value}))
     else:
-        console.print(
-            "callbacks are no longer signed" if value is None else f"signing secret: [bold]{value}[/bold]"
-        )
+        console.print("callbacks are no longer signed" if value is None else f"signing secret: [bold]{value}[/bold]")
 
 
 def main() -> None:

@@ -30,6 +30,8 @@ class Settings:
     allow_private_targets: bool | None = None
     public_base_url: str | None = None
     run_worker: bool = True
+    worker_host: str = "127.0.0.1"
+    worker_port: int | None = None  # a worker-only process listens (health, metrics) only when set
     admin_token: str | None = None
     log_format: Literal["console", "json"] = "console"
     log_level: str = "info"
@@ -106,6 +108,8 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         allow_private_targets=_flag(source.get("TELROUTE_ALLOW_PRIVATE_TARGETS")),
         public_base_url=source.get("TELROUTE_PUBLIC_BASE_URL") or None,
         admin_token=source.get("TELROUTE_ADMIN_TOKEN") or None,
+        worker_host=source.get("TELROUTE_WORKER_HOST") or None,
+        worker_port=_integer(source.get("TELROUTE_WORKER_PORT")),
         log_format=source.get("TELROUTE_LOG_FORMAT") or None,
         log_level=source.get("TELROUTE_LOG_LEVEL") or None,
         simulator_receipt_delay=float(delay) if delay else None,

@@ -1,18 +1,26 @@
-"""One process: the HTTP API, the worker, or both, sharing one event loop and one Deps."""
+"""One process: the HTTP API, the worker, or both, sharing one event loop and one Deps. A worker-only
+process listens only when given a port, for its health and metrics."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import signal
+import socket
+import sys
 from collections.abc import Callable, Iterator
 
+import httptools
 import structlog
 import uvicorn
+from starlette.types import ASGIApp
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from telroute.app import create_app
+from telroute.app import create_app, create_ops_app
 from telroute.bootstrap import Deps, build
 from telroute.config import Settings
+from telroute.errors import BadRequest
+from telroute.kit import jsonapi
 from telroute.kit.logging import configure as configure_logging
 from telroute.runtime import Runtime
 
@@ -26,6 +34,38 @@ class _HttpServer(uvicorn.Server):
     def capture_signals(self) -> Iterator[None]:
         yield
 
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        # uvicorn calls sys.exit() when it cannot listen, and a SystemExit raised in a task escapes the
+        # event loop past every `finally`: make it an error that `_serve_http` reports and shuts down on.
+        try:
+            await super().startup(sockets)
+        except SystemExit as exc:
+            raise OSError(f"the HTTP server did not start (exit code {exc.code})") from exc
+
+
+def _unparsable_detail() -> str:
+    # uvicorn calls send_400_response inside its `except httptools.HttpParserError:`, so the parser's
+    # reason (a fixed phrase such as "Invalid header token", never request data) is the exception in hand.
+    error = sys.exc_info()[1]
+    if not isinstance(error, httptools.HttpParserError) or isinstance(error, httptools.HttpParserCallbackError):
+        return "the request is not valid HTTP/1.1"
+    reason = str(error)
+    return f"the request is not valid HTTP/1.1: {reason[:1].lower()}{reason[1:]}"
+
+
+class _JsonApiHttp(HttpToolsProtocol):
+    """uvicorn's HTTP/1.1 protocol, except that a request it cannot parse gets a JSON:API 400 like every
+    other error (uvicorn's own answer is plain text)."""
+
+    def send_400_response(self, msg: str) -> None:
+        error = BadRequest(_unparsable_detail(), code="invalid_http_request")
+        body = jsonapi.encode(jsonapi.error_body(error))
+        head = [b"HTTP/1.1 400 Bad Request\r\n"]
+        head += [name + b": " + value + b"\r\n" for name, value in self.server_state.default_headers]
+        head.append(f"content-type: {jsonapi.MEDIA_TYPE}\r\ncontent-length: {len(body)}\r\n".encode())
+        self.transport.write(b"".join([*head, b"connection: close\r\n\r\n", body]))
+        self.transport.close()
+
 
 def _install_signals(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
@@ -33,16 +73,17 @@ def _install_signals(stop: asyncio.Event) -> None:
         loop.add_signal_handler(signum, stop.set)
 
 
-async def _serve_http(deps: Deps, stop: asyncio.Event, announce: Callable[[str], None]) -> None:
-    settings = deps.settings
+async def _serve_http(app: ASGIApp, host: str, port: int, stop: asyncio.Event, announce: Callable[[], None]) -> None:
+    """Serve `app` (announcing it once listening) until `stop` is set or the server fails; then drain
+    and set `stop`."""
     config = uvicorn.Config(
-        create_app(deps),
-        host=settings.host,
-        port=settings.port,
+        app,
+        host=host,
+        port=port,
         lifespan="off",
         log_level="warning",
         access_log=False,
-        http="httptools",
+        http=_JsonApiHttp,
         timeout_graceful_shutdown=8,
         server_header=False,
     )
@@ -53,8 +94,8 @@ async def _serve_http(deps: Deps, stop: asyncio.Event, announce: Callable[[str],
     if not server.started:
         with contextlib.suppress(BaseException):
             await serving
-        raise SystemExit(f"telroute could not listen on {settings.host}:{settings.port} (is the port in use?)")
-    announce(f"telroute listening on http://{settings.host}:{settings.port}")
+        raise SystemExit(f"telroute could not listen on {host}:{port} (is the port in use?)")
+    announce()
     stopping = asyncio.create_task(stop.wait())
     await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
     server.should_exit = True
@@ -84,15 +125,27 @@ async def run(
             if asyncio.iscoroutine(result):
                 await result
         await runtime.start(worker=worker)
-        if http:
-            await _serve_http(deps, stop, announce)
-        else:
-            announce("telroute worker running")
-            await stop.wait()
+        await _serve(deps, stop, announce, http=http)
     finally:
         stop.set()
         await stopping
         await deps.close()
+
+
+async def _serve(deps: Deps, stop: asyncio.Event, announce: Callable[[str], None], *, http: bool) -> None:
+    """The API, a worker's health and metrics port, or nothing at all: wait for `stop`."""
+    settings = deps.settings
+    if http:
+        host, port = settings.host, settings.port
+        message = f"telroute listening on http://{host}:{port}"
+        await _serve_http(create_app(deps), host, port, stop, lambda: announce(message))
+    elif settings.worker_port is not None:
+        host, port = settings.worker_host, settings.worker_port
+        message = f"telroute worker running; health and metrics on http://{host}:{port}"
+        await _serve_http(create_ops_app(deps), host, port, stop, lambda: announce(message))
+    else:
+        announce("telroute worker running")
+        await stop.wait()
 
 
 async def _stop_when(stop: asyncio.Event, runtime: Runtime) -> None:

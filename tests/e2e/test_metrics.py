@@ -22,7 +22,12 @@ Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
 def scrape(server: Server) -> tuple[Samples, str]:
-    response = httpx.get(f"{server.url}/metrics", timeout=10)
+    return scrape_url(server.url)
+
+
+def scrape_url(base: str) -> tuple[Samples, str]:
+    """The samples of `GET {base}/metrics` (an API's or a worker's port) and its text."""
+    response = httpx.get(f"{base}/metrics", timeout=10)
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
     samples: Samples = {}

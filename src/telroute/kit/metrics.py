@@ -6,18 +6,17 @@ Two kinds:
   status, with a latency histogram, from `HttpMetrics`, a pure-ASGI middleware), and the counters the
   delivery and callback code paths bump (`count_delivery`, `count_receipt`, `count_callback`).
 - Read from the database at scrape time, so that they are the same whichever process is scraped:
-  the job queue (depth by kind, age of the oldest job) and each carrier link's state as its worker
-  last reported it in `carrier_leases`. These describe the whole deployment: do not sum them over
-  API processes.
+  the job queue (depth by kind, age of the oldest job), and whatever the `sources` passed to
+  `exposition` add (`app.py` passes each carrier link's state, from `carriers/metrics.py`).
+  These describe the whole deployment: do not sum them over processes.
 
 Everything lives in one registry of this module (`REGISTRY`), not prometheus_client's global one.
 """
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from prometheus_client import (
@@ -34,7 +33,6 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from telroute.carriers import repository as carriers_repository
 from telroute.kit import jobs
 from telroute.kit.clock import Clock
 from telroute.kit.db import Database
@@ -42,7 +40,9 @@ from telroute.kit.db import Database
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 UNMATCHED = "<unmatched>"
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-_LINK_COUNTERS = ("in_flight", "sent", "receipts", "inbound", "errors")
+
+Source = Callable[[Database, int], Awaitable[list[Metric]]]
+"""Metric families read from the database at scrape time, given the clock's `now` (microseconds)."""
 
 disable_created_metrics()  # type: ignore[no-untyped-call]  # no `_created` series beside each counter
 REGISTRY = CollectorRegistry()
@@ -157,15 +157,6 @@ class _Families(Collector):
         return iter(self._families)
 
 
-def _link_state(lease: Any | None, now: int) -> tuple[str, bool]:
-    """As `telroute carriers status` tells it: the holder's report while its lease is live."""
-    if lease is None:
-        return "not started", False
-    if int(lease["expires_at_us"]) > now:
-        return str(lease["state"]), lease["state"] == "bound"
-    return ("released" if lease["state"] == "released" else "no live worker"), False
-
-
 async def _queue_families(database: Database, now: int) -> list[Metric]:
     _, oldest = await jobs.queue_depth(database)
     by_kind = await jobs.depth_by_kind(database)
@@ -182,41 +173,13 @@ async def _queue_families(database: Database, now: int) -> list[Metric]:
     return [depth, age]
 
 
-async def _carrier_families(database: Database, now: int) -> list[Metric]:
-    carriers = await carriers_repository.all_carriers(database)
-    leases = {row["carrier"]: row for row in await carriers_repository.leases(database)}
-    up = GaugeMetricFamily(
-        "telroute_carrier_link_up", "1 while a live worker reports the carrier link bound.", labels=["carrier"]
-    )
-    state = GaugeMetricFamily(
-        "telroute_carrier_link_state",
-        "The carrier link's state (the series with value 1): bound, unbound, connecting, error, released, "
-        "no live worker, not started.",
-        labels=["carrier", "state"],
-    )
-    counters = GaugeMetricFamily(
-        "telroute_carrier_link_messages",
-        "The link's counters as its holder last reported them (they restart when another worker takes over).",
-        labels=["carrier", "counter"],
-    )
-    for row in carriers:
-        name = str(row["name"])
-        lease = leases.get(name)
-        current, bound = _link_state(lease, now)
-        up.add_metric([name], 1.0 if bound else 0.0)
-        state.add_metric([name, current], 1.0)
-        stats: dict[str, Any] = json.loads(lease["stats"]) if lease is not None else {}
-        for counter in _LINK_COUNTERS:
-            value = stats.get(counter)
-            counters.add_metric([name, counter], float(value) if isinstance(value, int | float) else 0.0)
-    return [up, state, counters]
-
-
-async def _database_families(database: Database, clock: Clock) -> list[Metric]:
+async def _database_families(database: Database, clock: Clock, sources: Sequence[Source]) -> list[Metric]:
     started = time.perf_counter()
     try:
         now = clock()
-        families = [*await _queue_families(database, now), *await _carrier_families(database, now)]
+        families = await _queue_families(database, now)
+        for source in sources:
+            families.extend(await source(database, now))
         reachable = 1.0
     except Exception:  # the database is down: say so, and still serve the process's own metrics
         families, reachable = [], 0.0
@@ -233,8 +196,9 @@ async def _database_families(database: Database, clock: Clock) -> list[Metric]:
     return families
 
 
-async def exposition(database: Database, clock: Clock) -> bytes:
-    """The text of one scrape: this process's metrics, then the database's."""
+async def exposition(database: Database, clock: Clock, sources: Sequence[Source] = ()) -> bytes:
+    """The text of one scrape: this process's metrics, then the database's (the job queue's, then each
+    source's in order)."""
     scraped = CollectorRegistry()
-    scraped.register(_Families(await _database_families(database, clock)))
+    scraped.register(_Families(await _database_families(database, clock, sources)))
     return generate_latest(REGISTRY) + generate_latest(scraped)

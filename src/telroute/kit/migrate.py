@@ -11,7 +11,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, pool
 
+from telroute.kit.db import Connection, sql
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+_SCHEMA_REVISIONS = sql("SELECT version_num FROM alembic_version")
 
 
 def _alembic_url(url: str) -> str:
@@ -31,6 +34,11 @@ def head_revision() -> str:
     head = ScriptDirectory.from_config(_config("sqlite://")).get_current_head()
     assert head is not None
     return head
+
+
+async def schema_revisions(connection: Connection) -> list[str]:
+    """The revisions a running database records, sorted: `[head_revision()]` when it is up to date."""
+    return sorted(str(row["version_num"]) for row in await connection.fetch(_SCHEMA_REVISIONS))
 
 
 def migrate(url: str, revision: str = "head") -> None:
