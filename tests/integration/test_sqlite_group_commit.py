@@ -1,0 +1,85 @@
+"""SQLite group commit: the transactions of one event-loop turn share a COMMIT, and their work is
+visible to the process's reads before that COMMIT. Nothing may answer from such work before it is in
+the file: a crash in between would erase what the answer showed. Watched through a second connection,
+which sees only what is committed."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from telroute.kit.db import SqliteDatabase, sql
+
+pytestmark = pytest.mark.sqlite_only
+_INSERT = sql("INSERT INTO items (name) VALUES ('bought')")
+_ITEMS = sql("SELECT name FROM items")
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[SqliteDatabase]:
+    database = SqliteDatabase("sqlite:///items.db", tmp_path / "items.db")
+    async with database.transaction() as connection:
+        await connection.execute(sql("CREATE TABLE items (name TEXT)"))
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+def committed(tmp_path: Path) -> Iterator[sqlite3.Connection]:
+    observer = sqlite3.connect(tmp_path / "items.db")
+    yield observer
+    observer.close()
+
+
+def committed_count(observer: sqlite3.Connection) -> int:
+    count: int = observer.execute("SELECT COUNT(*) FROM items").fetchone()[0]
+    return count
+
+
+async def write(database: SqliteDatabase) -> None:
+    async with database.transaction() as connection:
+        await connection.execute(_INSERT)
+
+
+async def test_a_read_answers_only_once_what_it_saw_is_committed(
+    database: SqliteDatabase, committed: sqlite3.Connection
+) -> None:
+    async def read() -> tuple[int, int]:
+        seen = await database.fetch(_ITEMS)
+        return len(seen), committed_count(committed)
+
+    _, (seen, in_file) = await asyncio.gather(write(database), read())
+    assert (seen, in_file) == (1, 1)
+
+
+async def test_a_snapshot_answers_only_once_what_it_saw_is_committed(
+    database: SqliteDatabase, committed: sqlite3.Connection
+) -> None:
+    async def read() -> tuple[int, int]:
+        async with database.snapshot() as connection:
+            seen = await connection.fetch(_ITEMS)
+        return len(seen), committed_count(committed)
+
+    _, (seen, in_file) = await asyncio.gather(write(database), read())
+    assert (seen, in_file) == (1, 1)
+
+
+async def test_a_failed_transaction_raises_only_once_what_it_saw_is_committed(
+    database: SqliteDatabase, committed: sqlite3.Connection
+) -> None:
+    """A purchase refused because another one took the number must not be refused by work that a
+    crash could still erase."""
+
+    async def refuse() -> int:
+        with pytest.raises(LookupError):
+            async with database.transaction() as connection:
+                if await connection.fetch(_ITEMS):
+                    raise LookupError("already bought")
+        return committed_count(committed)
+
+    _, in_file = await asyncio.gather(write(database), refuse())
+    assert in_file == 1
