@@ -9,7 +9,6 @@ in order: each leaves the SMSC's settings as it found them.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import queue
@@ -19,26 +18,17 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
 
-from telroute.accounts import service as accounts_service
-from telroute.kit import db as dbkit
-from telroute.kit.clock import system_clock
-from telroute.kit.db import sql
 from tests.integration.test_smpp_link import INSTALL_SCRIPT, PEER_SCRIPT
-from tests.support.isolated import isolated_database_url
-from tests.support.server import Server, base_env, run_cli
+from tests.support.server import Server
+from tests.support.smpp_site import PASSWORD, SYSTEM_ID, Site, running_site
 
 T = TypeVar("T")
-Keys = tuple[str, str]
-SYSTEM_ID, PASSWORD = "telroute", "Pw-e2e7"  # the password must never appear in any output
 PEER_DEFAULTS: dict[str, Any] = {
     "id_format": "dec",
     "id_pad": 0,
@@ -53,7 +43,7 @@ LONG_GSM = "Long GSM text with {escapes} and € signs. " * 9 + "The end."
 LONG_UNICODE = "Привет, мир! Долгое сообщение 😀 " * 6
 
 
-def eventually(probe: Callable[[], T], *, timeout: float = 15.0, what: str = "") -> T:
+def eventually(probe: Callable[[], T | None], *, timeout: float = 15.0, what: str = "") -> T:
     """`probe()` once it is truthy; AssertionError with its last value at the deadline."""
     deadline = time.monotonic() + timeout
     while True:
@@ -147,136 +137,13 @@ def smsc(node_path: str) -> Iterator[Smsc]:
         peer.close()
 
 
-# --- the customer's callback endpoint -------------------------------------------------------------
-
-
-class Callbacks:
-    """Records the JSON of every POST on 127.0.0.1 and answers 200."""
-
-    def __init__(self) -> None:
-        self._condition = threading.Condition()
-        self.posts: list[tuple[str, Any]] = []
-        record = self._record
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length") or 0))
-                record(self.path, json.loads(body))
-                self.send_response(200)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return None
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.request_queue_size = 256
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05})
-        self._thread.start()
-
-    def _record(self, path: str, document: Any) -> None:
-        with self._condition:
-            self.posts.append((path, document))
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}{path}"
-
-    def documents(self, path: str) -> list[Any]:
-        with self._condition:
-            return [document for where, document in self.posts if where == path]
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
-
-
-# --- a deployment of its own ----------------------------------------------------------------------
-
-
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
-
-
-own_database = isolated_database_url  # carrier links and routes are global: no other test may see them
-
-
-@dataclass
-class Site:
-    data_dir: Path
-    database_url: str
-    callbacks: Callbacks
-    servers: list[Server] = field(default_factory=list)
-
-    def env(self) -> dict[str, str]:
-        return base_env(self.data_dir, TELROUTE_DATABASE_URL=self.database_url)
-
-    def server(self, *args: str) -> Server:
-        running = Server(self.data_dir, args=args, env_extra={"TELROUTE_DATABASE_URL": self.database_url})
-        self.servers.append(running)
-        return running
-
-    @property
-    def api(self) -> Server:
-        return self.servers[0]
-
-    def cli(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        result = run_cli(self.data_dir, *args, env=self.env(), check=False)
-        assert PASSWORD not in result.stdout + result.stderr
-        if ok:
-            assert result.returncode == 0, f"telroute {' '.join(args)}: {result.stdout}{result.stderr}"
-        return result
-
-    def status(self) -> dict[str, dict[str, Any]]:
-        """`telroute carriers status --json`, by carrier name."""
-        return {item["name"]: item for item in json.loads(self.cli("carriers", "status", "--json").stdout)}
-
-    def link(self, carrier: str) -> dict[str, Any]:
-        """What the link's holder last wrote in its lease row (cheaper to poll than the CLI)."""
-        rows = self.query("SELECT state, stats FROM carrier_leases WHERE carrier = :c", {"c": carrier})
-        return {"state": rows[0]["state"], **json.loads(rows[0]["stats"])} if rows else {"state": None}
-
-    def reported_at(self, carrier: str) -> int:
-        rows = self.query("SELECT updated_at_us FROM carrier_leases WHERE carrier = :c", {"c": carrier})
-        return int(rows[0]["updated_at_us"]) if rows else 0
-
-    def query(self, statement: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        async def run() -> list[dict[str, Any]]:
-            database = await dbkit.connect(self.database_url, pool_size=1)
-            try:
-                return [dict(row) for row in await database.fetch(sql(statement), params)]
-            finally:
-                await database.close()
-
-        return asyncio.run(run())
-
-    def account(self) -> Keys:
-        async def create() -> Keys:
-            database = await dbkit.connect(self.database_url, pool_size=1)
-            try:
-                async with database.transaction() as connection:
-                    keys = await accounts_service.create(connection, "smpp", now=system_clock())
-                    await accounts_service.set_limits(connection, keys.access_key, 100_000, None)
-            finally:
-                await database.close()
-            return keys.access_key, keys.secret_key
-
-        return asyncio.run(create())
+# --- a deployment of its own (tests/support/smpp_site.py) ----------------------------------------
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    data_dir = tmp_path_factory.mktemp("smpp-e2e")
-    callbacks = Callbacks()
-    with own_database(data_dir) as url:
-        running = Site(data_dir, url, callbacks)
-        try:
-            yield running
-        finally:
-            for server in running.servers:
-                server.kill()
-            callbacks.close()
+    with running_site(tmp_path_factory.mktemp("smpp-e2e")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -458,19 +325,24 @@ def test_long_gsm_and_unicode_messages_arrive_whole_and_are_delivered_when_every
 def test_mobile_originated_messages_reach_the_owner_and_its_callback(sender: Sender, peer: Smsc) -> None:
     response = sender.client.put("/v2.1/messages/sms_callback", json={"callback_url": sender.site.callbacks.url("/mo")})
     assert response.status_code == 204, response.text
-    gsm = {"from": "13125550101", "parts": ["Hello from a [long] ", "message in three ", "parts €"], "reverse": True}
-    ucs2 = {"from": "13125550102", "parts": ["Привет ", "мир 😀"], "coding": "ucs2", "via": "sar", "ref": 9}
-    single = {"from": "13125550103", "parts": ["single"]}
-    for mo in (gsm, ucs2, single):
+    sent_by_the_smsc: list[dict[str, Any]] = [
+        {"from": "13125550101", "parts": ["Hello from a [long] ", "message in three ", "parts €"], "reverse": True},
+        {"from": "13125550102", "parts": ["Привет ", "мир 😀"], "coding": "ucs2", "via": "sar", "ref": 9},
+        {"from": "13125550103", "parts": ["single"]},
+    ]
+    for mo in sent_by_the_smsc:
         assert peer.command("mo", to=sender.number, **mo)["statuses"] == [0] * len(mo["parts"])
     expected = {
         ("13125550101", "Hello from a [long] message in three parts €"),
         ("13125550102", "Привет мир 😀"),
         ("13125550103", "single"),
     }
-    documents = eventually(
-        lambda: len(sender.site.callbacks.documents("/mo")) >= 3 and sender.site.callbacks.documents("/mo")
-    )
+
+    def all_three() -> list[Any] | None:
+        found = sender.site.callbacks.documents("/mo")
+        return found if len(found) >= 3 else None
+
+    documents = eventually(all_three, what="the three MO callbacks")
     assert {(d["data"]["attributes"]["from"], d["data"]["attributes"]["body"]) for d in documents} == expected
     assert all(d["data"]["attributes"]["to"] == sender.number for d in documents)
     listed = sender.client.get("/v2.1/messages", params={"start_date": "2000-01-01", "limit": 1000}).json()["data"]

@@ -17,43 +17,24 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.test_smpp import (
-    PASSWORD,
-    PEER_DEFAULTS,
-    SYSTEM_ID,
-    Callbacks,
-    Sender,
-    Site,
-    buy_number,
-    eventually,
-    level2,
-    node_path,
-    own_database,
-    smsc,
-)
+from tests.e2e.test_smpp import PEER_DEFAULTS, Sender, buy_number, eventually, level2, node_path, smsc
+from tests.support.smpp_site import PASSWORD, SYSTEM_ID, Site, running_site
 
 __all__ = ["node_path"]  # the fixture, shared with test_smpp.py
 
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
-    callbacks = Callbacks()
-    with own_database(tmp_path) as url:
-        running = Site(tmp_path, url, callbacks)
-        try:
-            yield running
-        finally:
-            for server in running.servers:
-                server.kill()
-            callbacks.close()
+    with running_site(tmp_path) as running:
+        yield running
 
 
 class Workers:
     def __init__(self, site: Site) -> None:
         self.site = site
-        self.processes: list[subprocess.Popen[str]] = []
+        self.processes: list[subprocess.Popen[bytes]] = []
 
-    def start(self) -> subprocess.Popen[str]:
+    def start(self) -> subprocess.Popen[bytes]:
         log = (self.site.data_dir / f"worker-{len(self.processes)}.log").open("w")
         process = subprocess.Popen(
             [sys.executable, "-m", "telroute", "worker"], env=self.site.env(), stdout=log, stderr=subprocess.STDOUT
@@ -62,7 +43,7 @@ class Workers:
         self.processes.append(process)
         return process
 
-    def by_holder(self, holder: str) -> subprocess.Popen[str]:
+    def by_holder(self, holder: str) -> subprocess.Popen[bytes]:
         [process] = [p for p in self.processes if holder == f"{socket.gethostname()}:{p.pid}"]
         return process
 
@@ -121,7 +102,9 @@ def test_one_worker_binds_and_another_takes_over_when_it_is_killed(
                 {"holder": holder},
             )
             successor = eventually(
-                lambda: (h := holder_of(site, "primary")) != holder and h, timeout=30, what="the takeover"
+                lambda: current if (current := holder_of(site, "primary")) != holder else None,
+                timeout=30,
+                what="the takeover",
             )
             assert time.monotonic() - killed_at > 5  # not before the dead worker's lease lapsed
             records = sender.final(first + stream, timeout=60)
