@@ -845,7 +845,26 @@ def number_search(server: RunningServer, url: str, options: argparse.Namespace) 
             f"matching; the query alone {query_ms:.2f} ms)\n      {cpu_per_request(window, options.requests)}"
         )
         note(f"number search starts_with={prefix} (EXPLAIN ANALYZE, BUFFERS; warm):\n        {plan_summary(plan)}")
+    figures.append(timed_purchases(server, auth, options.requests))
     return figures
+
+
+def timed_purchases(server: RunningServer, auth: tuple[str, str], count: int) -> str:
+    """POST /v2/numbers/{number} for `count` numbers found by a search, one after another."""
+    samples = []
+    with httpx.Client(base_url=server.url, auth=auth, timeout=60) as client:
+        found = client.get("/v2/numbers/available", params={"starts_with": "1425", "limit": count})
+        numbers = [item["id"] for item in found.json()["data"]]
+        with CpuWindow([server.process.pid]) as window:
+            for number in numbers:
+                started = time.perf_counter()
+                client.post(f"/v2/numbers/{number}").raise_for_status()
+                samples.append((time.perf_counter() - started) * 1000)
+    p50, p99 = percentiles(samples)
+    return (
+        f"POST /v2/numbers/{{number}} over the same inventory, {len(samples)} sequential purchases: "
+        f"p50 {p50:.1f} ms, p99 {p99:.1f} ms\n      {cpu_per_request(window, len(samples))}"
+    )
 
 
 def main() -> None:
