@@ -1,5 +1,6 @@
-"""Fixtures of the numbers end-to-end tests: fresh accounts on the shared server, the seeded inventory it
-holds, and the exact JSON:API shapes of the contract (§1-2 of api-contract.md).
+"""Fixtures of the end-to-end tests: fresh accounts on the shared server, the seeded inventory it
+holds, the exact JSON:API shapes of the contract (§1-2 of api-contract.md), the OpenAPI document and a
+media host.
 
 Prefixes these tests buy from are their own (other modules buy from 201, 206, 425, 503): each test that
 buys picks a prefix no other test reads exactly.
@@ -16,11 +17,14 @@ from typing import Any
 import httpx
 import pytest
 
+from telroute import openapi
 from telroute.accounts import service as accounts_service
 from telroute.kit import db as dbkit
 from telroute.kit.clock import system_clock
 from telroute.numbers.inventory import InventoryRow, generate_inventory
+from tests.e2e.test_openapi_contract import Contract
 from tests.support.databases import database_url_for
+from tests.support.receiver import Receiver
 from tests.support.server import Server, base_env
 
 Keys = tuple[str, str]
@@ -193,3 +197,16 @@ def query_of(link: str) -> str:
     match = re.fullmatch(r"http://127\.0\.0\.1:\d+/[^?]*\?(.*)", link)
     assert match is not None, link
     return match.group(1)
+
+
+@pytest.fixture(scope="session")
+def contract() -> Contract:
+    """The OpenAPI document served at /openapi.json, to validate real responses against."""
+    return Contract(openapi.document())
+
+
+@pytest.fixture(scope="module")
+def media_host() -> Iterator[Receiver]:
+    """A local HTTP server for media URLs (the sandbox may fetch from 127.0.0.1)."""
+    with Receiver() as receiver:
+        yield receiver

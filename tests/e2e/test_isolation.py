@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
-from telroute import openapi
 from telroute.accounts.model import CALLBACK_TYPES
 from tests.e2e.test_openapi_contract import Contract
 from tests.support.databases import database_url_for
@@ -45,17 +43,6 @@ class Intruder:
     keys: tuple[str, str]
     number: str
     route_id: str
-
-
-@pytest.fixture(scope="module")
-def contract() -> Contract:
-    return Contract(openapi.document())
-
-
-@pytest.fixture(scope="module")
-def media_host() -> Iterator[Receiver]:
-    with Receiver() as receiver:
-        yield receiver
 
 
 def _buy(api: httpx.Client) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,12 +25,6 @@ from tests.support.server import Server, free_port
 OFF_NET = "13125550123"
 LIMIT = 767_840
 MEDIA_ID = re.compile(r"^\d{18}-(?P<name>.+)$")
-
-
-@pytest.fixture(scope="module")
-def media_host() -> Iterator[Receiver]:
-    with Receiver() as receiver:
-        yield receiver
 
 
 def fresh(server: Server) -> tuple[Keys, str]:

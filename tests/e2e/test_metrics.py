@@ -13,7 +13,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from telroute.kit.clock import system_clock
-from tests.support.isolated import Deployment, deployment
+from tests.support.isolated import Deployment, api_only
 from tests.support.messaging import buy_number, new_account, wait_for_status
 from tests.support.receiver import Receiver
 from tests.support.server import Server
@@ -112,12 +112,8 @@ def test_deliveries_receipts_and_callbacks_are_counted(server: Server) -> None:
 
 @pytest.fixture(scope="module")
 def quiet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Deployment, Server]]:
-    with deployment(tmp_path_factory.mktemp("metrics")) as deployed:
-        server = deployed.server("--no-worker").start()
-        try:
-            yield deployed, server
-        finally:
-            server.terminate()
+    with api_only(tmp_path_factory.mktemp("metrics")) as site:
+        yield site
 
 
 def test_an_empty_queue_and_no_carriers(quiet: tuple[Deployment, Server]) -> None:

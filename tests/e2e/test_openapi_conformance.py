@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
-from telroute import openapi
 from tests.e2e.test_openapi_contract import Contract
 from tests.support.messaging import admin_token, new_account, wait_until
 from tests.support.receiver import Receiver, sized_content
@@ -26,17 +23,6 @@ def client_address() -> dict[str, str]:
     """A client address of its own for this module's failed logins (the server trusts X-Forwarded-For
     from 127.0.0.1, as uvicorn does by default), so they never throttle another test's."""
     return {"X-Forwarded-For": f"198.51.100.{next(_addresses)}"}
-
-
-@pytest.fixture(scope="module")
-def contract() -> Contract:
-    return Contract(openapi.document())
-
-
-@pytest.fixture(scope="module")
-def media_host() -> Iterator[Receiver]:
-    with Receiver() as receiver:
-        yield receiver
 
 
 def _buy(client: httpx.Client, **kwargs: object) -> str:

@@ -151,11 +151,6 @@ class Contract:
         return httpx.Client(base_url=server.url, auth=keys, timeout=30.0, event_hooks={"response": [hook]}, **kwargs)
 
 
-@pytest.fixture(scope="session")
-def contract() -> Contract:
-    return Contract(openapi.document())
-
-
 def test_the_document_is_served_without_authentication(server: Server) -> None:
     response = httpx.get(f"{server.url}/openapi.json", timeout=10)
     assert response.status_code == 200

@@ -15,7 +15,7 @@ from telroute import openapi
 from telroute.kit.migrate import head_revision
 from tests.e2e.test_openapi_contract import Contract
 from tests.support.databases import on_postgres
-from tests.support.isolated import Deployment, deployment, eventually
+from tests.support.isolated import Deployment, api_only, eventually
 from tests.support.server import Server
 
 CONTRACT = Contract(openapi.document())
@@ -23,12 +23,8 @@ CONTRACT = Contract(openapi.document())
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Deployment, Server]]:
-    with deployment(tmp_path_factory.mktemp("readyz")) as deployed:
-        server = deployed.server("--no-worker").start()
-        try:
-            yield deployed, server
-        finally:
-            server.terminate()
+    with api_only(tmp_path_factory.mktemp("readyz")) as site:
+        yield site
 
 
 def _ready(server: Server) -> httpx.Response:

@@ -62,14 +62,14 @@ def _with_database(url: str, name: str) -> str:
 
 
 @contextmanager
-def isolated_database_url(data_dir: Path) -> Iterator[str]:
-    """A SQLite file in `data_dir`, or a fresh PostgreSQL database (dropped on exit)."""
+def isolated_database_url(data_dir: Path, *, template: str = "template1") -> Iterator[str]:
+    """A SQLite file in `data_dir`, or a fresh PostgreSQL database copied from `template` (dropped on exit)."""
     if POSTGRES_URL is None:
         yield f"sqlite:///{(data_dir / 'telroute.db').resolve()}"
         return
     name = f"telroute_iso_{uuid.uuid4().hex[:16]}"
     admin = _with_database(POSTGRES_URL, "postgres")
-    _psql(admin, f"CREATE DATABASE {name}")
+    _psql(admin, f"CREATE DATABASE {name} TEMPLATE {template}")
     try:
         yield _with_database(POSTGRES_URL, name)
     finally:
@@ -159,26 +159,23 @@ class Deployment:
 
 @contextmanager
 def deployment(data_dir: Path) -> Iterator[Deployment]:
-    with _sandbox_database_url(data_dir) as url:
+    """A deployment of its own. On PostgreSQL its database is a copy (CREATE DATABASE ... TEMPLATE, a file
+    copy) of one migrated and seeded as a sandbox server's first start would: a second or so instead of
+    the seconds each fresh deployment's server would spend seeding."""
+    template = "template1" if POSTGRES_URL is None else _seeded_template(POSTGRES_URL)
+    with isolated_database_url(data_dir, template=template) as url:
         yield Deployment(data_dir, url)
 
 
 @contextmanager
-def _sandbox_database_url(data_dir: Path) -> Iterator[str]:
-    """`isolated_database_url`, but on PostgreSQL a copy of a database migrated and seeded as a sandbox
-    server's first start would (CREATE DATABASE ... TEMPLATE is a file copy): a second or so instead of the
-    seconds each fresh deployment's server would spend seeding."""
-    if POSTGRES_URL is None:
-        with isolated_database_url(data_dir) as url:
-            yield url
-        return
-    name = f"telroute_iso_{uuid.uuid4().hex[:16]}"
-    admin = _with_database(POSTGRES_URL, "postgres")
-    _psql(admin, f"CREATE DATABASE {name} TEMPLATE {_seeded_template(POSTGRES_URL)}")
-    try:
-        yield _with_database(POSTGRES_URL, name)
-    finally:
-        _psql(admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+def api_only(data_dir: Path) -> Iterator[tuple[Deployment, Server]]:
+    """A deployment with one `telroute serve --no-worker` running: nothing changes its jobs but the test."""
+    with deployment(data_dir) as deployed:
+        server = deployed.server("--no-worker").start()
+        try:
+            yield deployed, server
+        finally:
+            server.terminate()
 
 
 @cache
