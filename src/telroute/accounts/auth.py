@@ -106,12 +106,9 @@ def authenticated(deps: Deps, handler: AccountEndpoint) -> Endpoint:
     throttle = failed_logins(deps)
 
     async def endpoint(request: Request) -> Response:
-        authorization = request.headers.get("authorization")
-        credentials = parse_basic_auth(authorization)
+        credentials = parse_basic_auth(request.headers.get("authorization"))
         try:
-            if credentials is not None and "\x00" in credentials[0]:  # no key has one; PostgreSQL text cannot
-                raise Unauthorized("invalid access key or secret key")
-            account = await service.authenticate(deps.db, authorization)
+            account = await service.authenticate(deps.db, credentials)
         except Unauthorized:
             if credentials is not None:
                 wait = throttle.failed(client_key(request))

@@ -10,7 +10,6 @@ from telroute.accounts.model import (
     hash_secret,
     new_access_key,
     new_secret_key,
-    parse_basic_auth,
     secret_matches,
 )
 from telroute.errors import NotFound, Unauthorized
@@ -43,11 +42,13 @@ async def set_webhook_secret(connection: Connection, access_key: str, secret: st
         raise NotFound(f"no account with access key {access_key}")
 
 
-async def authenticate(connection: Connection, authorization: str | None) -> Account:
-    credentials = parse_basic_auth(authorization)
+async def authenticate(connection: Connection, credentials: tuple[str, str] | None) -> Account:
+    """The account of parsed Basic credentials (`model.parse_basic_auth`); 401 otherwise."""
     if credentials is None:
         raise Unauthorized("HTTP Basic authentication with your access key and secret key is required")
-    found = await repository.by_access_key(connection, credentials[0])
+    key = credentials[0]
+    # No key holds a NUL, and PostgreSQL text cannot: such a key is simply unknown.
+    found = None if "\x00" in key else await repository.by_access_key(connection, key)
     # Hash the offered secret even for an unknown key, so timing does not reveal which keys exist.
     stored = found[1] if found is not None else "0" * 64
     if not secret_matches(credentials[1], stored) or found is None:
