@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Annotated, Any
 
 import typer
@@ -14,7 +15,16 @@ from telroute.accounts import repository as accounts_repository
 from telroute.accounts import service as accounts_service
 from telroute.bootstrap import Deps
 from telroute.carriers import cli as carriers_cli
-from telroute.cli_common import DatabaseUrl, DataDir, console, run_with_deps, settings_for
+from telroute.cli_common import (
+    DatabaseUrl,
+    DataDir,
+    ProfileOption,
+    console,
+    refused_exits_2,
+    run_with_deps,
+    settings_for,
+)
+from telroute.deployment import cli as deployment_cli
 from telroute.messages import cli as messages_cli
 from telroute.numbers import cli as numbers_cli
 from telroute.webhooks import cli as webhooks_cli
@@ -29,6 +39,8 @@ app.add_typer(messages_cli.simulate, name="simulate")
 app.add_typer(webhooks_cli.webhooks, name="webhooks")
 app.add_typer(carriers_cli.carriers, name="carriers")
 app.add_typer(carriers_cli.routes, name="routes")
+app.add_typer(deployment_cli.policy, name="policy")
+app.command("init")(deployment_cli.init)
 
 
 @app.command()
@@ -45,12 +57,12 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
-    profile: Annotated[str | None, typer.Option(help="sandbox (default) or production.")] = None,
+    profile: ProfileOption = None,
     allow_private_targets: Annotated[
         bool | None,
         typer.Option(
             "--allow-private-targets/--deny-private-targets",
-            help="Let callbacks and media reach private addresses.",
+            help="Let callbacks and media reach private addresses (only where the deployment allows it).",
         ),
     ] = None,
     no_worker: Annotated[bool, typer.Option("--no-worker", help="Serve the API only; run workers apart.")] = False,
@@ -58,14 +70,12 @@ def serve(
     log_format: Annotated[str | None, typer.Option(help="console or json.")] = None,
 ) -> None:
     """Run the HTTP API (and, unless --no-worker, the background worker)."""
-    if profile not in (None, "sandbox", "production"):
-        raise typer.BadParameter("profile must be sandbox or production", param_hint="--profile")
     settings = settings_for(
         data_dir,
         database_url,
         host=host,
         port=port,
-        profile=profile,
+        requested_profile=profile,
         allow_private_targets=allow_private_targets,
         public_base_url=public_base_url,
         log_format=log_format,
@@ -73,8 +83,11 @@ def serve(
     from telroute import sandbox
 
     bootstrap.prepare_database(settings)
-    settings = sandbox.with_admin_token(settings)
-    uvloop.run(server.run(settings, http=True, worker=not no_worker, before_serving=sandbox.prepare))
+    creates = settings.requested_profile or "sandbox"
+    with refused_exits_2():
+        uvloop.run(
+            server.run(settings, http=True, worker=not no_worker, before_serving=sandbox.prepare, creates=creates)
+        )
 
 
 @app.command()
@@ -90,11 +103,26 @@ def worker(
     ] = None,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
+    profile: ProfileOption = None,
+    deny_private_targets: Annotated[
+        bool,
+        typer.Option("--deny-private-targets", help="Refuse private targets even where the deployment allows them."),
+    ] = False,
 ) -> None:
-    """Run only the background worker (deliveries, receipts, callbacks); with --port, its health and metrics."""
-    settings = settings_for(data_dir, database_url, worker_host=host, worker_port=port)
+    """Run only the background worker (deliveries, receipts, callbacks); with --port, its health and metrics.
+
+    It runs under the deployment's stored profile: on a database that has none yet, give --profile."""
+    settings = settings_for(
+        data_dir,
+        database_url,
+        worker_host=host,
+        worker_port=port,
+        requested_profile=profile,
+        allow_private_targets=False if deny_private_targets else None,
+    )
     bootstrap.prepare_database(settings)
-    uvloop.run(server.run(settings, http=False, worker=True))
+    with refused_exits_2():
+        uvloop.run(server.run(settings, http=False, worker=True, creates=settings.requested_profile))
 
 
 @accounts.command("create")
@@ -209,4 +237,5 @@ def accounts_webhook_secret(
 
 
 def main() -> None:
+    os.umask(0o077)  # the data dir, the database and its WAL, keys and backups: the owner's alone
     app()

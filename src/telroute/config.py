@@ -7,6 +7,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from telroute.kit.addresses import AddressPolicy
+
 Profile = Literal["sandbox", "production"]
 
 
@@ -26,8 +28,14 @@ class Settings:
     database_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8080
+    # The deployment's profile and address policy are stored in its database (telroute.deployment);
+    # `requested_profile` and `allow_private_targets` are what this process was asked for, which may
+    # only be stricter. After start-up `profile`, `allow_private_targets` and `allowed_networks` hold
+    # what is in force.
     profile: Profile = "sandbox"
+    requested_profile: Profile | None = None
     allow_private_targets: bool | None = None
+    allowed_networks: tuple[str, ...] = ()
     public_base_url: str | None = None
     run_worker: bool = True
     worker_host: str = "127.0.0.1"
@@ -57,6 +65,10 @@ class Settings:
         return self.profile == "sandbox"
 
     @property
+    def address_policy(self) -> AddressPolicy:
+        return AddressPolicy.of(self.private_targets_allowed, self.allowed_networks)
+
+    @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
@@ -82,6 +94,14 @@ def _flag(value: str | None) -> bool | None:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _profile(value: str | None) -> Profile | None:
+    if not value:
+        return None
+    if value not in ("sandbox", "production"):
+        raise ValueError(f"TELROUTE_PROFILE must be sandbox or production, not {value!r}")
+    return "sandbox" if value == "sandbox" else "production"
+
+
 def _backoff(value: str | None) -> tuple[float, ...] | None:
     if not value:
         return None
@@ -104,7 +124,7 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
     return base.with_overrides(
         data_dir=Path(source["TELROUTE_DATA_DIR"]) if source.get("TELROUTE_DATA_DIR") else None,
         database_url=source.get("TELROUTE_DATABASE_URL") or None,
-        profile=source.get("TELROUTE_PROFILE") or None,
+        requested_profile=_profile(source.get("TELROUTE_PROFILE")),
         allow_private_targets=_flag(source.get("TELROUTE_ALLOW_PRIVATE_TARGETS")),
         public_base_url=source.get("TELROUTE_PUBLIC_BASE_URL") or None,
         admin_token=source.get("TELROUTE_ADMIN_TOKEN") or None,

@@ -26,9 +26,7 @@ SEED_LOCK = 72_503_411
 
 def _inventory(deps: Deps) -> Iterator[InventoryRow]:
     per_block = deps.settings.inventory_per_block
-    return (
-        generate_inventory(seed=0) if per_block is None else generate_inventory(seed=0, per_block=per_block)
-    )
+    return generate_inventory(seed=0) if per_block is None else generate_inventory(seed=0, per_block=per_block)
 
 
 async def seed_inventory(deps: Deps, announce: object = print) -> int:
@@ -72,8 +70,10 @@ async def _create_demo(deps: Deps, path: Path) -> dict[str, str]:
 
 
 async def prepare(deps: Deps) -> None:
+    """Before a sandbox server listens: its admin token, the inventory and the demo account."""
     if deps.settings.profile != "sandbox":
         return
+    deps.settings = with_admin_token(deps.settings)
     if await numbers_service.inventory_is_empty(deps.db):
         print("seeding the sandbox inventory (first start only)...", flush=True)
         await seed_inventory(deps)

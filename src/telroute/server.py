@@ -17,8 +17,8 @@ from starlette.types import ASGIApp
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from telroute.app import create_app, create_ops_app
-from telroute.bootstrap import Deps, build
-from telroute.config import Settings
+from telroute.bootstrap import Deps, build, log_policy
+from telroute.config import Profile, Settings
 from telroute.errors import BadRequest
 from telroute.kit import jsonapi
 from telroute.kit.logging import configure as configure_logging
@@ -111,9 +111,13 @@ async def run(
     worker: bool,
     announce: Callable[[str], None] = print,
     before_serving: Callable[[Deps], object] | None = None,
+    creates: Profile | None = None,
 ) -> None:
+    """Run until SIGTERM/SIGINT. `creates`: the profile to store when the deployment has none yet
+    (a process without it refuses to start on such a deployment)."""
     configure_logging(settings.log_format, settings.log_level)
-    deps = await build(settings)
+    deps = await build(settings, creates=creates, requires_profile=True)
+    log_policy(deps.settings, "serve" if http else "worker")
     stop = asyncio.Event()
     _install_signals(stop)
     runtime = Runtime(deps)

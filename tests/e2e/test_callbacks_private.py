@@ -26,6 +26,7 @@ class Site:
     receiver: Receiver
     client: httpx.Client
     number: str
+    access_key: str
 
     def dead_letters(self, message_id: str) -> list[dict[str, Any]]:
         return site_dead_letters(self.deployment, message_id)
@@ -45,15 +46,29 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         keys = deployed.new_account("private", sms_per_second=100, mms_per_second=100)
         try:
             with server.client(keys) as client:
-                yield Site(deployed, server, receiver, client, buy_number(client, starts_with="206"))
+                yield Site(deployed, server, receiver, client, buy_number(client, starts_with="206"), keys[0])
         finally:
             server.terminate()
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
-def test_a_callback_to_a_private_address_is_dead_lettered_without_a_request(site: Site, host: str) -> None:
+def test_a_private_callback_is_refused_with_422_when_set(site: Site, host: str) -> None:
     url = f"http://{host}:{site.receiver.port}/dlr-{host}"
-    message_id = sent_id(send(site.client, from_=site.number, to="12065550161", body="hush", dlr_callback=url))
+    response = send(site.client, from_=site.number, to="12065550160", body="hush", dlr_callback=url)
+    error = error_of(response, 422)
+    assert error["source"] == {"pointer": "/dlr_callback"}
+    assert REFUSED in error["detail"]
+    response = site.client.put("/v2.1/messages/sms_dlr_callback", json={"callback_url": url})
+    assert REFUSED in error_of(response, 422)["detail"]
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_a_private_callback_stored_earlier_is_dead_lettered_without_a_request(site: Site, host: str) -> None:
+    """A URL set while private targets were allowed: each delivery judges the address it would connect
+    to (`localhost` goes through the resolver's check, `127.0.0.1` through the literal one)."""
+    url = f"http://{host}:{site.receiver.port}/dlr-{host}"
+    store_account_callback(site.deployment, site.access_key, url)
+    message_id = sent_id(send(site.client, from_=site.number, to="12065550161", body="hush"))
     wait_for_status(site.client, message_id, "delivered", receipts=2)  # the message itself is unaffected
     letters = eventually(lambda: found if len(found := site.dead_letters(message_id)) == 2 else None)
     for letter in letters:
@@ -90,10 +105,13 @@ def test_the_environment_variable_denies_private_targets_too(tmp_path: Path) -> 
     with deployment(tmp_path) as deployed, Receiver() as receiver:
         server = deployed.server(TELROUTE_ALLOW_PRIVATE_TARGETS="0", TELROUTE_SIMULATOR_RECEIPT_DELAY="0.1").start()
         try:
-            with server.client(deployed.new_account("env")) as client:
+            keys = deployed.new_account("env")
+            with server.client(keys) as client:
                 number = buy_number(client, starts_with="206")
                 url = receiver.url("/env")
-                message_id = sent_id(send(client, from_=number, to="12065550163", body="env", dlr_callback=url))
+                error_of(send(client, from_=number, to="12065550163", body="env", dlr_callback=url), 422)
+                store_account_callback(deployed, keys[0], url)
+                message_id = sent_id(send(client, from_=number, to="12065550163", body="env"))
                 letters = eventually(
                     lambda: found if len(found := site_dead_letters(deployed, message_id)) == 2 else None,
                     what="both DLRs dead-lettered",
@@ -102,6 +120,13 @@ def test_the_environment_variable_denies_private_targets_too(tmp_path: Path) -> 
             assert receiver.requests(method=None) == []
         finally:
             server.terminate()
+
+
+def store_account_callback(deployed: Deployment, access_key: str, url: str) -> None:
+    """Set an account's sms_dlr_callback behind the API's back, as if set while private targets were allowed."""
+    deployed.query(
+        "UPDATE accounts SET sms_dlr_callback = :url WHERE access_key = :key", {"url": url, "key": access_key}
+    )
 
 
 def site_dead_letters(deployed: Deployment, message_id: str) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from telroute.accounts.model import CALLBACK_TYPES, Account
 from telroute.bootstrap import Deps
 from telroute.errors import NotFound
 from telroute.kit import jsonapi
+from telroute.kit.addresses import AddressPolicy, require_reachable
 from telroute.kit.http import read_attributes
 from telroute.kit.outbound import validate_url
 
@@ -30,17 +31,19 @@ def callback_type_of(request: Request) -> str:
     return callback_type
 
 
-async def read_callback_url(request: Request) -> str | None:
+async def read_callback_url(request: Request, policy: AddressPolicy) -> str | None:
+    """The URL to set (None: clear it); 422 for one the deployment's address policy refuses."""
     body = await read_attributes(request, CallbackBody)
     if body.callback_url in (None, ""):
         return None
-    return validate_url(body.callback_url, name="callback_url", pointer="/callback_url")
+    url = validate_url(body.callback_url, name="callback_url", pointer="/callback_url")
+    return require_reachable(url, policy, name="callback_url", pointer="/callback_url")
 
 
 def routes(deps: Deps) -> list[Route]:
     async def set_account_callback(request: Request, account: Account) -> Response:
         callback_type = callback_type_of(request)
-        url = await read_callback_url(request)
+        url = await read_callback_url(request, deps.http.policy)
         async with deps.db.transaction() as connection:
             await service.set_callback(connection, account, callback_type, url)
         return jsonapi.no_content()

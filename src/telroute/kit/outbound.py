@@ -1,12 +1,12 @@
-"""Outbound HTTP (media fetches, callbacks): URL rules, the private-address guard, one shared client.
+"""Outbound HTTP (media fetches, callbacks): URL rules, the address guard, one shared client.
 
-The guard sits in the connector's resolver, so the addresses checked are the addresses connected
-to (no DNS-rebinding gap); IP-literal hosts, which skip the resolver, are checked beforehand.
+The guard (the deployment's `AddressPolicy`) sits in the connector's resolver, so the addresses
+checked are the addresses connected to (no DNS-rebinding gap); IP-literal hosts, which skip the
+resolver, are checked beforehand. Redirects are never followed.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +19,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
 from telroute.errors import BadRequest
+from telroute.kit.addresses import AddressPolicy, literal_refusal
 
 MAX_URL_LENGTH = 2048
 
@@ -49,43 +50,25 @@ def validate_url(raw: object, *, name: str, pointer: str) -> str:
     return raw
 
 
-def is_public(address: str) -> bool:
-    """A globally routable unicast address. IPv4 carried in IPv6 (mapped, 6to4) is judged as that IPv4;
-    `is_global` adds what `is_private` leaves out, such as 100.64.0.0/10 (carrier-grade NAT, some clouds'
-    metadata services, tailnets)."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address):
-        ip = ip.ipv4_mapped or ip.sixtofour or ip
-    return ip.is_global and not (
-        ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved or ip.is_unspecified
-    )
-
-
-def _literal_address(host: str) -> str | None:
-    try:
-        return str(ipaddress.ip_address(host.strip("[]")))
-    except ValueError:
-        return None
-
-
-def check_literal(url: str, *, allow_private: bool) -> None:
-    """Refuse URLs whose host is a non-public IP literal (names are checked by the resolver)."""
-    address = _literal_address(urlsplit(url).hostname or "")
-    if not allow_private and address is not None and not is_public(address):
-        raise TargetRefused(f"{address} is a private, loopback or link-local address")
+def check_literal(url: str, policy: AddressPolicy) -> None:
+    """Refuse URLs whose host is a refused IP literal (names are checked by the resolver)."""
+    reason = literal_refusal(url, policy)
+    if reason is not None:
+        raise TargetRefused(reason)
 
 
 class GuardedResolver(AbstractResolver):
-    def __init__(self, allow_private: bool) -> None:
+    def __init__(self, policy: AddressPolicy) -> None:
         self._inner = DefaultResolver()
-        self._allow_private = allow_private
+        self._policy = policy
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
         results = await self._inner.resolve(host, port, family)
-        if not self._allow_private and any(not is_public(result["host"]) for result in results):
-            raise TargetRefused(f"{host} resolves to a private, loopback or link-local address")
+        refused = next((result["host"] for result in results if not self._policy.permits(result["host"])), None)
+        if refused is not None:
+            raise TargetRefused(f"{host} resolves to {refused}, a private, loopback or link-local address")
         return results
 
     async def close(self) -> None:
@@ -102,8 +85,8 @@ class Reply:
 class OutboundHttp:
     """The process's one outbound HTTP client (keep-alive pool), created on first use in the loop."""
 
-    def __init__(self, *, allow_private: bool, timeout: float, connections: int = 200) -> None:
-        self.allow_private = allow_private
+    def __init__(self, *, policy: AddressPolicy, timeout: float, connections: int = 200) -> None:
+        self.policy = policy
         self._timeout = timeout
         self._connections = connections
         self._session: aiohttp.ClientSession | None = None
@@ -111,7 +94,7 @@ class OutboundHttp:
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
             connector = aiohttp.TCPConnector(
-                limit=self._connections, limit_per_host=self._connections, resolver=GuardedResolver(self.allow_private)
+                limit=self._connections, limit_per_host=self._connections, resolver=GuardedResolver(self.policy)
             )
             self._session = aiohttp.ClientSession(
                 connector=connector, headers={"User-Agent": "telroute"}, auto_decompress=False
@@ -120,7 +103,7 @@ class OutboundHttp:
 
     async def post(self, url: str, body: bytes, headers: dict[str, str], timeout: float | None = None) -> int:
         """POST and read (at most 64 kB of) the reply; the status code. Raises OutboundError/TargetRefused."""
-        check_literal(url, allow_private=self.allow_private)
+        check_literal(url, self.policy)
         try:
             async with self._client().post(
                 url, data=body, headers=headers, allow_redirects=False, timeout=self._client_timeout(timeout)
@@ -133,7 +116,7 @@ class OutboundHttp:
     @asynccontextmanager
     async def get(self, url: str, timeout: float | None = None) -> AsyncIterator[tuple[Reply, Any]]:
         """GET without following redirects; yields the reply and an async iterator of body chunks."""
-        check_literal(url, allow_private=self.allow_private)
+        check_literal(url, self.policy)
         try:
             async with self._client().get(
                 url, allow_redirects=False, timeout=self._client_timeout(timeout)

@@ -14,6 +14,7 @@ from telroute.accounts.model import Account
 from telroute.bootstrap import Deps
 from telroute.errors import BadRequest, NotFound, Unauthorized
 from telroute.kit import idempotency, jsonapi
+from telroute.kit.addresses import require_reachable
 from telroute.kit.clock import format_link_date, parse_date
 from telroute.kit.http import attributes_of, convert, parse_json, read_body
 from telroute.messages import model, schemas, service
@@ -66,6 +67,8 @@ def routes(deps: Deps) -> list[Route]:
     async def send(request: Request, account: Account) -> Response:
         attributes, pointer = attributes_of(parse_json(await read_body(request, settings.max_body_bytes)))
         send_request = service.validate_send(convert(attributes, schemas.SendAttributes, pointer), pointer)
+        dlr_pointer = f"{pointer}/dlr_callback"
+        require_reachable(send_request.dlr_callback, deps.http.policy, name="dlr_callback", pointer=dlr_pointer)
         sender = await service.check_sender(deps.db, account, send_request.from_)
         media = []
         if send_request.media_urls:

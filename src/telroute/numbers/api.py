@@ -258,7 +258,7 @@ def owned_routes(deps: Deps) -> list[Route]:
     async def set_callback(request: Request, account: Account) -> Response:
         value = _path_number(request)
         callback_type = callback_type_of(request)
-        url = await read_callback_url(request)
+        url = await read_callback_url(request, deps.http.policy)
         async with deps.db.transaction() as connection:
             await service.set_number_callback(connection, account, value, callback_type, url)
         return jsonapi.no_content()
