@@ -37,7 +37,6 @@ class Settings:
     allow_private_targets: bool | None = None
     allowed_networks: tuple[str, ...] = ()
     public_base_url: str | None = None
-    run_worker: bool = True
     worker_host: str = "127.0.0.1"
     worker_port: int | None = None  # a worker-only process listens (health, metrics) only when set
     admin_token: str | None = None
@@ -79,9 +78,6 @@ class Settings:
         """Base of links in callback payloads, which are built away from any request."""
         return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
 
-    @property
-    def is_postgres(self) -> bool:
-        return self.resolved_database_url.startswith(("postgres://", "postgresql://"))
 
     def with_overrides(self, **changes: object) -> Settings:
         present = {key: value for key, value in changes.items() if value is not None}

@@ -7,9 +7,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, pool
 
 from telroute.kit.db import Connection, sql
 
@@ -52,9 +50,3 @@ def migrate(url: str, revision: str = "head") -> None:
     with path.with_name(path.name + ".migrate-lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         command.upgrade(_config(url), revision)
-
-
-def current_revision_sqlite(url: str) -> str | None:
-    engine = create_engine(url, poolclass=pool.NullPool)
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()

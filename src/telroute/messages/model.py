@@ -45,7 +45,6 @@ OUTCOMES_BY_STATE = {
 SUBMIT_REJECTED = ReceiptOutcome("rejected", 1102, "Message rejected by carrier")
 SUBMIT_FAILED = ReceiptOutcome("failed", 1105, "Message could not be submitted to carrier")
 EXPIRED_IN_QUEUE = ReceiptOutcome("expired", 1106, "Message expired before a carrier accepted it")
-NO_ROUTE = ReceiptOutcome("failed", 1107, "No route to destination")
 
 
 def outcome_of_state(state: str) -> ReceiptOutcome:

@@ -56,9 +56,6 @@ PAGE = sql(
                       ORDER BY created_at_us, seq LIMIT 1)
         ORDER BY seq DESC LIMIT :limit"""
 )
-_SET_STATUS = sql(
-    "UPDATE messages SET status = :status, error = COALESCE(:error, error), updated_at_us = :now WHERE id = :id"
-)
 _ADVANCE = sql(
     """UPDATE messages SET status = :status, error = COALESCE(:error, error), updated_at_us = :now
        WHERE id = :id AND status <> :status
@@ -135,12 +132,6 @@ async def page(
 ) -> list[Row]:
     params = {"account": account_id, "start": start, "end": end, "limit": limit, "offset": offset}
     return await connection.fetch(PAGE, params)
-
-
-async def set_status(
-    connection: Connection, message_id: int, status: str, *, now: int, error: str | None = None
-) -> None:
-    await connection.execute(_SET_STATUS, {"id": message_id, "status": status, "now": now, "error": error})
 
 
 async def advance_status(

@@ -19,7 +19,6 @@ from telroute.numbers.inventory import InventoryRow
 from telroute.numbers.repository import NumberFilters
 from telroute.numbers.schemas import NumberPatch, PurchaseBody, RouteAttributes
 
-ROUTE_TYPES = ("host", "number", "uri", "sip-reg")
 ROUTE_KINDS = ("primary", "failover")
 
 
