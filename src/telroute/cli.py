@@ -11,7 +11,6 @@ import uvloop
 from rich.table import Table
 
 from telroute import bootstrap, server
-from telroute.accounts import repository as accounts_repository
 from telroute.accounts import service as accounts_service
 from telroute.bootstrap import Deps
 from telroute.carriers import cli as carriers_cli
@@ -155,7 +154,7 @@ def accounts_list(
     """List accounts (never their secrets)."""
 
     async def action(deps: Deps) -> list[dict[str, Any]]:
-        return [dict(row) for row in await accounts_repository.list_all(deps.db)]
+        return [dict(row) for row in await accounts_service.list_all(deps.db)]
 
     rows = run_with_deps(settings_for(data_dir, database_url), action)
     if as_json:

@@ -13,7 +13,7 @@ from telroute.accounts.model import (
     secret_matches,
 )
 from telroute.errors import NotFound, Unauthorized
-from telroute.kit.db import Connection
+from telroute.kit.db import Connection, Row
 
 
 async def create(connection: Connection, name: str, *, now: int) -> NewKeys:
@@ -58,3 +58,8 @@ async def authenticate(connection: Connection, credentials: tuple[str, str] | No
 
 async def set_callback(connection: Connection, account: Account, callback_type: str, url: str | None) -> None:
     await repository.set_callback(connection, account.id, callback_column(callback_type), url)
+
+
+async def list_all(connection: Connection) -> list[Row]:
+    """Every account, oldest first, with its limits and whether its callbacks are signed (never a secret hash)."""
+    return await repository.list_all(connection)

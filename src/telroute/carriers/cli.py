@@ -17,13 +17,10 @@ import typer
 from rich.table import Table
 
 from telroute.bootstrap import Deps
-from telroute.carriers import repository
-from telroute.carriers.repository import DEFAULT_PREFIX
+from telroute.carriers import service
 from telroute.carriers.simulator import SIMULATOR
 from telroute.carriers.smpp.config import SmppLinkConfig
 from telroute.cli_common import AsJson, DatabaseUrl, DataDir, console, err_console, fail, run_with_deps, settings_for
-from telroute.kit.clock import format_timestamp
-from telroute.kit.db import Row
 
 carriers = typer.Typer(no_args_is_help=True, help="Manage carrier links (SMPP) and see their state.")
 routes = typer.Typer(no_args_is_help=True, help="Route destinations to carriers by number prefix.")
@@ -33,8 +30,6 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _PREFIX = re.compile(r"\+?(\d{1,15})")
 _REQUIRED = ("host", "port", "system_id", "password")
 _CONVERTERS: dict[str, type] = {"int": int, "float": float, "str": str}
-_HIDDEN = frozenset({"password"})
-_COUNTERS = ("in_flight", "sent", "receipts", "inbound", "errors")
 
 
 # --- carriers -----------------------------------------------------------------------------------
@@ -68,10 +63,6 @@ def _stored(config: SmppLinkConfig) -> str:
         key: value for key, value in values.items() if key != "name" and (key in _REQUIRED or value != defaults[key])
     }
     return json.dumps(kept, sort_keys=True)
-
-
-def _public(config: str) -> dict[str, Any]:
-    return {key: value for key, value in json.loads(config).items() if key not in _HIDDEN}
 
 
 def _check_name(name: str) -> None:
@@ -124,14 +115,9 @@ def add(
 
     async def action(deps: Deps) -> bool:
         async with deps.db.transaction() as connection:
-            now = deps.clock()
-            if replace:
-                done = await repository.replace(connection, name=name, kind=kind, config=stored, now=now)
-            else:
-                done = await repository.insert(connection, name=name, kind=kind, config=stored, now=now)
-            if done and default:
-                await repository.set_prefix(connection, DEFAULT_PREFIX, name)
-        return done
+            return await service.add_link(
+                connection, name=name, kind=kind, config=stored, default=default, replace=replace, now=deps.clock()
+            )
 
     if not run_with_deps(settings_for(data_dir, database_url), action):
         raise fail(f"no carrier {name!r} to replace" if replace else f"carrier {name!r} exists (use --replace)")
@@ -139,26 +125,12 @@ def add(
     console.print(f"carrier {name} {done} ({kind} {host}:{port} as {system_id})" + (", default route" * default))
 
 
-def _carrier_item(row: Row, rules: dict[str, str]) -> dict[str, Any]:
-    name = row["name"]
-    return {
-        "name": name,
-        "kind": row["kind"],
-        "default": rules.get(DEFAULT_PREFIX) == name,
-        "prefixes": sorted(prefix for prefix, carrier in rules.items() if carrier == name and prefix),
-        "config": _public(row["config"]),
-        "created_at": format_timestamp(int(row["created_at_us"])),
-        "updated_at": format_timestamp(int(row["updated_at_us"])),
-    }
-
-
 @carriers.command("list")
 def list_carriers(as_json: AsJson = False, data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """List carrier links and their settings (never the password)."""
 
     async def action(deps: Deps) -> list[dict[str, Any]]:
-        rules = await repository.prefixes(deps.db)
-        return [_carrier_item(row, rules) for row in await repository.all_carriers(deps.db)]
+        return await service.links(deps.db)
 
     found = run_with_deps(settings_for(data_dir, database_url), action)
     if as_json:
@@ -194,10 +166,7 @@ def remove(
 
     async def action(deps: Deps) -> list[str] | None:
         async with deps.db.transaction() as connection:
-            if not await repository.delete(connection, name):
-                return None
-            rules = await repository.prefixes(connection)
-        return sorted(prefix or "default" for prefix, carrier in rules.items() if carrier == name)
+            return await service.remove_link(connection, name)
 
     kept = run_with_deps(settings_for(data_dir, database_url), action)
     if kept is None:
@@ -210,29 +179,6 @@ def remove(
         )
 
 
-def _link_status(row: Row, lease: Row | None, now: int) -> dict[str, Any]:
-    stats: dict[str, Any] = json.loads(lease["stats"]) if lease is not None else {}
-    live = lease is not None and int(lease["expires_at_us"]) > now
-    if lease is None:
-        state = "not started"
-    elif live:
-        state = str(lease["state"])
-    else:
-        state = "released" if lease["state"] == "released" else "no live worker"
-    item: dict[str, Any] = {
-        "name": row["name"],
-        "kind": row["kind"],
-        "state": state,
-        "bound": live and state == "bound",
-        "holder": lease["holder"] if live and lease is not None else None,
-    }
-    item.update({counter: int(stats.get(counter) or 0) for counter in _COUNTERS})
-    item["last_error"] = stats.get("last_error")
-    item["reported_at"] = format_timestamp(int(lease["updated_at_us"])) if lease is not None else None
-    item["details"] = {key: value for key, value in stats.items() if key not in (*_COUNTERS, "last_error", "bound")}
-    return item
-
-
 @carriers.command("status")
 def status(as_json: AsJson = False, data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """Each link's state as its worker last reported it (every 2 s): bound or not, which worker holds it,
@@ -240,9 +186,7 @@ def status(as_json: AsJson = False, data_dir: DataDir = None, database_url: Data
     another worker takes the link over."""
 
     async def action(deps: Deps) -> list[dict[str, Any]]:
-        leases = {row["carrier"]: row for row in await repository.leases(deps.db)}
-        now = deps.clock()
-        return [_link_status(row, leases.get(row["name"]), now) for row in await repository.all_carriers(deps.db)]
+        return await service.link_states(deps.db, deps.clock())
 
     found = run_with_deps(settings_for(data_dir, database_url), action)
     if as_json:
@@ -254,7 +198,7 @@ def status(as_json: AsJson = False, data_dir: DataDir = None, database_url: Data
             item["name"],
             item["state"],
             item["holder"] or "-",
-            *(str(item[counter]) for counter in _COUNTERS),
+            *(str(item[counter]) for counter in service.LINK_COUNTERS),
             item["last_error"] or "-",
         )
     console.print(table)
@@ -267,7 +211,7 @@ def _rule_prefix(prefix: str | None, default: bool) -> str:
     if (prefix is None) == (not default):
         raise fail("give --prefix or --default (one of them)")
     if default:
-        return DEFAULT_PREFIX
+        return service.DEFAULT_PREFIX
     assert prefix is not None
     match = _PREFIX.fullmatch(prefix.strip())
     if match is None:
@@ -292,10 +236,7 @@ def routes_add(
 
     async def action(deps: Deps) -> bool:
         async with deps.db.transaction() as connection:
-            if carrier != SIMULATOR and await repository.by_name(connection, carrier) is None:
-                return False
-            await repository.set_prefix(connection, rule, carrier)
-        return True
+            return await service.add_route(connection, rule, carrier)
 
     if not run_with_deps(settings_for(data_dir, database_url), action):
         raise fail(f"no carrier {carrier!r} (see `telroute carriers list`)")
@@ -307,14 +248,7 @@ def routes_list(as_json: AsJson = False, data_dir: DataDir = None, database_url:
     """List the routing rules, longest prefix first, then the default route."""
 
     async def action(deps: Deps) -> list[dict[str, Any]]:
-        rules = await repository.prefixes(deps.db)
-        names = {row["name"] for row in await repository.all_carriers(deps.db)} | {SIMULATOR}
-        rules.setdefault(DEFAULT_PREFIX, SIMULATOR)
-        ordered = sorted(rules.items(), key=lambda rule: (rule[0] == DEFAULT_PREFIX, -len(rule[0]), rule[0]))
-        return [
-            {"prefix": prefix or None, "default": not prefix, "carrier": carrier, "carrier_exists": carrier in names}
-            for prefix, carrier in ordered
-        ]
+        return await service.routes(deps.db)
 
     found = run_with_deps(settings_for(data_dir, database_url), action)
     if as_json:
@@ -336,7 +270,7 @@ def routes_remove(
 
     async def action(deps: Deps) -> bool:
         async with deps.db.transaction() as connection:
-            return await repository.delete_prefix(connection, rule)
+            return await service.remove_route(connection, rule)
 
     if not run_with_deps(settings_for(data_dir, database_url), action):
         raise fail(f"no route {rule or 'default'}")

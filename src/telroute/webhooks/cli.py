@@ -17,7 +17,7 @@ from telroute.bootstrap import Deps
 from telroute.cli_common import AsJson, DatabaseUrl, DataDir, console, err_console, fail, run_with_deps, settings_for
 from telroute.kit.clock import format_timestamp
 from telroute.kit.db import Row
-from telroute.webhooks import repository, service
+from telroute.webhooks import service
 
 webhooks = typer.Typer(no_args_is_help=True, help="Inspect callback deliveries and replay dead letters.")
 
@@ -74,7 +74,7 @@ def attempts(
     """List callback delivery attempts, newest first: status, latency and error of each."""
 
     async def action(deps: Deps) -> list[dict[str, Any]]:
-        rows = await repository.attempts(deps.db, message=message, limit=limit)
+        rows = await service.attempts(deps.db, message=message, limit=limit)
         return [_attempt(row) for row in rows]
 
     found = run_with_deps(settings_for(data_dir, database_url), action)
@@ -111,7 +111,7 @@ def dead_letters(
     """List callbacks that failed every try (pending replay unless --all)."""
 
     async def action(deps: Deps) -> list[dict[str, Any]]:
-        rows = await repository.dead_letters(deps.db, pending_only=not include_replayed, limit=limit)
+        rows = await service.dead_letters(deps.db, pending_only=not include_replayed, limit=limit)
         return [_dead_letter(row) for row in rows]
 
     found = run_with_deps(settings_for(data_dir, database_url), action)
@@ -147,7 +147,7 @@ async def _replay_ids(deps: Deps, ids: list[int]) -> tuple[list[int], list[int]]
 async def _replay_all(deps: Deps) -> list[int]:
     replayed: list[int] = []
     while True:
-        pending = await repository.dead_letters(deps.db, pending_only=True, limit=_REPLAY_BATCH)
+        pending = await service.dead_letters(deps.db, pending_only=True, limit=_REPLAY_BATCH)
         if not pending:
             return replayed
         done, _ = await _replay_ids(deps, [int(row["id"]) for row in pending])

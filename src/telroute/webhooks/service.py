@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from telroute.kit import jobs
-from telroute.kit.db import Connection
+from telroute.kit.db import Connection, Row
 from telroute.kit.jsonapi import encode
 from telroute.webhooks import repository
 
@@ -58,3 +58,13 @@ async def replay(connection: Connection, dead_letter_id: int, *, now: int) -> bo
     await jobs.enqueue(connection, DELIVER_WEBHOOK, payload, now=now)
     await repository.mark_replayed(connection, dead_letter_id, now)
     return True
+
+
+async def attempts(connection: Connection, *, message: str | None, limit: int) -> list[Row]:
+    """Callback tries, newest first (of one message's callbacks when `message` is given)."""
+    return await repository.attempts(connection, message=message, limit=limit)
+
+
+async def dead_letters(connection: Connection, *, pending_only: bool, limit: int) -> list[Row]:
+    """Callbacks that failed every try, oldest first (only those not replayed yet when `pending_only`)."""
+    return await repository.dead_letters(connection, pending_only=pending_only, limit=limit)
