@@ -43,6 +43,10 @@ class LinkError(TransientCarrierError):
     """The link cannot carry this request now: not bound, lost, timed out, or throttled."""
 
 
+class ResponseTimeout(LinkError):
+    """The SMSC did not answer a request in time (it may still have acted on it)."""
+
+
 class Connection:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, on_deliver: DeliverHandler) -> None:
         self._reader = reader
@@ -52,6 +56,7 @@ class Connection:
         self._sequence = 0
         self._handlers: set[asyncio.Task[None]] = set()
         self.close_reason: str | None = None
+        self.ended_by_smsc: str | None = None  # "lost" or "unbind" when the SMSC ended the connection
 
     @classmethod
     async def open(cls, host: str, port: int, timeout: float, on_deliver: DeliverHandler) -> Connection:
@@ -71,7 +76,7 @@ class Connection:
                 await self.send(Pdu(command, sequence, 0, body))
                 return await future
         except TimeoutError:
-            raise LinkError(f"no {command.response.name.lower()} within {timeout:g}s") from None
+            raise ResponseTimeout(f"no {command.response.name.lower()} within {timeout:g}s") from None
         finally:
             self._pending.pop(sequence, None)
             if not future.done():
@@ -94,14 +99,14 @@ class Connection:
             while self.close_reason is None:
                 frame = await self._read_frame()
                 if frame is None:
-                    self._mark_closed("closed by the SMSC")
+                    self._mark_lost("closed by the SMSC")
                     break
                 self._dispatch(frame)
         except PduError as exc:
             await self._nack(exc)
             self._mark_closed(f"unreadable stream: {exc}")
         except (OSError, asyncio.IncompleteReadError) as exc:
-            self._mark_closed(f"connection lost: {exc or type(exc).__name__}")
+            self._mark_lost(f"connection lost: {exc or type(exc).__name__}")
         finally:
             self._fail_pending()
         return self.close_reason or "closed"
@@ -124,6 +129,12 @@ class Connection:
     def _mark_closed(self, reason: str) -> None:
         if self.close_reason is None:
             self.close_reason = reason
+
+    def _mark_lost(self, reason: str) -> None:
+        """The stream ended; the SMSC's doing unless we had closed the connection ourselves."""
+        if self.close_reason is None:
+            self.ended_by_smsc = "lost"
+        self._mark_closed(reason)
 
     async def _read_frame(self) -> bytes | None:
         try:
@@ -182,6 +193,7 @@ class Connection:
             if pdu.command is Command.ENQUIRE_LINK:
                 await self.send(Pdu(Command.ENQUIRE_LINK_RESP, pdu.sequence))
             elif pdu.command is Command.UNBIND:
+                self.ended_by_smsc = "unbind"
                 await self.send(Pdu(Command.UNBIND_RESP, pdu.sequence))
                 await self.close("unbound by the SMSC")
             elif pdu.command is Command.DELIVER_SM and isinstance(pdu.body, ShortMessage):
