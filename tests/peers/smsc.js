@@ -22,7 +22,7 @@
 //   {"cmd": "wait_dlrs", "timeout_ms": N}  wait until no receipt is queued or awaiting its resp
 //   {"cmd": "fault", "kind": ..., ...}  misbehave towards the submits to come (see `armFault`):
 //       "refuse"  answer `status` (default ESME_RTHROTTLED) to `count` submits, one in every `every`
-//       "nack"    answer generic_nack (`status`, default ESME_RSYSERR) to `count` submits
+//       "nack"    answer generic_nack (`status`, default ESME_RINVCMDID) to `count` submits
 //       "drop"    leave submits unanswered until `count` are outstanding on a session, then destroy it
 //       "silence" the sessions bound now never answer another submit (they still answer the rest)
 //   {"cmd": "unknown_dlr", "id": "..."}  send a receipt for an id we never gave; answers its resp status
@@ -252,7 +252,7 @@ function armFault(command) {
     for (const session of sessions) silenced.add(session);
     return { silenced: sessions.size };
   }
-  const defaults = { refuse: smpp.ESME_RTHROTTLED, nack: smpp.ESME_RSYSERR, drop: 0 };
+  const defaults = { refuse: smpp.ESME_RTHROTTLED, nack: smpp.ESME_RINVCMDID, drop: 0 };
   if (!(kind in defaults)) throw new Error(`unknown fault ${kind}`);
   fault = { kind, remaining: count, every, seen: 0, status: status === undefined ? defaults[kind] : status };
   return { fault };

@@ -124,7 +124,8 @@ class SmppSession:
     async def _give_up_on(self, connection: Connection, reason: str) -> None:
         """An SMSC that leaves a request unanswered has lost track of this session: reconnect, so that
         the other submits in flight fail now (to be submitted again) instead of each timing out."""
-        self._on_event(events.RESPONSE_TIMEOUT)
+        if connection.close_reason is None:  # counted once per session given up on
+            self._on_event(events.RESPONSE_TIMEOUT)
         await connection.close(reason)
 
     def _bound_connection(self) -> Connection:
