@@ -48,8 +48,15 @@ class ResponseTimeout(LinkError):
 
 
 class Connection:
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, on_deliver: DeliverHandler) -> None:
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        on_deliver: DeliverHandler,
+        response_timeout: float = 10.0,
+    ) -> None:
         self._reader = reader
+        self._response_timeout = response_timeout
         self._writer = writer
         self._on_deliver = on_deliver
         self._pending: dict[int, tuple[asyncio.Future[Pdu], ResponseHook | None]] = {}
@@ -61,13 +68,15 @@ class Connection:
     @classmethod
     async def open(cls, host: str, port: int, timeout: float, on_deliver: DeliverHandler) -> Connection:
         reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
-        return cls(reader, writer, on_deliver)
+        return cls(reader, writer, on_deliver, timeout)
 
     async def request(
         self, command: Command, body: Body, timeout: float, on_response: ResponseHook | None = None
     ) -> Pdu:
         """Send a request and wait for its response (or a generic_nack with its sequence).
         `on_response` runs in the read loop as the response arrives, before any later PDU."""
+        if self.ended_by_smsc == "unbind":
+            raise LinkError("the SMSC is unbinding the link")
         sequence = self._next_sequence()
         future: asyncio.Future[Pdu] = asyncio.get_running_loop().create_future()
         self._pending[sequence] = (future, on_response)
@@ -193,7 +202,8 @@ class Connection:
             if pdu.command is Command.ENQUIRE_LINK:
                 await self.send(Pdu(Command.ENQUIRE_LINK_RESP, pdu.sequence))
             elif pdu.command is Command.UNBIND:
-                self.ended_by_smsc = "unbind"
+                self.ended_by_smsc = "unbind"  # and no new requests
+                await self._settle()
                 await self.send(Pdu(Command.UNBIND_RESP, pdu.sequence))
                 await self.close("unbound by the SMSC")
             elif pdu.command is Command.DELIVER_SM and isinstance(pdu.body, ShortMessage):
@@ -201,6 +211,13 @@ class Connection:
                 await self.send(Pdu(Command.DELIVER_SM_RESP, pdu.sequence, status, MessageId()))
             else:
                 await self.send(Pdu(Command.GENERIC_NACK, pdu.sequence, Status.ESME_RINVCMDID, Empty()))
+
+    async def _settle(self) -> None:
+        """Wait (a response timeout at most) for the answers to our requests in flight: an answer
+        lost to the unbind would make its submit go out again."""
+        deadline = asyncio.get_running_loop().time() + self._response_timeout
+        while self._pending and self.close_reason is None and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.01)
 
     async def _deliver(self, message: ShortMessage) -> int:
         try:
