@@ -1,5 +1,7 @@
 """One TCP connection speaking SMPP: framing, sequence numbers matched to responses, and the
-answers every ESME owes its SMSC (enquire_link, unbind, deliver_sm, generic_nack).
+answers every ESME owes its SMSC (enquire_link, unbind, deliver_sm, generic_nack). An unbind from
+the SMSC stops new requests and is answered once the answers to those in flight are in (or a
+response timeout has passed), so that none of them needs to be submitted again.
 
 A PDU that does not decode is answered with generic_nack and the connection carries on; only a
 broken frame length (after which the stream cannot be re-synchronised) closes the connection.
@@ -10,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
+from typing import Literal
 
 import structlog
 
@@ -38,6 +41,9 @@ DeliverHandler = Callable[[ShortMessage], Awaitable[int]]
 
 ResponseHook = Callable[[Pdu], None]
 
+EndedBy = Literal["lost", "unbind"]
+"""How the SMSC ended a connection: it closed or broke it, or it unbound."""
+
 
 class LinkError(TransientCarrierError):
     """The link cannot carry this request now: not bound, lost, timed out, or throttled."""
@@ -56,14 +62,14 @@ class Connection:
         response_timeout: float = 10.0,
     ) -> None:
         self._reader = reader
-        self._response_timeout = response_timeout
         self._writer = writer
         self._on_deliver = on_deliver
+        self._response_timeout = response_timeout
         self._pending: dict[int, tuple[asyncio.Future[Pdu], ResponseHook | None]] = {}
         self._sequence = 0
         self._handlers: set[asyncio.Task[None]] = set()
         self.close_reason: str | None = None
-        self.ended_by_smsc: str | None = None  # "lost" or "unbind" when the SMSC ended the connection
+        self.ended_by_smsc: EndedBy | None = None
 
     @classmethod
     async def open(cls, host: str, port: int, timeout: float, on_deliver: DeliverHandler) -> Connection:

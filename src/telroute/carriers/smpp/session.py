@@ -1,6 +1,12 @@
 """The life of one SMPP link: connect, bind, keep alive with enquire_link, reconnect with
 exponential backoff, unbind on stop; and submits through it under the link's window, maximum
 rate and the SMSC's throttling.
+
+Faults (counted through `on_event`, see `events.py`): a lost connection or an unbind from the SMSC
+reconnects; a request left unanswered past the response timeout ends the session, so the rest of
+the window fails at once and is submitted again rather than each waiting out its own timeout;
+ESME_RTHROTTLED / ESME_RMSGQFUL pause the link and resubmit; a generic_nack fails that submit as
+transient (the delivery job retries it).
 """
 
 from __future__ import annotations
@@ -14,14 +20,21 @@ import structlog
 from telroute.carriers.smpp import events
 from telroute.carriers.smpp.config import SmppLinkConfig
 from telroute.carriers.smpp.events import EventHook
-from telroute.carriers.smpp.link import Connection, DeliverHandler, LinkError, ResponseHook, ResponseTimeout
+from telroute.carriers.smpp.link import (
+    Connection,
+    DeliverHandler,
+    EndedBy,
+    LinkError,
+    ResponseHook,
+    ResponseTimeout,
+)
 from telroute.carriers.smpp.pacing import RateLimiter, Throttle
 from telroute.carriers.smpp.pdu import Bind, Command, Empty, MessageId, Pdu, ShortMessage, Status, status_name
 
 log = structlog.get_logger("telroute.smpp")
 
 THROTTLE_EVENTS = {Status.ESME_RTHROTTLED: events.THROTTLED, Status.ESME_RMSGQFUL: events.QUEUE_FULL}
-ENDED_BY_SMSC = {"lost": events.CONNECTION_LOST, "unbind": events.UNBIND_RECEIVED}
+ENDED_BY_SMSC: dict[EndedBy, str] = {"lost": events.CONNECTION_LOST, "unbind": events.UNBIND_RECEIVED}
 INITIAL_RECONNECT_DELAY = 0.25
 BIND_COMMANDS = {
     "transceiver": Command.BIND_TRANSCEIVER,
