@@ -331,10 +331,23 @@ def test_unanswered_submit_times_out_as_transient(peer_env: PeerEnv) -> None:
             with pytest.raises(TransientCarrierError, match=r"no submit_sm_resp within 0\.3s"):
                 await smpp.submit(message(1))
             await peer.command("config", response_delay_ms=0)
-            await asyncio.sleep(0.6)  # the late answer arrives and is dropped
+            await eventually(lambda: smpp.status()["binds"] == 2)  # an SMSC that went quiet gets a new session
             await smpp.submit(message(2))
             status = smpp.status()
-            assert (status["bound"], status["binds"], status["sent"], status["errors"]) == (True, 1, 1, 1)
+            assert (status["bound"], status["sent"], status["errors"]) == (True, 1, 2)
+
+    run(scenario())
+
+
+def test_generic_nack_to_a_submit_is_transient(peer_env: PeerEnv) -> None:
+    async def scenario() -> None:
+        async with smsc(peer_env) as peer, carrier(link(peer)) as (smpp, _):
+            await peer.command("fault", kind="nack", count=1)
+            with pytest.raises(TransientCarrierError, match=r"generic_nack \(ESME_RINVCMDID"):
+                await smpp.submit(message(1))
+            await smpp.submit(message(1))
+            stats = await peer.stats()
+            assert (stats["nacked"], stats["accepted"], stats["binds"]) == (1, 1, 1)
 
     run(scenario())
 

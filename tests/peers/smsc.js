@@ -20,6 +20,13 @@
 //   {"cmd": "unbind"}                ask each bound session to unbind
 //   {"cmd": "restart", "down_ms": N} close all connections and the listener, listen again later
 //   {"cmd": "wait_dlrs", "timeout_ms": N}  wait until no receipt is queued or awaiting its resp
+//   {"cmd": "fault", "kind": ..., ...}  misbehave towards the submits to come (see `armFault`):
+//       "refuse"  answer `status` (default ESME_RTHROTTLED) to `count` submits, one in every `every`
+//       "nack"    answer generic_nack (`status`, default ESME_RINVCMDID) to `count` submits
+//       "drop"    leave submits unanswered until `count` are outstanding on a session, then destroy it
+//       "silence" the sessions bound now never answer another submit (they still answer the rest)
+//   {"cmd": "unknown_dlr", "id": "..."}  send a receipt for an id we never gave; answers its resp status
+//   {"cmd": "submit_counts"}         submit_sm received so far, by destination_addr (answered or not)
 //   {"cmd": "quit"}                  exit (closing stdin does the same)
 'use strict';
 
@@ -64,6 +71,10 @@ const stats = {
   unbinds: 0,
   generic_nacks: [],
   connections: 0,
+  refused: 0, // answered by a "refuse" fault
+  nacked: 0, // answered with generic_nack by a "nack" fault
+  held: 0, // never answered: held by a "drop" fault or sent to a silenced session
+  dropped: 0, // sessions destroyed by a "drop" fault
 };
 
 let nextId = settings.id_start;
@@ -73,6 +84,10 @@ const sessions = new Set(); // bound sessions able to receive deliver_sm
 const dlrQueue = []; // receipts waiting for a bound session
 const dlrInFlight = new Map(); // session -> Set of receipts sent and not yet acknowledged
 const received = []; // messages submitted to us, reassembled
+const submitCounts = {}; // destination_addr -> submit_sm received, answered or not
+let fault = null; // the misbehaviour armed by {"cmd": "fault"}, until it is spent
+const silenced = new WeakSet(); // sessions that no longer answer submits
+const held = new WeakMap(); // session -> submits held unanswered by a "drop" fault
 const partials = new Map();
 
 function parseArgs(argv) {
@@ -141,6 +156,8 @@ function forget(session) {
 
 function onSubmit(session, pdu) {
   stats.submits += 1;
+  submitCounts[pdu.destination_addr] = (submitCounts[pdu.destination_addr] || 0) + 1;
+  if (misbehave(session, pdu)) return;
   stats.outstanding += 1;
   stats.max_outstanding = Math.max(stats.max_outstanding, stats.outstanding);
   const answer = () => {
@@ -225,6 +242,65 @@ function shortLength(pdu) {
   const value = pdu.short_message;
   if (Buffer.isBuffer(value)) return value.length;
   return value && value.message ? Buffer.byteLength(value.message) : 0;
+}
+
+// --- faults --------------------------------------------------------------------------------
+
+function armFault(command) {
+  const { kind, count = 1, every = 1, status } = command;
+  if (kind === 'silence') {
+    for (const session of sessions) silenced.add(session);
+    return { silenced: sessions.size };
+  }
+  const defaults = { refuse: smpp.ESME_RTHROTTLED, nack: smpp.ESME_RINVCMDID, drop: 0 };
+  if (!(kind in defaults)) throw new Error(`unknown fault ${kind}`);
+  fault = { kind, remaining: count, every, seen: 0, status: status === undefined ? defaults[kind] : status };
+  return { fault };
+}
+
+// True when the armed fault (or a silenced session) took care of this submit.
+function misbehave(session, pdu) {
+  if (silenced.has(session)) {
+    stats.held += 1;
+    return true;
+  }
+  if (!fault) return false;
+  if (fault.kind === 'drop') return holdForDrop(session);
+  fault.seen += 1;
+  if (fault.seen % fault.every !== 0) return false;
+  if (fault.kind === 'refuse') {
+    stats.refused += 1;
+    session.send(pdu.response({ command_status: fault.status }));
+  } else {
+    stats.nacked += 1;
+    session.send(new smpp.PDU('generic_nack', { sequence_number: pdu.sequence_number, command_status: fault.status }));
+  }
+  if (--fault.remaining <= 0) fault = null;
+  return true;
+}
+
+function holdForDrop(session) {
+  const count = (held.get(session) || 0) + 1;
+  held.set(session, count);
+  stats.held += 1;
+  if (count >= fault.remaining) {
+    fault = null;
+    stats.dropped += 1;
+    forget(session);
+    session.destroy();
+  }
+  return true;
+}
+
+async function sendUnknownReceipt(command) {
+  const session = [...sessions][0];
+  if (!session) throw new Error('no bound session');
+  const fields = { source_addr: command.to || '12065550000', destination_addr: command.from || '12015550000',
+    esm_class: smpp.ESM_CLASS.MC_DELIVERY_RECEIPT, data_coding: 0,
+    short_message: Buffer.from(receiptText({ id: command.id, stat: 'DELIVRD', submitted: new Date(), text: '' }),
+      'latin1') };
+  const status = await new Promise((resolve) => session.deliver_sm(fields, (r) => resolve(r.command_status)));
+  return { status };
 }
 
 // --- receipts and mobile-originated messages ------------------------------------------------
@@ -368,6 +444,12 @@ async function run(command) {
       return restart(command.down_ms);
     case 'wait_dlrs':
       return waitReceipts(command.timeout_ms);
+    case 'fault':
+      return armFault(command);
+    case 'unknown_dlr':
+      return sendUnknownReceipt(command);
+    case 'submit_counts':
+      return { counts: submitCounts };
     case 'quit':
       setImmediate(() => process.exit(0));
       return {};

@@ -4,7 +4,8 @@ Two kinds:
 
 - Counted in this process as things happen: HTTP requests (by method, matched route *template* and
   status, with a latency histogram, from `HttpMetrics`, a pure-ASGI middleware), and the counters the
-  delivery and callback code paths bump (`count_delivery`, `count_receipt`, `count_callback`).
+  delivery, callback and SMPP code paths bump (`count_delivery`, `count_receipt`, `count_callback`,
+  `count_smpp_event`).
 - Read from the database at scrape time, so that they are the same whichever process is scraped:
   the job queue (depth by kind, age of the oldest job), and whatever the `sources` passed to
   `exposition` add (`app.py` passes each carrier link's state, from `carriers/metrics.py`).
@@ -81,6 +82,13 @@ CALLBACKS = Counter(
     ["event", "outcome"],
     registry=REGISTRY,
 )
+SMPP_EVENTS = Counter(
+    "telroute_smpp_events",
+    "Faults this process's SMPP links met, by carrier and event: connection_lost, throttled, queue_full, "
+    "generic_nack, response_timeout, unknown_receipt, unbind_received.",
+    ["carrier", "event"],
+    registry=REGISTRY,
+)
 
 
 def count_delivery(carrier: str, status: str) -> None:
@@ -93,6 +101,16 @@ def count_receipt(level: int, status: str) -> None:
 
 def count_callback(event: str, outcome: str) -> None:
     CALLBACKS.labels(event, outcome).inc()
+
+
+def count_smpp_event(carrier: str, event: str) -> None:
+    SMPP_EVENTS.labels(carrier, event).inc()
+
+
+def declare_smpp_events(carrier: str, events: Iterable[str]) -> None:
+    """Expose each of a link's event counters from the start, at 0 until the event happens."""
+    for event in events:
+        SMPP_EVENTS.labels(carrier, event)
 
 
 # --- HTTP --------------------------------------------------------------------------------------

@@ -23,11 +23,13 @@ from telroute.carriers.base import (
     TransientCarrierError,
 )
 from telroute.carriers.smpp import coding
+from telroute.carriers.smpp import events as smpp_events
 from telroute.carriers.smpp.concat import OutboundPart, Reassembler, build_parts
 from telroute.carriers.smpp.config import SmppLinkConfig
 from telroute.carriers.smpp.pdu import MessageId, Pdu, PduError, ShortMessage, Status, status_name
 from telroute.carriers.smpp.receipts import IdIndex, ReceiptError, is_receipt, parse_receipt
 from telroute.carriers.smpp.session import SmppSession
+from telroute.kit import metrics
 
 # Answers to submit_sm that say "not now" rather than "never".
 TRANSIENT_STATUSES = frozenset(
@@ -59,7 +61,8 @@ class SmppCarrier:
         if self._session is not None:
             return
         self._events = events
-        self._session = SmppSession(self.config, self._on_deliver, self._record_error)
+        metrics.declare_smpp_events(self.name, smpp_events.ALL)
+        self._session = SmppSession(self.config, self._on_deliver, self._record_error, self._count_event)
         await self._session.start()
 
     async def stop(self) -> None:
@@ -160,7 +163,10 @@ class SmppCarrier:
 
     async def _on_receipt(self, message: ShortMessage) -> None:
         receipt = parse_receipt(message, coding.decode(message.short_message, message.data_coding))
-        carrier_id = self._ids.resolve(receipt.message_id) or receipt.message_id
+        carrier_id = self._ids.resolve(receipt.message_id)
+        if carrier_id is None:  # still recorded: the database may know it from before a restart
+            self._count_event(smpp_events.UNKNOWN_RECEIPT)
+            carrier_id = receipt.message_id
         await self._require_events().receipt(CarrierReceipt(self.name, carrier_id, receipt.state, receipt.error_code))
         self._counters.receipts += 1
 
@@ -177,6 +183,9 @@ class SmppCarrier:
         if self._events is None:
             raise RuntimeError("SmppCarrier.start() was not called")
         return self._events
+
+    def _count_event(self, event: str) -> None:
+        metrics.count_smpp_event(self.name, event)
 
     def _record_error(self, detail: str) -> None:
         self._counters.errors += 1

@@ -1,5 +1,7 @@
 """One TCP connection speaking SMPP: framing, sequence numbers matched to responses, and the
-answers every ESME owes its SMSC (enquire_link, unbind, deliver_sm, generic_nack).
+answers every ESME owes its SMSC (enquire_link, unbind, deliver_sm, generic_nack). An unbind from
+the SMSC stops new requests and is answered once the answers to those in flight are in (or a
+response timeout has passed), so that none of them needs to be submitted again.
 
 A PDU that does not decode is answered with generic_nack and the connection carries on; only a
 broken frame length (after which the stream cannot be re-synchronised) closes the connection.
@@ -10,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
+from typing import Literal
 
 import structlog
 
@@ -38,31 +41,48 @@ DeliverHandler = Callable[[ShortMessage], Awaitable[int]]
 
 ResponseHook = Callable[[Pdu], None]
 
+EndedBy = Literal["lost", "unbind"]
+"""How the SMSC ended a connection: it closed or broke it, or it unbound."""
+
 
 class LinkError(TransientCarrierError):
     """The link cannot carry this request now: not bound, lost, timed out, or throttled."""
 
 
+class ResponseTimeout(LinkError):
+    """The SMSC did not answer a request in time (it may still have acted on it)."""
+
+
 class Connection:
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, on_deliver: DeliverHandler) -> None:
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        on_deliver: DeliverHandler,
+        response_timeout: float = 10.0,
+    ) -> None:
         self._reader = reader
         self._writer = writer
         self._on_deliver = on_deliver
+        self._response_timeout = response_timeout
         self._pending: dict[int, tuple[asyncio.Future[Pdu], ResponseHook | None]] = {}
         self._sequence = 0
         self._handlers: set[asyncio.Task[None]] = set()
         self.close_reason: str | None = None
+        self.ended_by_smsc: EndedBy | None = None
 
     @classmethod
     async def open(cls, host: str, port: int, timeout: float, on_deliver: DeliverHandler) -> Connection:
         reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
-        return cls(reader, writer, on_deliver)
+        return cls(reader, writer, on_deliver, timeout)
 
     async def request(
         self, command: Command, body: Body, timeout: float, on_response: ResponseHook | None = None
     ) -> Pdu:
         """Send a request and wait for its response (or a generic_nack with its sequence).
         `on_response` runs in the read loop as the response arrives, before any later PDU."""
+        if self.ended_by_smsc == "unbind":
+            raise LinkError("the SMSC is unbinding the link")
         sequence = self._next_sequence()
         future: asyncio.Future[Pdu] = asyncio.get_running_loop().create_future()
         self._pending[sequence] = (future, on_response)
@@ -71,7 +91,7 @@ class Connection:
                 await self.send(Pdu(command, sequence, 0, body))
                 return await future
         except TimeoutError:
-            raise LinkError(f"no {command.response.name.lower()} within {timeout:g}s") from None
+            raise ResponseTimeout(f"no {command.response.name.lower()} within {timeout:g}s") from None
         finally:
             self._pending.pop(sequence, None)
             if not future.done():
@@ -94,14 +114,14 @@ class Connection:
             while self.close_reason is None:
                 frame = await self._read_frame()
                 if frame is None:
-                    self._mark_closed("closed by the SMSC")
+                    self._mark_lost("closed by the SMSC")
                     break
                 self._dispatch(frame)
         except PduError as exc:
             await self._nack(exc)
             self._mark_closed(f"unreadable stream: {exc}")
         except (OSError, asyncio.IncompleteReadError) as exc:
-            self._mark_closed(f"connection lost: {exc or type(exc).__name__}")
+            self._mark_lost(f"connection lost: {exc or type(exc).__name__}")
         finally:
             self._fail_pending()
         return self.close_reason or "closed"
@@ -124,6 +144,12 @@ class Connection:
     def _mark_closed(self, reason: str) -> None:
         if self.close_reason is None:
             self.close_reason = reason
+
+    def _mark_lost(self, reason: str) -> None:
+        """The stream ended; the SMSC's doing unless we had closed the connection ourselves."""
+        if self.close_reason is None:
+            self.ended_by_smsc = "lost"
+        self._mark_closed(reason)
 
     async def _read_frame(self) -> bytes | None:
         try:
@@ -182,6 +208,8 @@ class Connection:
             if pdu.command is Command.ENQUIRE_LINK:
                 await self.send(Pdu(Command.ENQUIRE_LINK_RESP, pdu.sequence))
             elif pdu.command is Command.UNBIND:
+                self.ended_by_smsc = "unbind"  # and no new requests
+                await self._settle()
                 await self.send(Pdu(Command.UNBIND_RESP, pdu.sequence))
                 await self.close("unbound by the SMSC")
             elif pdu.command is Command.DELIVER_SM and isinstance(pdu.body, ShortMessage):
@@ -189,6 +217,13 @@ class Connection:
                 await self.send(Pdu(Command.DELIVER_SM_RESP, pdu.sequence, status, MessageId()))
             else:
                 await self.send(Pdu(Command.GENERIC_NACK, pdu.sequence, Status.ESME_RINVCMDID, Empty()))
+
+    async def _settle(self) -> None:
+        """Wait (a response timeout at most) for the answers to our requests in flight: an answer
+        lost to the unbind would make its submit go out again."""
+        deadline = asyncio.get_running_loop().time() + self._response_timeout
+        while self._pending and self.close_reason is None and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.01)
 
     async def _deliver(self, message: ShortMessage) -> int:
         try:

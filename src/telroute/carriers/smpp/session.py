@@ -1,6 +1,12 @@
 """The life of one SMPP link: connect, bind, keep alive with enquire_link, reconnect with
 exponential backoff, unbind on stop; and submits through it under the link's window, maximum
 rate and the SMSC's throttling.
+
+Faults (counted through `on_event`, see `events.py`): a lost connection or an unbind from the SMSC
+reconnects; a request left unanswered past the response timeout ends the session, so the rest of
+the window fails at once and is submitted again rather than each waiting out its own timeout;
+ESME_RTHROTTLED / ESME_RMSGQFUL pause the link and resubmit; a generic_nack fails that submit as
+transient (the delivery job retries it).
 """
 
 from __future__ import annotations
@@ -11,14 +17,24 @@ from collections.abc import Callable
 
 import structlog
 
+from telroute.carriers.smpp import events
 from telroute.carriers.smpp.config import SmppLinkConfig
-from telroute.carriers.smpp.link import Connection, DeliverHandler, LinkError, ResponseHook
+from telroute.carriers.smpp.events import EventHook
+from telroute.carriers.smpp.link import (
+    Connection,
+    DeliverHandler,
+    EndedBy,
+    LinkError,
+    ResponseHook,
+    ResponseTimeout,
+)
 from telroute.carriers.smpp.pacing import RateLimiter, Throttle
 from telroute.carriers.smpp.pdu import Bind, Command, Empty, MessageId, Pdu, ShortMessage, Status, status_name
 
 log = structlog.get_logger("telroute.smpp")
 
-THROTTLED = frozenset({Status.ESME_RTHROTTLED, Status.ESME_RMSGQFUL})
+THROTTLE_EVENTS = {Status.ESME_RTHROTTLED: events.THROTTLED, Status.ESME_RMSGQFUL: events.QUEUE_FULL}
+ENDED_BY_SMSC: dict[EndedBy, str] = {"lost": events.CONNECTION_LOST, "unbind": events.UNBIND_RECEIVED}
 INITIAL_RECONNECT_DELAY = 0.25
 BIND_COMMANDS = {
     "transceiver": Command.BIND_TRANSCEIVER,
@@ -35,10 +51,17 @@ def _ignore(_: str) -> None:
 
 
 class SmppSession:
-    def __init__(self, config: SmppLinkConfig, on_deliver: DeliverHandler, on_error: ErrorHook = _ignore) -> None:
+    def __init__(
+        self,
+        config: SmppLinkConfig,
+        on_deliver: DeliverHandler,
+        on_error: ErrorHook = _ignore,
+        on_event: EventHook = _ignore,
+    ) -> None:
         self.config = config
         self._on_deliver = on_deliver
         self._on_error = on_error
+        self._on_event = on_event
         self._connection: Connection | None = None
         self._window = asyncio.Semaphore(config.window)
         self._rate = RateLimiter(config.max_rate)
@@ -81,9 +104,10 @@ class SmppSession:
         hook = _accepted_hook(on_accepted)
         for _ in range(self.config.throttle_retries + 1):
             response = await self._submit_once(message, hook)
-            if response.status not in THROTTLED:
+            if response.status not in THROTTLE_EVENTS:
                 self.throttle.success()
                 return response
+            self._on_event(THROTTLE_EVENTS[Status(response.status)])
             self.throttle.hit()
         raise LinkError(
             f"still throttled after {self.config.throttle_retries} resubmits ({status_name(response.status)})"
@@ -97,12 +121,25 @@ class SmppSession:
             self.in_flight += 1
             try:
                 response = await connection.request(Command.SUBMIT_SM, message, self.config.response_timeout, hook)
+            except ResponseTimeout as exc:
+                await self._give_up_on(connection, f"submit_sm unanswered: {exc}")
+                raise
             finally:
                 self.in_flight -= 1
+        if response.command is Command.GENERIC_NACK:
+            self._on_event(events.GENERIC_NACK)
+            raise LinkError(f"the SMSC answered generic_nack ({status_name(response.status)})")
         if response.status == Status.ESME_RINVBNDSTS:
             await connection.close("the SMSC says we are not bound")
             raise LinkError(f"submit refused: {status_name(response.status)}; rebinding")
         return response
+
+    async def _give_up_on(self, connection: Connection, reason: str) -> None:
+        """An SMSC that leaves a request unanswered has lost track of this session: reconnect, so that
+        the other submits in flight fail now (to be submitted again) instead of each timing out."""
+        if connection.close_reason is None:  # counted once per session given up on
+            self._on_event(events.RESPONSE_TIMEOUT)
+        await connection.close(reason)
 
     def _bound_connection(self) -> Connection:
         if self._stopping:
@@ -167,6 +204,8 @@ class SmppSession:
             keepalive.cancel()
             await asyncio.gather(keepalive, return_exceptions=True)
         if not self._stopping:
+            if connection.ended_by_smsc is not None:
+                self._on_event(ENDED_BY_SMSC[connection.ended_by_smsc])
             self._error(f"link to {self.config.host}:{self.config.port} lost: {reason}")
         return True
 
@@ -175,6 +214,9 @@ class SmppSession:
             await asyncio.sleep(self.config.enquire_link_interval)
             try:
                 await connection.request(Command.ENQUIRE_LINK, Empty(), self.config.response_timeout)
+            except ResponseTimeout as exc:
+                await self._give_up_on(connection, f"enquire_link failed: {exc}")
+                return
             except LinkError as exc:
                 await connection.close(f"enquire_link failed: {exc}")
                 return
