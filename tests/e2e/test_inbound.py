@@ -135,7 +135,7 @@ def test_a_number_nobody_owns_is_404(server: Server) -> None:
     assert error["detail"] == "number 13125550177 is not on this server"
 
 
-NOT_A_LIST = "media_urls must be a list of at most 10 URLs"
+NOT_A_LIST = "media_urls must be a list of URLs"
 
 
 @pytest.mark.parametrize(

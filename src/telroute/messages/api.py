@@ -144,7 +144,7 @@ def admin_routes(deps: Deps) -> list[Route]:
     async def inject_inbound(request: Request) -> Response:
         require_admin(request, deps.settings.admin_token)
         attributes, pointer = attributes_of(parse_json(await read_body(request, deps.settings.max_body_bytes)))
-        inbound = schemas.inbound_request(convert(attributes, schemas.SendAttributes, pointer), pointer)
+        inbound = service.validate_inbound(convert(attributes, schemas.SendAttributes, pointer), pointer)
         public_id = await receive_inbound(deps, inbound)
         return jsonapi.document(schemas.accepted(public_id, deps.settings.link_base), status=202)
 

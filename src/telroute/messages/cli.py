@@ -9,7 +9,7 @@ import typer
 from telroute.bootstrap import Deps
 from telroute.cli_common import DatabaseUrl, DataDir, fail, run_with_deps, settings_for
 from telroute.errors import TelrouteError
-from telroute.messages import schemas
+from telroute.messages import schemas, service
 from telroute.messages.tasks import receive_inbound
 
 simulate = typer.Typer(no_args_is_help=True, help="Simulate the outside world (sandbox).")
@@ -42,7 +42,7 @@ def inbound(
         to=to_number, from_=from_number, body=body, media_urls=list(media_urls) if media_urls else None
     )
     try:
-        message = schemas.inbound_request(attributes, "")
+        message = service.validate_inbound(attributes, "")
     except TelrouteError as exc:
         raise fail(exc.detail) from exc
 

@@ -6,12 +6,9 @@ from typing import Any
 
 import msgspec
 
-from telroute.carriers.base import CarrierInbound
-from telroute.errors import BadRequest
 from telroute.kit.clock import format_timestamp
 from telroute.kit.db import Row
-from telroute.kit.outbound import validate_url
-from telroute.messages.model import MAX_MEDIA_URLS, amount_display
+from telroute.messages.model import amount_display
 
 
 class SendAttributes(msgspec.Struct, rename={"from_": "from"}):
@@ -21,25 +18,6 @@ class SendAttributes(msgspec.Struct, rename={"from_": "from"}):
     is_mms: Any = None
     media_urls: Any = None
     dlr_callback: Any = None
-
-
-def inbound_request(attributes: SendAttributes, pointer: str) -> CarrierInbound:
-    """The sandbox's injected inbound message: `from`, `to`, `body` and/or `media_urls`."""
-    for name, value in (("from", attributes.from_), ("to", attributes.to)):
-        if not isinstance(value, str) or not value:
-            raise BadRequest(f"{name} is required and must be a string", pointer=f"{pointer}/{name}")
-    body = attributes.body
-    if body is not None and not isinstance(body, str):
-        raise BadRequest("body must be a string", pointer=f"{pointer}/body")
-    media = attributes.media_urls or []
-    if not isinstance(media, list) or len(media) > MAX_MEDIA_URLS:
-        raise BadRequest(
-            f"media_urls must be a list of at most {MAX_MEDIA_URLS} URLs", pointer=f"{pointer}/media_urls"
-        )
-    urls = tuple(validate_url(url, name="media_urls[]", pointer=f"{pointer}/media_urls") for url in media)
-    if not body and not urls:
-        raise BadRequest("an inbound message needs a body or media_urls", pointer=f"{pointer}/body")
-    return CarrierInbound("sandbox", attributes.from_, attributes.to, body or "", urls)
 
 
 def _receipt(row: Row) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from telroute.accounts.model import Account
+from telroute.carriers.base import CarrierInbound
 from telroute.config import Prices
 from telroute.errors import BadRequest, Forbidden, NotFound, Unprocessable
 from telroute.kit import jobs, ratelimit
@@ -44,7 +45,8 @@ def _required_number(raw: Any, name: str, pointer: str) -> str:
     return str(raw)
 
 
-def _media_urls(raw: Any, pointer: str) -> tuple[str, ...]:
+def media_urls(raw: Any, pointer: str) -> tuple[str, ...]:
+    """A list of at most MAX_MEDIA_URLS http(s) URLs (400 when malformed, 422 when too many)."""
     if raw is None:
         return ()
     if not isinstance(raw, list):
@@ -74,12 +76,12 @@ def validate_send(attributes: SendAttributes, pointer: str) -> SendRequest:
     is_mms = model.parse_is_mms(False if attributes.is_mms is None else attributes.is_mms)
     if is_mms is None:
         raise BadRequest('is_mms must be a boolean or "true"/"false"', pointer=f"{pointer}/is_mms")
-    media_urls = _media_urls(attributes.media_urls, pointer)
+    urls = media_urls(attributes.media_urls, pointer)
     body = _body(attributes.body, pointer)
-    is_mms = is_mms or bool(media_urls)
+    is_mms = is_mms or bool(urls)
     if not is_mms and not body:
         raise BadRequest("body is required for an SMS", pointer=f"{pointer}/body")
-    if is_mms and not body and not media_urls:
+    if is_mms and not body and not urls:
         raise BadRequest("an MMS needs a body or media_urls", pointer=f"{pointer}/body")
     try:
         to = numbers_model.normalize_number(to_raw)
@@ -91,7 +93,19 @@ def validate_send(attributes: SendAttributes, pointer: str) -> SendRequest:
         if callback in (None, "")
         else validate_url(callback, name="dlr_callback", pointer=f"{pointer}/dlr_callback")
     )
-    return SendRequest(to, from_raw, body, is_mms, media_urls, dlr)
+    return SendRequest(to, from_raw, body, is_mms, urls, dlr)
+
+
+def validate_inbound(attributes: SendAttributes, pointer: str) -> CarrierInbound:
+    """The sandbox's injected inbound message: `from`, `to`, `body` and/or `media_urls`."""
+    for name, value in (("from", attributes.from_), ("to", attributes.to)):
+        if not isinstance(value, str) or not value:
+            raise BadRequest(f"{name} is required and must be a string", pointer=f"{pointer}/{name}")
+    body = _body(attributes.body, pointer)
+    urls = media_urls(attributes.media_urls, pointer)
+    if not body and not urls:
+        raise BadRequest("an inbound message needs a body or media_urls", pointer=f"{pointer}/body")
+    return CarrierInbound("sandbox", attributes.from_, attributes.to, body or "", urls)
 
 
 async def check_sender(connection: Connection, account: Account, from_raw: str) -> str:
