@@ -180,8 +180,8 @@ async def _no_lifespan(app: Starlette) -> AsyncIterator[None]:
     yield
 
 
-def _starlette(routes: Sequence[BaseRoute], lifespan: Lifespan | None) -> Starlette:
-    return Starlette(
+def _starlette(routes: Sequence[BaseRoute], lifespan: Lifespan | None, public_base_url: str | None) -> Starlette:
+    app = Starlette(
         routes=_one_route_per_path(routes),
         middleware=[Middleware(metrics.HttpMetrics), Middleware(RejectNulInUrl)],
         exception_handlers={
@@ -192,6 +192,8 @@ def _starlette(routes: Sequence[BaseRoute], lifespan: Lifespan | None) -> Starle
         },
         lifespan=lifespan or _no_lifespan,
     )
+    app.state.public_base_url = public_base_url
+    return app
 
 
 def create_app(deps: Deps, *, feature_routes: Sequence[BaseRoute] = (), lifespan: Lifespan | None = None) -> Starlette:
@@ -204,9 +206,9 @@ def create_app(deps: Deps, *, feature_routes: Sequence[BaseRoute] = (), lifespan
         *messages_api.admin_routes(deps),
         *feature_routes,
     ]
-    return _starlette(routes, lifespan)
+    return _starlette(routes, lifespan, deps.settings.public_base_url)
 
 
 def create_ops_app(deps: Deps) -> Starlette:
     """A worker's optional HTTP port: health, readiness and metrics only, errors as JSON:API."""
-    return _starlette(operational_routes(deps), None)
+    return _starlette(operational_routes(deps), None, deps.settings.public_base_url)

@@ -6,6 +6,7 @@ import json
 import uuid
 
 import pytest
+from starlette.applications import Starlette
 from starlette.requests import Request
 
 from telroute.errors import BadRequest, NotFound, ServiceUnavailable, TooManyRequests
@@ -13,10 +14,14 @@ from telroute.kit import jsonapi
 from telroute.kit.jsonapi import Page
 
 
-def _request(query: str = "", headers: dict[str, str] | None = None, scheme: str = "http") -> Request:
+def _request(
+    query: str = "", headers: dict[str, str] | None = None, scheme: str = "http", public_base_url: str | None = None
+) -> Request:
     raw_headers = [(key.lower().encode(), value.encode()) for key, value in (headers or {}).items()]
+    app = Starlette()
+    app.state.public_base_url = public_base_url
     scope = {"type": "http", "method": "GET", "path": "/v2/numbers", "query_string": query.encode(),
-             "headers": raw_headers, "scheme": scheme, "server": ("10.0.0.1", 8443)}  # fmt: skip
+             "headers": raw_headers, "scheme": scheme, "server": ("10.0.0.1", 8443), "app": app}  # fmt: skip
     return Request(scope)
 
 
@@ -57,9 +62,10 @@ def test_page_links_without_a_next_page_and_with_quoting() -> None:
 
 def test_base_url_uses_the_host_header_or_the_configured_public_url() -> None:
     request = _request(headers={"host": "api.example:8080"})
-    assert jsonapi.base_url(request, None) == "http://api.example:8080"
-    assert jsonapi.base_url(request, "https://numbers.example.com/") == "https://numbers.example.com"
-    assert jsonapi.base_url(_request(scheme="https"), None) == "https://10.0.0.1:8443"
+    assert jsonapi.base_url(request) == "http://api.example:8080"
+    configured = _request(headers={"Host": "api.example:8080"}, public_base_url="https://numbers.example.com/")
+    assert jsonapi.base_url(configured) == "https://numbers.example.com"
+    assert jsonapi.base_url(_request(scheme="https")) == "https://10.0.0.1:8443"
 
 
 @pytest.mark.parametrize(

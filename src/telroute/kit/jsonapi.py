@@ -80,7 +80,10 @@ def parse_page(request: Request, default: int, maximum: int) -> Page:
     return Page(limit=min(limit, maximum), offset=offset)
 
 
-def base_url(request: Request, public_base_url: str | None) -> str:
+def base_url(request: Request) -> str:
+    """The base of links in a response: the configured public base URL (`app.state.public_base_url`,
+    behind a proxy), else the scheme and Host the request came with."""
+    public_base_url: str | None = getattr(request.app.state, "public_base_url", None)
     if public_base_url:
         return public_base_url.rstrip("/")
     scheme = request.url.scheme
@@ -88,16 +91,12 @@ def base_url(request: Request, public_base_url: str | None) -> str:
     return f"{scheme}://{host}"
 
 
-def page_links(
-    base: str, path: str, filters: Mapping[str, str | None], page: Page, has_next: bool
-) -> dict[str, str]:
+def page_links(base: str, path: str, filters: Mapping[str, str | None], page: Page, has_next: bool) -> dict[str, str]:
     """Filters alphabetically, then `limit` and `offset`; `next` only when another page exists."""
     pairs = [(key, value) for key, value in sorted(filters.items()) if value is not None]
     links = {"self": _url(base, path, [*pairs, ("limit", page.limit), ("offset", page.offset)])}
     if has_next:
-        links["next"] = _url(
-            base, path, [*pairs, ("limit", page.limit), ("offset", page.offset + page.limit)]
-        )
+        links["next"] = _url(base, path, [*pairs, ("limit", page.limit), ("offset", page.offset + page.limit)])
     return links
 
 

@@ -61,9 +61,6 @@ def _list_links(base: str, start: int, end: int | None, page: jsonapi.Page, more
 def routes(deps: Deps) -> list[Route]:
     settings = deps.settings
 
-    def base(request: Request) -> str:
-        return jsonapi.base_url(request, settings.public_base_url)
-
     async def send(request: Request, account: Account) -> Response:
         attributes, pointer = attributes_of(parse_json(await read_body(request, settings.max_body_bytes)))
         send_request = service.validate_send(convert(attributes, schemas.SendAttributes, pointer), pointer)
@@ -85,7 +82,7 @@ def routes(deps: Deps) -> list[Route]:
                 return replay
             public_id = model.new_message_id()
             response = await idempotency.remember(
-                connection, request, account.id, "message", schemas.accepted(public_id, base(request)), 202
+                connection, request, account.id, "message", schemas.accepted(public_id, jsonapi.base_url(request)), 202
             )
             # Last before the commit: the account's message-position and rate rows, whose locks
             # serialize its sends until then.
@@ -114,12 +111,14 @@ def routes(deps: Deps) -> list[Route]:
                 offset=page.offset,
             )
         items = [schemas.mdr(message, receipts) for message, receipts in found]
-        return jsonapi.document({"data": items, "links": _list_links(base(request), start, end, page, more)})
+        return jsonapi.document(
+            {"data": items, "links": _list_links(jsonapi.base_url(request), start, end, page, more)}
+        )
 
     async def get_message(request: Request, account: Account) -> Response:
         async with deps.db.snapshot() as connection:
             message, receipts, media = await service.get(connection, account, str(request.path_params["message_id"]))
-        return jsonapi.document(schemas.with_media(schemas.mdr(message, receipts), media, base(request)))
+        return jsonapi.document(schemas.with_media(schemas.mdr(message, receipts), media, jsonapi.base_url(request)))
 
     async def get_media(request: Request, account: Account) -> Response:
         row = await service.media_content(deps.db, account, str(request.path_params["media_id"]))
@@ -146,6 +145,6 @@ def admin_routes(deps: Deps) -> list[Route]:
         attributes, pointer = attributes_of(parse_json(await read_body(request, deps.settings.max_body_bytes)))
         inbound = service.validate_inbound(convert(attributes, schemas.SendAttributes, pointer), pointer)
         public_id = await receive_inbound(deps, inbound)
-        return jsonapi.document(schemas.accepted(public_id, deps.settings.link_base), status=202)
+        return jsonapi.document(schemas.accepted(public_id, jsonapi.base_url(request)), status=202)
 
     return [Route("/sandbox/inbound", inject_inbound, methods=["POST"])]

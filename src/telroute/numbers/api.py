@@ -156,14 +156,11 @@ def _not_a_route_relationship(request: Request) -> None:
 
 
 def inventory_routes(deps: Deps) -> list[Route]:
-    def base(request: Request) -> str:
-        return jsonapi.base_url(request, deps.settings.public_base_url)
-
     async def available(request: Request, account: Account) -> Response:
         page = jsonapi.parse_page(request, 10, 200)
         echo = _inventory_filters(request)
         rows, more = await service.search_available(deps.db, _number_filters(echo), page)
-        root = base(request)
+        root = jsonapi.base_url(request)
         items = [schemas.available_number(row, root) for row in rows]
         links = jsonapi.page_links(root, "/v2/numbers/available", echo, page, more)
         return jsonapi.document(schemas.collection(items, links))
@@ -172,10 +169,9 @@ def inventory_routes(deps: Deps) -> list[Route]:
         page = jsonapi.parse_page(request, 10, 400)
         max_cost, echo_cost = _max_cost(request)
         found, more = await service.areacodes(deps.db, max_cost, page)
-        root = base(request)
+        root = jsonapi.base_url(request)
         items = [
-            schemas.reference("areacode", npa, f"{root}/v2/numbers/available/exchanges?areacode={npa}")
-            for npa in found
+            schemas.reference("areacode", npa, f"{root}/v2/numbers/available/exchanges?areacode={npa}") for npa in found
         ]
         echo = {"max_setup_cost": echo_cost}
         links = jsonapi.page_links(root, "/v2/numbers/available/areacodes", echo, page, more)
@@ -186,10 +182,9 @@ def inventory_routes(deps: Deps) -> list[Route]:
         max_cost, echo_cost = _max_cost(request)
         areacode = _normalized(request, "areacode", _areacode)
         found, more = await service.exchanges(deps.db, areacode, max_cost, page)
-        root = base(request)
+        root = jsonapi.base_url(request)
         items = [
-            schemas.reference("exchange", block, f"{root}/v2/numbers/available?starts_with=1{block}")
-            for block in found
+            schemas.reference("exchange", block, f"{root}/v2/numbers/available?starts_with=1{block}") for block in found
         ]
         echo = {"areacode": areacode, "max_setup_cost": echo_cost}
         links = jsonapi.page_links(root, "/v2/numbers/available/exchanges", echo, page, more)
@@ -203,21 +198,18 @@ def inventory_routes(deps: Deps) -> list[Route]:
 
 
 def owned_routes(deps: Deps) -> list[Route]:
-    def base(request: Request) -> str:
-        return jsonapi.base_url(request, deps.settings.public_base_url)
-
     async def list_numbers(request: Request, account: Account) -> Response:
         page = jsonapi.parse_page(request, 10, 200)
         echo = _owned_filters(request)
         rows, more = await service.search_owned(deps.db, account, _number_filters(echo), page)
-        root = base(request)
+        root = jsonapi.base_url(request)
         items = [schemas.owned_number(row, root) for row in rows]
         links = jsonapi.page_links(root, "/v2/numbers", echo, page, more)
         return jsonapi.document(schemas.collection(items, links))
 
     async def get_number(request: Request, account: Account) -> Response:
         row, routes = await service.detail(deps.db, account, _path_number(request))
-        return jsonapi.document(schemas.number_detail(row, routes, base(request)))
+        return jsonapi.document(schemas.number_detail(row, routes, jsonapi.base_url(request)))
 
     async def purchase(request: Request, account: Account) -> Response:
         value = _path_number(request)
@@ -227,7 +219,7 @@ def owned_routes(deps: Deps) -> list[Route]:
             if replay is not None:
                 return replay
             row, routes = await service.purchase(connection, account, value, body, now=deps.clock())
-            document = schemas.number_detail(row, routes, base(request))
+            document = schemas.number_detail(row, routes, jsonapi.base_url(request))
             return await idempotency.remember(connection, request, account.id, "purchase", document, 201)
 
     async def release(request: Request, account: Account) -> Response:
@@ -243,7 +235,7 @@ def owned_routes(deps: Deps) -> list[Route]:
             raise BadRequest("alias must be at most 255 characters", pointer="/alias")
         async with deps.db.transaction() as connection:
             row, routes = await service.update(connection, account, value, body)
-        return jsonapi.document(schemas.number_detail(row, routes, base(request)))
+        return jsonapi.document(schemas.number_detail(row, routes, jsonapi.base_url(request)))
 
     async def set_route(request: Request, account: Account) -> Response:
         value = _path_number(request)
@@ -287,14 +279,11 @@ def owned_routes(deps: Deps) -> list[Route]:
 
 
 def route_routes(deps: Deps) -> list[Route]:
-    def base(request: Request) -> str:
-        return jsonapi.base_url(request, deps.settings.public_base_url)
-
     async def list_routes(request: Request, account: Account) -> Response:
         page = jsonapi.parse_page(request, 10, 200)
         route_type = _query(request, "route_type")
         rows, more = await service.list_routes(deps.db, account, route_type, page)
-        root = base(request)
+        root = jsonapi.base_url(request)
         items = [schemas.route(row, root) for row in rows]
         links = jsonapi.page_links(root, "/v2/routes", {"route_type": route_type}, page, more)
         return jsonapi.document(schemas.collection(items, links))
@@ -303,14 +292,14 @@ def route_routes(deps: Deps) -> list[Route]:
         body = await read_attributes(request, schemas.RouteAttributes)
         async with deps.db.transaction() as connection:
             row = await service.create_route(connection, account, body, now=deps.clock())
-        resource = schemas.route(row, base(request))
+        resource = schemas.route(row, jsonapi.base_url(request))
         return jsonapi.document({"data": resource, "links": resource["links"]}, status=201)
 
     async def get_route(request: Request, account: Account) -> Response:
         raw = str(request.path_params["route_id"])
         if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
             raise NotFound(f"route {raw} was not found on this account")
-        resource = schemas.route(await service.get_route(deps.db, account, int(raw)), base(request))
+        resource = schemas.route(await service.get_route(deps.db, account, int(raw)), jsonapi.base_url(request))
         return jsonapi.document({"data": resource, "links": resource["links"]})
 
     async def edge_strategies(request: Request, account: Account) -> Response:
