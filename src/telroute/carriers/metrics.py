@@ -12,25 +12,15 @@ from typing import Any
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 from telroute.carriers import repository
+from telroute.carriers.service import LINK_COUNTERS, link_state
 from telroute.kit.db import Connection, Row
-
-_LINK_COUNTERS = ("in_flight", "sent", "receipts", "inbound", "errors")
-
-
-def _link_state(lease: Row | None, now: int) -> tuple[str, bool]:
-    """As `telroute carriers status` tells it: the holder's report while its lease is live."""
-    if lease is None:
-        return "not started", False
-    if int(lease["expires_at_us"]) > now:
-        return str(lease["state"]), lease["state"] == "bound"
-    return ("released" if lease["state"] == "released" else "no live worker"), False
 
 
 def _link_counters(lease: Row | None) -> dict[str, float]:
     stats: dict[str, Any] = json.loads(lease["stats"]) if lease is not None else {}
     return {
         counter: float(value) if isinstance(value := stats.get(counter), int | float) else 0.0
-        for counter in _LINK_COUNTERS
+        for counter in LINK_COUNTERS
     }
 
 
@@ -55,7 +45,7 @@ async def link_families(connection: Connection, now: int) -> list[Metric]:
     for row in carriers:
         name = str(row["name"])
         lease = leases.get(name)
-        current, bound = _link_state(lease, now)
+        current, bound = link_state(lease, now)
         up.add_metric([name], 1.0 if bound else 0.0)
         state.add_metric([name, current], 1.0)
         for counter, value in _link_counters(lease).items():

@@ -45,7 +45,7 @@ async def remove_link(connection: Connection, name: str) -> list[str] | None:
 async def link_states(connection: Connection, now: int) -> list[dict[str, Any]]:
     """Each link's state as its worker last reported it."""
     leases = {row["carrier"]: row for row in await repository.leases(connection)}
-    return [_link_state(row, leases.get(row["name"]), now) for row in await repository.all_carriers(connection)]
+    return [_link_state_item(row, leases.get(row["name"]), now) for row in await repository.all_carriers(connection)]
 
 
 async def add_route(connection: Connection, rule: str, carrier: str) -> bool:
@@ -89,20 +89,24 @@ def _link_item(row: Row, rules: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _link_state(row: Row, lease: Row | None, now: int) -> dict[str, Any]:
-    stats: dict[str, Any] = json.loads(lease["stats"]) if lease is not None else {}
-    live = lease is not None and int(lease["expires_at_us"]) > now
+def link_state(lease: Row | None, now: int) -> tuple[str, bool]:
+    """A link's state and whether it is bound: its holder's report while the holder's lease is live."""
     if lease is None:
-        state = "not started"
-    elif live:
-        state = str(lease["state"])
-    else:
-        state = "released" if lease["state"] == "released" else "no live worker"
+        return "not started", False
+    if int(lease["expires_at_us"]) > now:
+        return str(lease["state"]), lease["state"] == "bound"
+    return ("released" if lease["state"] == "released" else "no live worker"), False
+
+
+def _link_state_item(row: Row, lease: Row | None, now: int) -> dict[str, Any]:
+    stats: dict[str, Any] = json.loads(lease["stats"]) if lease is not None else {}
+    state, bound = link_state(lease, now)
+    live = lease is not None and int(lease["expires_at_us"]) > now
     item: dict[str, Any] = {
         "name": row["name"],
         "kind": row["kind"],
         "state": state,
-        "bound": live and state == "bound",
+        "bound": bound,
         "holder": lease["holder"] if live and lease is not None else None,
     }
     item.update({counter: int(stats.get(counter) or 0) for counter in LINK_COUNTERS})
