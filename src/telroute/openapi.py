@@ -1,7 +1,8 @@
 """The OpenAPI 3.1 document of everything telroute serves, at `GET /openapi.json`.
 
-Written by hand: telroute owns its contract (docs/api-contract.md), and the wire shapes are built as
-plain dicts in each feature's `schemas.py`, so there is nothing to generate it from. The test
+Written by hand: telroute owns its contract (the shapes, status codes and links of Flowroute's API, as
+the official SDKs send and read them), and the wire shapes are built as plain dicts in each feature's
+`schemas.py` (`accounts/api.py` for the callback body), so there is nothing to generate it from. The test
 `tests/e2e/test_openapi*.py` validates real responses against it, and a schemathesis run checks that
 no generated request gets a status code or a body the document does not describe.
 

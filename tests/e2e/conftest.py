@@ -1,5 +1,5 @@
 """Fixtures of the end-to-end tests: fresh accounts on the shared server, the seeded inventory it
-holds, the exact JSON:API shapes of the contract (§1-2 of api-contract.md), the OpenAPI document and a
+holds, the exact JSON:API shapes of the wire contract (documents, errors and links), the OpenAPI document and a
 media host.
 
 Prefixes these tests buy from are their own (other modules buy from 201, 206, 425, 503): each test that

@@ -1,4 +1,4 @@
-"""Pure rules of messaging: ids, statuses, receipt codes, prices. Standard library only."""
+"""Pure rules of messaging: ids, statuses, receipt codes, prices. No I/O."""
 
 from __future__ import annotations
 
