@@ -41,5 +41,10 @@ async def build(
     clock: Clock = system_clock,
 ) -> Deps:
     database = await dbkit.connect(settings.resolved_database_url)
-    client = OutboundHttp(allow_private=settings.private_targets_allowed, timeout=settings.webhook_timeout)
+    client = OutboundHttp(
+        allow_private=settings.private_targets_allowed,
+        timeout=settings.webhook_timeout,
+        per_receiver=settings.webhook_connections_per_receiver,
+        slot_wait=settings.webhook_slot_wait,
+    )
     return Deps(settings=settings, db=database, clock=clock, http=client)

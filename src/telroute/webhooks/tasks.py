@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import binascii
+import random
 import time
 from typing import Any
 
@@ -12,13 +13,15 @@ from telroute.accounts import repository as accounts_repository
 from telroute.bootstrap import Deps
 from telroute.kit import jobs, metrics
 from telroute.kit.jobs import Job
-from telroute.kit.outbound import OutboundError, TargetRefused
-from telroute.kit.worker import Handler, RetryLater
+from telroute.kit.origin_slots import OriginBusy
+from telroute.kit.outbound import OutboundError, Posted, TargetRefused
+from telroute.kit.worker import Handler, Postpone, RetryLater
 from telroute.webhooks import repository
 from telroute.webhooks.service import DELIVER_WEBHOOK
 from telroute.webhooks.signing import signed_headers
 
 log = structlog.get_logger("telroute.webhooks")
+BUSY_RETRY_SECONDS = 1.0  # a callback that found its receiver's connections all busy is back this soon (+-50%)
 
 
 class _Outcome:
@@ -49,19 +52,27 @@ async def _post(deps: Deps, payload: dict[str, Any]) -> _Outcome:
         headers = await _headers(deps, payload, body)
     except binascii.Error as exc:  # a secret set by hand that is not base64: no try can succeed until fixed
         return _Outcome(None, f"cannot sign: the account's webhook secret is not valid base64 ({exc})", 0.0, True)
-    started = time.perf_counter()
     try:
-        status = await deps.http.post(url, body, headers)
+        posted = await deps.http.post(url, body, headers)
+    except OriginBusy as exc:
+        raise Postpone(f"receiver busy: {exc}", delay=BUSY_RETRY_SECONDS * random.uniform(0.5, 1.5)) from exc
     except TargetRefused as exc:
         return _Outcome(None, f"refused: {exc}", 0.0, permanent=True)
     except OutboundError as exc:
-        return _Outcome(None, str(exc), _ms(started), permanent=False)
-    error = None if 200 <= status < 300 else f"HTTP {status}"
-    return _Outcome(status, error, _ms(started), permanent=False)
+        return _Outcome(None, str(exc), _ms(exc.seconds or 0.0), permanent=False)
+    return _Outcome(posted.status, _error(posted), _ms(posted.seconds), permanent=False)
 
 
-def _ms(started: float) -> float:
-    return round((time.perf_counter() - started) * 1000, 3)
+def _error(posted: Posted) -> str | None:
+    if 200 <= posted.status < 300:
+        return None
+    if 300 <= posted.status < 400 and posted.location is not None:
+        return f"HTTP {posted.status} (redirects are not followed; Location: {posted.location[:300]})"
+    return f"HTTP {posted.status}"
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 3)
 
 
 def handler(deps: Deps) -> Handler:
