@@ -115,6 +115,11 @@ def by_webhook_id(requests: list[Recorded]) -> dict[str, list[Recorded]]:
     return grouped
 
 
+def metric(server: Server, sample: str) -> float:
+    lines = httpx.get(f"{server.url}/metrics", timeout=10).text.splitlines()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in lines if line.startswith(sample + " "))
+
+
 def send_with_callback(client: httpx.Client, url: str) -> str:
     number = buy_number(client, starts_with="206")
     return sent_id(send(client, from_=number, to=f"12065550{next(_numbers)}", body="faults", dlr_callback=url))
@@ -201,6 +206,8 @@ def test_a_hanging_receiver_does_not_hold_up_another_accounts_callbacks(site: Si
         assert [site.attempts(message_id) for message_id in fast_ids] == [[(1, 200, None)]] * 20
         assert len(by_webhook_id(fast.requests("/hook"))) == 20
 
+        postponed = metric(site.server, 'telroute_callbacks_total{event="dlr",outcome="postponed"}')
+        assert postponed >= 12 - 2 * CONNECTIONS  # those past the 4 sending and 4 waiting were given back at once
         slow.release()
         eventually(lambda: site.jobs_left() == 0, timeout=30, what="every slow callback delivered")
         assert slow.max_open <= CONNECTIONS

@@ -55,6 +55,7 @@ async def _post(deps: Deps, payload: dict[str, Any]) -> _Outcome:
     try:
         posted = await deps.http.post(url, body, headers)
     except OriginBusy as exc:
+        metrics.count_callback(payload["event"], "postponed")
         raise Postpone(f"receiver busy: {exc}", delay=BUSY_RETRY_SECONDS * random.uniform(0.5, 1.5)) from exc
     except TargetRefused as exc:
         return _Outcome(None, f"refused: {exc}", 0.0, permanent=True)
