@@ -1,4 +1,8 @@
-"""The `deliver_webhook` job: a (signed) POST, retried with backoff, then a dead letter."""
+"""The `deliver_webhook` job: a (signed) POST, retried with backoff, then a dead letter.
+
+A callback whose receiver already has all its connections busy (and its short queue full) is not
+tried: it goes back to the queue for about a second, costing no try, so that one slow receiver holds
+at most 2N of the worker's job slots and other receivers' callbacks keep moving."""
 
 from __future__ import annotations
 
