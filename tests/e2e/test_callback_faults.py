@@ -37,7 +37,7 @@ ENV = {
     "TELROUTE_WORKER_BATCH": "12",
     "TELROUTE_SIMULATOR_RECEIPT_DELAY": "0.2",
 }
-ELSEWHERE = "http://127.0.0.1:9/elsewhere"
+ELSEWHERE = "/elsewhere"  # on the same receiver, where a followed redirect would show
 _numbers = itertools.count(100)
 
 
@@ -166,7 +166,7 @@ def test_a_failing_receiver_costs_three_tries_on_the_schedule_then_a_dead_letter
     for each in tries.values():
         gaps = [later.received_at - earlier.received_at for earlier, later in itertools.pairwise(each)]
         assert all(spent + pause <= gap < spent + pause + 1.5 for gap, pause in zip(gaps, BACKOFF, strict=True)), gaps
-    assert receiver.requests(ELSEWHERE.removeprefix("http://127.0.0.1:9")) == []
+    assert receiver.requests(ELSEWHERE) == []
 
 
 def test_an_endless_reply_body_is_cut_short_and_a_2xx_still_counts(site: Site, receiver: FaultReceiver) -> None:
