@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 
 import pytest
@@ -66,6 +67,45 @@ async def test_a_wait_longer_than_allowed_is_busy_and_gives_its_place_up() -> No
     await holder
     async with slots.slot("http://a/"):
         pass
+
+
+async def test_refused_requests_are_told_to_come_back_spread_over_the_time_the_origin_needs() -> None:
+    slots = OriginSlots(2, queue=0, wait=5.0)
+    release, started = asyncio.Event(), []
+    loop = asyncio.get_running_loop()
+    loop.call_later(0.2, release.set)
+    await asyncio.gather(*(hold(slots, "http://a/", release, started) for _ in range(2)))  # 0.2 s a request
+    release.clear()
+    holders = [asyncio.create_task(hold(slots, "http://a/", release, started)) for _ in range(2)]
+    await asyncio.sleep(0.01)
+    delays = []
+    for _ in range(5):
+        with pytest.raises(OriginBusy) as refused:
+            async with slots.slot("http://a/"):
+                pass
+        delays.append(refused.value.retry_after)
+    release.set()
+    await asyncio.gather(*holders)
+    # the first soon, then one per 0.2 s / 2 slots: as fast as the origin answers, no faster
+    assert delays[0] == pytest.approx(0.5, abs=0.01)
+    assert [later - earlier for earlier, later in itertools.pairwise(delays)] == pytest.approx([0.1] * 4, abs=0.02)
+
+
+async def test_requests_that_hang_space_the_comebacks_before_any_of_them_ends() -> None:
+    slots = OriginSlots(2, queue=0, wait=5.0)
+    release, started = asyncio.Event(), []
+    holders = [asyncio.create_task(hold(slots, "http://a/", release, started)) for _ in range(2)]
+    await asyncio.sleep(0.3)
+    delays = []
+    for _ in range(3):
+        with pytest.raises(OriginBusy) as refused:
+            async with slots.slot("http://a/"):
+                pass
+        delays.append(refused.value.retry_after)
+    release.set()
+    await asyncio.gather(*holders)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(delays)]
+    assert all(0.15 <= gap < 0.25 for gap in gaps), gaps  # 0.3 s in flight so far / 2 slots
 
 
 def test_fewer_than_one_slot_is_refused() -> None:

@@ -1,13 +1,13 @@
 """The `deliver_webhook` job: a (signed) POST, retried with backoff, then a dead letter.
 
 A callback whose receiver already has all its connections busy (and its short queue full) is not
-tried: it goes back to the queue for about a second, costing no try, so that one slow receiver holds
-at most 2N of the worker's job slots and other receivers' callbacks keep moving."""
+tried: it goes back to the queue, costing no try, until about when the receiver can take it (see
+OriginSlots), so that one slow receiver holds at most 2N of the worker's job slots and other
+receivers' callbacks keep moving."""
 
 from __future__ import annotations
 
 import binascii
-import random
 import time
 from typing import Any
 
@@ -25,7 +25,6 @@ from telroute.webhooks.service import DELIVER_WEBHOOK
 from telroute.webhooks.signing import signed_headers
 
 log = structlog.get_logger("telroute.webhooks")
-BUSY_RETRY_SECONDS = 1.0  # a callback that found its receiver's connections all busy is back this soon (+-50%)
 
 
 class _Outcome:
@@ -60,7 +59,7 @@ async def _post(deps: Deps, payload: dict[str, Any]) -> _Outcome:
         posted = await deps.http.post(url, body, headers)
     except OriginBusy as exc:
         metrics.count_callback(payload["event"], "postponed")
-        raise Postpone(f"receiver busy: {exc}", delay=BUSY_RETRY_SECONDS * random.uniform(0.5, 1.5)) from exc
+        raise Postpone(f"receiver busy: {exc}", delay=exc.retry_after) from exc
     except TargetRefused as exc:
         return _Outcome(None, f"refused: {exc}", 0.0, permanent=True)
     except OutboundError as exc:
