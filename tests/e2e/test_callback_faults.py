@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -218,6 +219,26 @@ def test_a_hanging_receiver_does_not_hold_up_another_accounts_callbacks(site: Si
             assert site.dead_letters(message_id) == []
         slow_client.close()
         fast_client.close()
+
+
+def test_a_backlog_for_a_hanging_receiver_is_not_refused_over_and_over(site: Site) -> None:
+    postponed = 'telroute_callbacks_total{event="dlr",outcome="postponed"}'
+    with FaultReceiver() as slow:
+        slow.behave("/hook", Hang())
+        account_id, client = site.account()
+        client.close()
+        before = metric(site.server, postponed)
+        site.enqueue(account_id, slow.url("/hook"), [f"mdr2-parked-{index}" for index in range(100)])
+        time.sleep(2.0)
+        first = metric(site.server, postponed) - before
+        time.sleep(2.0)
+        then = metric(site.server, postponed) - before - first
+        site.deployment.query("DELETE FROM jobs WHERE payload LIKE '%mdr2-parked-%' RETURNING id")
+    # 92 are given back on their first claim (4 sending, 4 waiting); once the receiver is seen to take
+    # seconds a request, they come back a few a second. A fixed delay of about a second would have
+    # each of them back twice in those 2 s.
+    assert first >= 92
+    assert then < 50, (first, then)
 
 
 def test_a_burst_to_a_slow_receiver_uses_at_most_n_connections_and_arrives_exactly_once(

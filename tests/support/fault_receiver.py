@@ -74,6 +74,7 @@ class FaultReceiver:
         self.max_open = 0
         self._loop = asyncio.new_event_loop()
         self._released: asyncio.Event | None = None
+        self._serving: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
         self._server: asyncio.Server | None = None
         self._thread = threading.Thread(target=self._loop.run_forever, name="fault-receiver", daemon=True)
 
@@ -95,12 +96,14 @@ class FaultReceiver:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, backlog=1024)
 
     async def _stop(self) -> None:
+        """Hung-up connections end their handlers by themselves (cancelling them would be logged as errors)."""
         assert self._server is not None and self._released is not None
         self._released.set()
         self._server.close()
-        for task in [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]:
-            task.cancel()
-        await asyncio.sleep(0)
+        for writer in self._serving.values():
+            writer.transport.abort()
+        if self._serving:
+            await asyncio.wait(set(self._serving), timeout=5)
 
     @property
     def port(self) -> int:
@@ -145,6 +148,9 @@ class FaultReceiver:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         connection = Connection(time.monotonic())
+        task = asyncio.current_task()
+        assert task is not None
+        self._serving[task] = writer
         with self._lock:
             self.connections.append(connection)
             self._open += 1
@@ -157,6 +163,7 @@ class FaultReceiver:
             pass
         finally:
             writer.transport.abort()
+            del self._serving[task]
             with self._lock:
                 self._open -= 1
                 connection.closed_at = time.monotonic()
