@@ -129,7 +129,7 @@ class OutboundHttp:
         self.allow_private = allow_private
         self._timeout = timeout
         self._connections = max(connections, per_receiver)
-        self.slots = OriginSlots(per_receiver, queue=per_receiver, wait=timeout if slot_wait is None else slot_wait)
+        self._slots = OriginSlots(per_receiver, queue=per_receiver, wait=timeout if slot_wait is None else slot_wait)
         self._session: aiohttp.ClientSession | None = None
 
     def _client(self) -> aiohttp.ClientSession:
@@ -146,7 +146,7 @@ class OutboundHttp:
         """POST and read at most 64 kB of the reply. Raises OriginBusy (nothing sent: no slot came free in
         time), TargetRefused or OutboundError. The timeout starts once a slot is held."""
         check_literal(url, allow_private=self.allow_private)
-        async with self.slots.slot(url):
+        async with self._slots.slot(url):
             started = time.monotonic()
             try:
                 async with self._client().post(
