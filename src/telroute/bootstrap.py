@@ -66,7 +66,12 @@ async def build(
     except BaseException:
         await database.close()
         raise
-    client = OutboundHttp(policy=settings.address_policy, timeout=settings.webhook_timeout)
+    client = OutboundHttp(
+        policy=settings.address_policy,
+        timeout=settings.webhook_timeout,
+        per_receiver=settings.webhook_connections_per_receiver,
+        slot_wait=settings.webhook_slot_wait,
+    )
     return Deps(settings=settings, db=database, clock=clock, http=client)
 
 

@@ -48,6 +48,7 @@ class Settings:
     simulator_seed: int = 0
     webhook_timeout: float = 10.0
     webhook_backoff: tuple[float, ...] = (10.0, 60.0, 180.0, 540.0, 1020.0)
+    webhook_connections_per_receiver: int = 16
     media_timeout: float = 10.0
     media_max_bytes: int = 767_840
     message_validity_seconds: float = 86_400.0
@@ -66,6 +67,12 @@ class Settings:
     @property
     def address_policy(self) -> AddressPolicy:
         return AddressPolicy.of(self.private_targets_allowed, self.allowed_networks)
+
+    @property
+    def webhook_slot_wait(self) -> float:
+        """How long a callback waits for one of its receiver's connections before it is given back to
+        the queue untried: never so long that the wait and the request together outlast its job lease."""
+        return max(0.0, min(self.webhook_timeout, (self.job_lease_seconds - self.webhook_timeout) / 2))
 
     @property
     def resolved_database_url(self) -> str:
@@ -130,6 +137,9 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         log_level=source.get("TELROUTE_LOG_LEVEL") or None,
         simulator_receipt_delay=float(delay) if delay else None,
         webhook_backoff=_backoff(source.get("TELROUTE_WEBHOOK_BACKOFF")),
+        webhook_timeout=_number(source.get("TELROUTE_WEBHOOK_TIMEOUT")),
+        webhook_connections_per_receiver=_integer(source.get("TELROUTE_WEBHOOK_CONNECTIONS")),
+        worker_batch=_integer(source.get("TELROUTE_WORKER_BATCH")),
         inventory_per_block=_integer(source.get("TELROUTE_INVENTORY_PER_BLOCK")),
         job_lease_seconds=_number(source.get("TELROUTE_JOB_LEASE_SECONDS")),
         carrier_lease_seconds=_number(source.get("TELROUTE_CARRIER_LEASE_SECONDS")),

@@ -15,7 +15,7 @@ from telroute.kit import jobs
 from telroute.kit.clock import system_clock
 from telroute.kit.db import Database, sql
 from telroute.kit.jobs import Job
-from telroute.kit.worker import GiveUp, Handler, RetryLater, Worker
+from telroute.kit.worker import GiveUp, Handler, Postpone, RetryLater, Worker
 
 
 async def enqueue(database: Database, kind: str, payload: dict[str, Any] | None = None) -> None:
@@ -116,6 +116,25 @@ async def test_retry_later_runs_the_job_again_after_its_delay(database: Database
     assert [attempt for attempt, _ in attempts] == [1, 2, 3]
     gaps = [later - earlier for (_, earlier), (_, later) in itertools.pairwise(attempts)]
     assert all(gap >= 0.19 for gap in gaps), gaps
+    assert await pending(database) == 0
+    assert await failed(database) == []
+
+
+async def test_postpone_runs_the_job_again_later_without_counting_an_attempt(database: Database) -> None:
+    seen: list[tuple[int, float]] = []
+
+    async def handle(job: Job) -> None:
+        seen.append((job.attempts, time.monotonic()))
+        if len(seen) < 4:
+            raise Postpone("busy", delay=0.1)
+
+    worker = worker_of(database, {"waits": handle}, max_attempts=2)
+    async with running(worker):
+        await enqueue(database, "waits")
+        await eventually(lambda: worker.processed == 1, what="the job running after three postponements")
+    assert [attempts for attempts, _ in seen] == [1, 1, 1, 1]  # and max_attempts=2 never reached
+    gaps = [later - earlier for (_, earlier), (_, later) in itertools.pairwise(seen)]
+    assert all(gap >= 0.09 for gap in gaps), gaps
     assert await pending(database) == 0
     assert await failed(database) == []
 

@@ -20,3 +20,18 @@ def test_options_override_the_environment_and_leave_the_api_address_alone() -> N
     settings = settings_from_env({"TELROUTE_WORKER_PORT": "9464"}).with_overrides(worker_port=9500, worker_host=None)
     assert (settings.worker_host, settings.worker_port) == ("127.0.0.1", 9500)
     assert settings.link_base == "http://127.0.0.1:8080"
+
+
+def test_callback_delivery_settings_come_from_the_environment() -> None:
+    settings = settings_from_env(
+        {"TELROUTE_WEBHOOK_CONNECTIONS": "4", "TELROUTE_WEBHOOK_TIMEOUT": "2.5", "TELROUTE_WORKER_BATCH": "12"}
+    )
+    assert (settings.webhook_connections_per_receiver, settings.webhook_timeout, settings.worker_batch) == (4, 2.5, 12)
+    assert settings_from_env({}).webhook_connections_per_receiver == 16
+
+
+def test_a_callback_waits_for_a_connection_no_longer_than_its_lease_allows() -> None:
+    assert settings_from_env({}).webhook_slot_wait == 10.0  # the timeout; 10 + 10 s stays within the 30 s lease
+    tight = settings_from_env({"TELROUTE_WEBHOOK_TIMEOUT": "20"})
+    assert tight.webhook_slot_wait == 5.0  # (30 - 20) / 2
+    assert settings_from_env({"TELROUTE_WEBHOOK_TIMEOUT": "40"}).webhook_slot_wait == 0.0

@@ -24,8 +24,7 @@ class Job:
 
 
 _ENQUEUE = sql(
-    "INSERT INTO jobs (kind, payload, run_at_us, attempts, created_at_us) "
-    "VALUES (:kind, :payload, :run_at, 0, :now)"
+    "INSERT INTO jobs (kind, payload, run_at_us, attempts, created_at_us) VALUES (:kind, :payload, :run_at, 0, :now)"
 )
 _CLAIM = sql(
     """UPDATE jobs SET run_at_us = :until, locked_by = :worker, attempts = attempts + 1
@@ -38,6 +37,10 @@ _CLAIM = sql(
 )
 _FINISH = sql("DELETE FROM jobs WHERE id = :id")
 _RETRY = sql("UPDATE jobs SET run_at_us = :run_at, locked_by = NULL, last_error = :error WHERE id = :id")
+_POSTPONE = sql(
+    "UPDATE jobs SET run_at_us = :run_at, locked_by = NULL, attempts = attempts - 1, last_error = :reason "
+    "WHERE id = :id"
+)
 _FAIL = sql(
     "INSERT INTO failed_jobs (kind, payload, attempts, last_error, created_at_us, failed_at_us) "
     "VALUES (:kind, :payload, :attempts, :error, :created, :now)"
@@ -48,21 +51,16 @@ _DEPTH = sql("SELECT COUNT(*) AS depth, MIN(created_at_us) AS oldest FROM jobs")
 _DEPTH_BY_KIND = sql("SELECT kind, COUNT(*) AS depth FROM jobs GROUP BY kind")
 
 
-async def enqueue(
-    connection: Connection, kind: str, payload: dict[str, Any], *, now: int, delay_us: int = 0
-) -> None:
+async def enqueue(connection: Connection, kind: str, payload: dict[str, Any], *, now: int, delay_us: int = 0) -> None:
     params = {"kind": kind, "payload": json.dumps(payload), "run_at": now + delay_us, "now": now}
     await connection.execute(_ENQUEUE, params)
 
 
 async def claim(database: Database, worker: str, *, now: int, lease_us: int, limit: int) -> list[Job]:
     async with database.transaction() as connection:
-        rows = await connection.fetch(
-            _CLAIM, {"until": now + lease_us, "worker": worker, "now": now, "limit": limit}
-        )
+        rows = await connection.fetch(_CLAIM, {"until": now + lease_us, "worker": worker, "now": now, "limit": limit})
     return [
-        Job(row["id"], row["kind"], json.loads(row["payload"]), row["attempts"], row["created_at_us"])
-        for row in rows
+        Job(row["id"], row["kind"], json.loads(row["payload"]), row["attempts"], row["created_at_us"]) for row in rows
     ]
 
 
@@ -72,6 +70,11 @@ async def finish(connection: Connection, job: Job) -> None:
 
 async def retry(connection: Connection, job: Job, *, run_at: int, error: str) -> None:
     await connection.execute(_RETRY, {"id": job.id, "run_at": run_at, "error": error[:2000]})
+
+
+async def postpone(connection: Connection, job: Job, *, run_at: int, reason: str) -> None:
+    """Give the job back untried: its claim does not count as an attempt."""
+    await connection.execute(_POSTPONE, {"id": job.id, "run_at": run_at, "reason": reason[:2000]})
 
 
 async def fail(connection: Connection, job: Job, *, now: int, error: str) -> None:

@@ -78,7 +78,8 @@ RECEIPTS = Counter(
 )
 CALLBACKS = Counter(
     "telroute_callbacks",
-    "Callback POSTs made by this process, by event and outcome (success, failure, dead_letter).",
+    "Callbacks handled by this process, by event and outcome: POSTs (success, failure, dead_letter) and "
+    "postponed (not sent: every connection to the receiver was busy; no try was used).",
     ["event", "outcome"],
     registry=REGISTRY,
 )

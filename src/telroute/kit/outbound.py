@@ -8,6 +8,7 @@ resolver, are checked beforehand. Redirects are never followed.
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -20,8 +21,10 @@ from aiohttp.resolver import DefaultResolver
 
 from telroute.errors import BadRequest
 from telroute.kit.addresses import AddressPolicy, literal_refusal
+from telroute.kit.origin_slots import OriginSlots
 
 MAX_URL_LENGTH = 2048
+MAX_REPLY_BYTES = 65536
 
 
 class TargetRefused(Exception):
@@ -30,6 +33,8 @@ class TargetRefused(Exception):
 
 class OutboundError(Exception):
     """The request could not be completed (connection, timeout, protocol)."""
+
+    seconds: float | None = None  # for a POST: how long the try took, from when it held a connection slot
 
 
 def validate_url(raw: object, *, name: str, pointer: str) -> str:
@@ -82,13 +87,32 @@ class Reply:
     url: str
 
 
-class OutboundHttp:
-    """The process's one outbound HTTP client (keep-alive pool), created on first use in the loop."""
+@dataclass(frozen=True, slots=True)
+class Posted:
+    status: int
+    location: str | None  # of a redirect, which is not followed
+    seconds: float  # from when the request held a connection slot to the end of its reply
 
-    def __init__(self, *, policy: AddressPolicy, timeout: float, connections: int = 200) -> None:
+
+class OutboundHttp:
+    """The process's one outbound HTTP client (keep-alive pool), created on first use in the loop.
+
+    POSTs (callbacks) hold one of `per_receiver` slots of their origin while in flight, so no receiver
+    ever has more connections from this process open at once; GETs (media fetches) do not queue."""
+
+    def __init__(
+        self,
+        *,
+        policy: AddressPolicy,
+        timeout: float,
+        connections: int = 200,
+        per_receiver: int = 16,
+        slot_wait: float | None = None,
+    ) -> None:
         self.policy = policy
         self._timeout = timeout
-        self._connections = connections
+        self._connections = max(connections, per_receiver)
+        self._slots = OriginSlots(per_receiver, queue=per_receiver, wait=timeout if slot_wait is None else slot_wait)
         self._session: aiohttp.ClientSession | None = None
 
     def _client(self) -> aiohttp.ClientSession:
@@ -101,17 +125,23 @@ class OutboundHttp:
             )
         return self._session
 
-    async def post(self, url: str, body: bytes, headers: dict[str, str], timeout: float | None = None) -> int:
-        """POST and read (at most 64 kB of) the reply; the status code. Raises OutboundError/TargetRefused."""
+    async def post(self, url: str, body: bytes, headers: dict[str, str], timeout: float | None = None) -> Posted:
+        """POST and read at most 64 kB of the reply. Raises OriginBusy (nothing sent: no slot came free in
+        time), TargetRefused or OutboundError. The timeout starts once a slot is held."""
         check_literal(url, self.policy)
-        try:
-            async with self._client().post(
-                url, data=body, headers=headers, allow_redirects=False, timeout=self._client_timeout(timeout)
-            ) as response:
-                await response.content.read(65536)
-                return response.status
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            raise _outbound_error(exc) from exc
+        async with self._slots.slot(url):
+            started = time.monotonic()
+            try:
+                async with self._client().post(
+                    url, data=body, headers=headers, allow_redirects=False, timeout=self._client_timeout(timeout)
+                ) as response:
+                    await _drain(response, MAX_REPLY_BYTES)
+                    return Posted(response.status, response.headers.get("Location"), time.monotonic() - started)
+            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                error = _outbound_error(exc)
+                if isinstance(error, OutboundError):
+                    error.seconds = time.monotonic() - started
+                raise error from exc
 
     @asynccontextmanager
     async def get(self, url: str, timeout: float | None = None) -> AsyncIterator[tuple[Reply, Any]]:
@@ -132,6 +162,22 @@ class OutboundHttp:
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
+
+
+async def _drain(response: aiohttp.ClientResponse, limit: int) -> None:
+    """Read the reply body so the connection can be kept alive; past `limit` bytes, or when the body
+    stalls until the timeout, close the connection instead. The status was already received: what
+    the body does cannot undo it."""
+    received = 0
+    try:
+        while received <= limit:
+            chunk = await response.content.read(limit + 1 - received)
+            if not chunk:
+                return
+            received += len(chunk)
+    except (aiohttp.ClientError, TimeoutError, OSError):
+        pass
+    response.close()
 
 
 def _outbound_error(exc: BaseException) -> BaseException:

@@ -28,6 +28,15 @@ class RetryLater(Exception):
         self.delay = delay
 
 
+class Postpone(Exception):
+    """Raised by a handler that did not try the job (a resource it needs is busy): run it again after
+    `delay` seconds without counting this claim as an attempt."""
+
+    def __init__(self, reason: str, *, delay: float) -> None:
+        super().__init__(reason)
+        self.delay = delay
+
+
 class GiveUp(Exception):
     """Raised by a handler: this job can never succeed; record it as failed."""
 
@@ -145,11 +154,20 @@ class Worker:
             self.processed += 1
         except RetryLater as exc:
             await self._settle(job, str(exc), exc.delay)
+        except Postpone as exc:
+            await self._postpone(job, str(exc), exc.delay)
         except GiveUp as exc:
             await self._settle(job, str(exc), -1.0)
         except Exception as exc:
             log.exception("job failed", job_id=job.id, kind=job.kind, attempts=job.attempts)
             await self._settle(job, f"{type(exc).__name__}: {exc}", jobs.backoff_us(job.attempts) / 1e6)
+
+    async def _postpone(self, job: Job, reason: str, delay: float) -> None:
+        try:
+            async with self._database.transaction() as connection:
+                await jobs.postpone(connection, job, run_at=self._clock() + int(delay * 1_000_000), reason=reason)
+        except Exception as exc:
+            log.warning("could not postpone job", job_id=job.id, error=str(exc))
 
     async def _settle(self, job: Job, error: str | None, delay: float | None) -> None:
         """Finish, retry or fail the job; a lost database here is fine: the lease lapses and it reruns."""

@@ -1,4 +1,9 @@
-"""The `deliver_webhook` job: a (signed) POST, retried with backoff, then a dead letter."""
+"""The `deliver_webhook` job: a (signed) POST, retried with backoff, then a dead letter.
+
+A callback whose receiver already has all its connections busy (and its short queue full) is not
+tried: it goes back to the queue, costing no try, until about when the receiver can take it (see
+OriginSlots), so that one slow receiver holds at most 2N of the worker's job slots and other
+receivers' callbacks keep moving."""
 
 from __future__ import annotations
 
@@ -12,8 +17,9 @@ from telroute.accounts import repository as accounts_repository
 from telroute.bootstrap import Deps
 from telroute.kit import jobs, metrics
 from telroute.kit.jobs import Job
-from telroute.kit.outbound import OutboundError, TargetRefused
-from telroute.kit.worker import Handler, RetryLater
+from telroute.kit.origin_slots import OriginBusy
+from telroute.kit.outbound import OutboundError, Posted, TargetRefused
+from telroute.kit.worker import Handler, Postpone, RetryLater
 from telroute.webhooks import repository
 from telroute.webhooks.service import DELIVER_WEBHOOK
 from telroute.webhooks.signing import signed_headers
@@ -49,19 +55,28 @@ async def _post(deps: Deps, payload: dict[str, Any]) -> _Outcome:
         headers = await _headers(deps, payload, body)
     except binascii.Error as exc:  # a secret set by hand that is not base64: no try can succeed until fixed
         return _Outcome(None, f"cannot sign: the account's webhook secret is not valid base64 ({exc})", 0.0, True)
-    started = time.perf_counter()
     try:
-        status = await deps.http.post(url, body, headers)
+        posted = await deps.http.post(url, body, headers)
+    except OriginBusy as exc:
+        metrics.count_callback(payload["event"], "postponed")
+        raise Postpone(f"receiver busy: {exc}", delay=exc.retry_after) from exc
     except TargetRefused as exc:
         return _Outcome(None, f"refused: {exc}", 0.0, permanent=True)
     except OutboundError as exc:
-        return _Outcome(None, str(exc), _ms(started), permanent=False)
-    error = None if 200 <= status < 300 else f"HTTP {status}"
-    return _Outcome(status, error, _ms(started), permanent=False)
+        return _Outcome(None, str(exc), _ms(exc.seconds or 0.0), permanent=False)
+    return _Outcome(posted.status, _error(posted), _ms(posted.seconds), permanent=False)
 
 
-def _ms(started: float) -> float:
-    return round((time.perf_counter() - started) * 1000, 3)
+def _error(posted: Posted) -> str | None:
+    if 200 <= posted.status < 300:
+        return None
+    if 300 <= posted.status < 400 and posted.location is not None:
+        return f"HTTP {posted.status} (redirects are not followed; Location: {posted.location[:300]})"
+    return f"HTTP {posted.status}"
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 3)
 
 
 def handler(deps: Deps) -> Handler:
