@@ -182,20 +182,40 @@ class SqliteDatabase:
         self._commit_group()
 
     def _commit_group(self) -> None:
-        group, units = self._group, self._group_units
+        group = self._group
         assert group is not None
-        self._group, self._group_units = None, 0
         try:
             self._raw.execute("COMMIT")
-        except BaseException as exc:
-            with contextlib.suppress(sqlite3.Error):
+        except BaseException as exc:  # SQLITE_FULL, an I/O error: no unit of the group is in the file
+            self._abandon_group(exc)
+            return
+        self._group, self._group_units = None, 0
+        group.set_result(None)
+
+    def _undo_unit(self, exc: BaseException) -> None:
+        """Roll a failed unit back to its savepoint. After SQLITE_FULL or an I/O error SQLite may have
+        rolled the whole group back by itself, or may refuse the partial rollback: then the group is lost,
+        and every unit in it fails, so that nobody is answered for work that is not in the file."""
+        try:
+            if self._raw.in_transaction:
+                self._raw.execute("ROLLBACK TO unit")
+                self._raw.execute("RELEASE unit")
+                return
+        except sqlite3.Error:
+            pass
+        self._abandon_group(exc)
+
+    def _abandon_group(self, exc: BaseException) -> None:
+        group, units = self._group, self._group_units
+        self._group, self._group_units = None, 0
+        with contextlib.suppress(sqlite3.Error):
+            if self._raw.in_transaction:
                 self._raw.execute("ROLLBACK")
+        if group is not None and not group.done():
             if units:
                 group.set_exception(exc)
             else:
                 group.set_result(None)
-            return
-        group.set_result(None)
 
     def _open_group(self) -> asyncio.Future[None]:
         if self._group is None:
@@ -236,9 +256,8 @@ class SqliteDatabase:
             self._raw.execute("SAVEPOINT unit")
             try:
                 yield self._statements
-            except BaseException:
-                self._raw.execute("ROLLBACK TO unit")
-                self._raw.execute("RELEASE unit")
+            except BaseException as exc:
+                self._undo_unit(exc)
                 raise
             self._raw.execute("RELEASE unit")
             self._group_units += 1
@@ -356,10 +375,15 @@ async def connect(url: str, *, pool_size: int = 10) -> Database:
     return PostgresDatabase(url, pool)
 
 
+# Locked (busy beyond the timeout), the file gone or unreadable, I/O errors, and SQLITE_FULL: the disk
+# is full. None of them says anything about the request; each passes once the operator acts.
+_SQLITE_UNAVAILABLE = ("locked", "unable to open", "disk I/O", "database or disk is full")
+
+
 def is_unavailable(exc: BaseException) -> bool:
     """True for errors that mean the database is briefly out of reach (answer 503, retry later)."""
     if isinstance(exc, sqlite3.OperationalError):
-        return "locked" in str(exc) or "unable to open" in str(exc) or "disk I/O" in str(exc)
+        return any(sign in str(exc) for sign in _SQLITE_UNAVAILABLE)
     if isinstance(exc, OSError | ConnectionError):
         return True
     try:
