@@ -12,12 +12,13 @@ import structlog
 
 from telroute.kit import jobs
 from telroute.kit.clock import Clock
-from telroute.kit.db import Database
+from telroute.kit.db import Database, is_unavailable
 from telroute.kit.jobs import Job
 
 Handler = Callable[[Job], Awaitable[bool | None]]
 """A job handler; it returns True when it finished the job itself, inside its own transaction."""
 log = structlog.get_logger("telroute.worker")
+_OUTAGE_RETRY = 1.0  # seconds before a job cut short by a database outage runs again
 
 
 class RetryLater(Exception):
@@ -148,19 +149,36 @@ class Worker:
         except GiveUp as exc:
             await self._settle(job, str(exc), -1.0)
         except Exception as exc:
+            if is_unavailable(exc):
+                log.warning("job interrupted: the database is unavailable", job_id=job.id, error=str(exc))
+                await self._settle(job, f"database unavailable: {exc}", _OUTAGE_RETRY)
+                return
             log.exception("job failed", job_id=job.id, kind=job.kind, attempts=job.attempts)
             await self._settle(job, f"{type(exc).__name__}: {exc}", jobs.backoff_us(job.attempts) / 1e6)
 
     async def _settle(self, job: Job, error: str | None, delay: float | None) -> None:
-        """Finish, retry or fail the job; a lost database here is fine: the lease lapses and it reruns."""
+        """Finish, retry or fail the job. While the database is unavailable this tries again for a third of
+        the lease, so that the job need not wait for its lease to lapse; after that the lease lapsing is
+        fine: the job reruns."""
+        deadline = asyncio.get_running_loop().time() + self._lease_us / 3e6
+        pause = 0.1
+        while True:
+            try:
+                await self._record_outcome(job, error, delay)
+                return
+            except Exception as exc:
+                if not is_unavailable(exc) or asyncio.get_running_loop().time() + pause > deadline:
+                    log.warning("could not settle job", job_id=job.id, error=str(exc))
+                    return
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 2.0)
+
+    async def _record_outcome(self, job: Job, error: str | None, delay: float | None) -> None:
         now = self._clock()
-        try:
-            async with self._database.transaction() as connection:
-                if error is None:
-                    await jobs.finish(connection, job)
-                elif delay is None or delay < 0 or job.attempts >= self._max_attempts:
-                    await jobs.fail(connection, job, now=now, error=error)
-                else:
-                    await jobs.retry(connection, job, run_at=now + int(delay * 1_000_000), error=error)
-        except Exception as exc:
-            log.warning("could not settle job", job_id=job.id, error=str(exc))
+        async with self._database.transaction() as connection:
+            if error is None:
+                await jobs.finish(connection, job)
+            elif delay is None or delay < 0 or job.attempts >= self._max_attempts:
+                await jobs.fail(connection, job, now=now, error=error)
+            else:
+                await jobs.retry(connection, job, run_at=now + int(delay * 1_000_000), error=error)
