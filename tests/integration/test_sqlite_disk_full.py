@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -52,7 +52,7 @@ async def write(database: SqliteDatabase, name: str, *, size: int = 100, spill: 
         await connection.execute(_INSERT, {"name": name, "size": size})
 
 
-def split(names: list[str], outcomes: list[BaseException | None]) -> tuple[set[str], list[BaseException]]:
+def split(names: list[str], outcomes: Sequence[BaseException | None]) -> tuple[set[str], list[BaseException]]:
     """The names whose write returned normally, and the errors of the others."""
     succeeded = {name for name, outcome in zip(names, outcomes, strict=True) if outcome is None}
     errors = [outcome for outcome in outcomes if outcome is not None]
