@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar
 
 from telroute.errors import ServiceUnavailable
+from telroute.kit import sqlite_lock
 
 T = TypeVar("T")
 Dialect = Literal["sqlite", "postgresql"]
@@ -134,7 +135,12 @@ class SqliteDatabase:
     def __init__(self, url: str, path: Path) -> None:
         self.url = url
         path.parent.mkdir(parents=True, exist_ok=True)
-        raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
+        self._in_use = sqlite_lock.hold_shared(path)
+        try:
+            raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
+        except BaseException:
+            sqlite_lock.release(self._in_use)
+            raise
         raw.row_factory = _dict_row
         pragmas = (
             "journal_mode=WAL",
@@ -294,6 +300,7 @@ class SqliteDatabase:
         if self._group is not None:
             self._commit_group()
         self._raw.close()
+        sqlite_lock.release(self._in_use)
         self._lock.release()
 
 
@@ -353,6 +360,24 @@ class PostgresDatabase(_PostgresStatements):
 
 def sqlite_path(url: str) -> Path:
     return Path(url.removeprefix("sqlite:///"))
+
+
+def sqlite_online_copy(source: Path, target: Path) -> None:
+    """Copy the SQLite database `source` into the new file `target` with SQLite's online backup API, in one
+    step: one read transaction, so the copy is the database at one moment even while other processes write
+    to it (a WAL reader does not block writers). The copy is left in rollback-journal mode: one file."""
+    with (
+        contextlib.closing(sqlite3.connect(source, timeout=30.0)) as origin,
+        contextlib.closing(sqlite3.connect(target)) as copy,
+    ):
+        origin.backup(copy)
+        copy.execute("PRAGMA journal_mode=DELETE")
+
+
+def sqlite_integrity(path: Path) -> str:
+    """ "ok", or the problems `PRAGMA integrity_check` found; sqlite3.DatabaseError if it is no SQLite file."""
+    with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as connection:
+        return "; ".join(str(row[0]) for row in connection.execute("PRAGMA integrity_check").fetchall())
 
 
 async def _session_unchanged(connection: Any) -> None:

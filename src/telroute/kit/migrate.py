@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -49,9 +51,21 @@ def migrate(url: str, revision: str = "head") -> None:
         return
     path = Path(url.removeprefix("sqlite:///"))
     path.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite_migration_lock(path):
+        command.upgrade(_config(url), revision)
+
+
+@contextmanager
+def sqlite_migration_lock(path: Path) -> Iterator[None]:
+    """Held while the schema of the SQLite file at `path` changes (a migration, a restore)."""
     with path.with_name(path.name + ".migrate-lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        command.upgrade(_config(url), revision)
+        yield
+
+
+def known_revisions() -> set[str]:
+    """Every revision of this version's migration history."""
+    return {script.revision for script in ScriptDirectory.from_config(_config("sqlite://")).walk_revisions()}
 
 
 def current_revision_sqlite(url: str) -> str | None:
