@@ -9,7 +9,7 @@ import typer
 import uvloop
 from rich.table import Table
 
-from telroute import bootstrap, server
+from telroute import backup_cli, bootstrap, server
 from telroute.accounts import repository as accounts_repository
 from telroute.accounts import service as accounts_service
 from telroute.bootstrap import Deps
@@ -29,6 +29,7 @@ app.add_typer(messages_cli.simulate, name="simulate")
 app.add_typer(webhooks_cli.webhooks, name="webhooks")
 app.add_typer(carriers_cli.carriers, name="carriers")
 app.add_typer(carriers_cli.routes, name="routes")
+backup_cli.register(app)
 
 
 @app.command()
