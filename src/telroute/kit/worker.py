@@ -151,12 +151,12 @@ class Worker:
         except Exception as exc:
             if is_unavailable(exc):
                 log.warning("job interrupted: the database is unavailable", job_id=job.id, error=str(exc))
-                await self._settle(job, f"database unavailable: {exc}", _OUTAGE_RETRY)
+                await self._settle(job, f"database unavailable: {exc}", _OUTAGE_RETRY, outage=True)
                 return
             log.exception("job failed", job_id=job.id, kind=job.kind, attempts=job.attempts)
             await self._settle(job, f"{type(exc).__name__}: {exc}", jobs.backoff_us(job.attempts) / 1e6)
 
-    async def _settle(self, job: Job, error: str | None, delay: float | None) -> None:
+    async def _settle(self, job: Job, error: str | None, delay: float | None, *, outage: bool = False) -> None:
         """Finish, retry or fail the job. While the database is unavailable this tries again for a third of
         the lease, so that the job need not wait for its lease to lapse; after that the lease lapsing is
         fine: the job reruns."""
@@ -164,7 +164,7 @@ class Worker:
         pause = 0.1
         while True:
             try:
-                await self._record_outcome(job, error, delay)
+                await self._record_outcome(job, error, delay, outage=outage)
                 return
             except Exception as exc:
                 if not is_unavailable(exc) or asyncio.get_running_loop().time() + pause > deadline:
@@ -173,12 +173,14 @@ class Worker:
             await asyncio.sleep(pause)
             pause = min(pause * 2, 2.0)
 
-    async def _record_outcome(self, job: Job, error: str | None, delay: float | None) -> None:
+    async def _record_outcome(self, job: Job, error: str | None, delay: float | None, *, outage: bool) -> None:
+        """An outage is no fault of the job's: it does not count towards giving up on it."""
         now = self._clock()
+        out_of_attempts = job.attempts >= self._max_attempts and not outage
         async with self._database.transaction() as connection:
             if error is None:
                 await jobs.finish(connection, job)
-            elif delay is None or delay < 0 or job.attempts >= self._max_attempts:
+            elif delay is None or delay < 0 or out_of_attempts:
                 await jobs.fail(connection, job, now=now, error=error)
             else:
                 await jobs.retry(connection, job, run_at=now + int(delay * 1_000_000), error=error)
