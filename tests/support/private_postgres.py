@@ -65,11 +65,8 @@ class PrivatePostgres:
     def start(self) -> None:
         self._pg_ctl("start", "-l", str(self.home / "server.log"))
 
-    def restart_fast(self) -> None:
-        """`pg_ctl restart -m fast`: sessions are ended, the server stops and starts again."""
-        self._pg_ctl("restart", "-m", "fast", "-l", str(self.home / "server.log"))
-
     def stop(self, mode: str = "fast") -> None:
+        """`fast` ends the sessions and shuts down cleanly; `immediate` is a crash (recovery at the next start)."""
         self._pg_ctl("stop", "-m", mode)
 
     def create_database(self, name: str) -> None:
