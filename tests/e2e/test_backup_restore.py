@@ -122,6 +122,31 @@ def test_a_restored_backup_serves_its_messages(backed_up: BackedUp, tmp_path: Pa
 
 
 @pytest.mark.sqlite_only
+def test_restore_after_a_server_was_killed_sets_the_old_database_and_its_wal_aside(
+    backed_up: BackedUp, tmp_path: Path
+) -> None:
+    """A SIGKILLed server holds no lock any more; its WAL (which may hold its last commits) goes aside with the
+    old database, so that it is neither lost nor replayed into the restored one."""
+    crashed = sqlite_deployment(tmp_path / "crashed")
+    server = crashed.server("--no-worker").start()
+    crashed.new_account("written just before the kill")
+    server.kill()
+    database = tmp_path / "crashed" / "telroute.db"
+    assert database.with_name("telroute.db-wal").exists()
+    result = crashed.cli("restore", str(backed_up.backup))
+    assert "kept as" in result.stdout
+    [aside] = database.parent.glob("telroute.db.before-restore-*[0-9]")
+    assert aside.with_name(aside.name + "-wal").exists()
+    assert not database.with_name("telroute.db-wal").exists() and not database.with_name("telroute.db-shm").exists()
+    assert rows(database, "PRAGMA integrity_check") == [("ok",)]
+    in_backup = rows(backed_up.backup, "SELECT COUNT(*) FROM messages")
+    assert rows(database, "SELECT COUNT(*) FROM messages") == in_backup
+    with closing(sqlite3.connect(aside)) as old:  # the old database, with its WAL, is whole
+        names = {row[0] for row in old.execute("SELECT name FROM accounts")}
+    assert "written just before the kill" in names
+
+
+@pytest.mark.sqlite_only
 def test_restore_refuses_files_that_are_not_telroute_databases(backed_up: BackedUp, tmp_path: Path) -> None:
     target = sqlite_deployment(tmp_path / "target")
     garbage = tmp_path / "garbage.db"
