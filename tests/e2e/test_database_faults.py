@@ -92,6 +92,7 @@ def test_postgresql_restarted_and_crashed_under_load(tmp_path: Path, receiver: C
             print(f"\n{load.summary()}; first 202 {restart:.2f} s after the restart, {crash:.2f} s after the crash")
             assert_nothing_lost(server, keys, load, receiver)
             assert server.terminate() == 0
+            assert_quiet_outage(server)
         finally:
             server.kill()
 
@@ -111,10 +112,18 @@ def test_sqlite_disk_full_under_load(tmp_path: Path, receiver: CallbackReceiver)
             print(f"\n{load.summary()}; first 202 {recovered:.2f} s after space was freed")
             assert_nothing_lost(server, keys, load, receiver)
             assert server.terminate() == 0
+            assert_quiet_outage(server)
         finally:
             server.kill()
         with sqlite3.connect(disk / "telroute.db") as database:
             assert database.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def assert_quiet_outage(server: Server) -> None:
+    """While the database is away the worker polls it less and less often and says so once in a while, not
+    twenty times a second."""
+    failed_claims = server.output().count("claim failed")
+    assert 1 <= failed_claims <= 10, failed_claims
 
 
 def fill_up(disk: Path) -> None:

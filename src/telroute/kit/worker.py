@@ -19,6 +19,8 @@ Handler = Callable[[Job], Awaitable[bool | None]]
 """A job handler; it returns True when it finished the job itself, inside its own transaction."""
 log = structlog.get_logger("telroute.worker")
 _OUTAGE_RETRY = 1.0  # seconds before a job cut short by a database outage runs again
+_OUTAGE_POLL_MAX = 1.0  # the longest pause between claims while claiming fails
+_OUTAGE_LOG_EVERY = 30  # failed claims between two warnings (the first is always logged)
 
 
 class RetryLater(Exception):
@@ -70,6 +72,7 @@ class Worker:
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self.processed = 0
+        self._failed_claims = 0  # in a row
 
     def wake(self) -> None:
         self._wake.set()
@@ -83,7 +86,7 @@ class Worker:
         while not stop.is_set():
             claimed = await self._claim_some()
             if not claimed:
-                await self._idle(stop)
+                await self._idle(stop, self._pause())
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=grace)
         unfinished = list(self._tasks)
@@ -114,8 +117,13 @@ class Worker:
                 self._database, self.name, now=self._clock(), lease_us=self._lease_us, limit=room
             )
         except Exception as exc:  # the database is briefly unavailable: try again soon
-            log.warning("claim failed", error=str(exc))
+            self._failed_claims += 1
+            if self._failed_claims % _OUTAGE_LOG_EVERY == 1:
+                log.warning("claim failed", error=str(exc), failures_in_a_row=self._failed_claims)
             return 0
+        if self._failed_claims:
+            log.info("claims succeed again", failures_in_a_row=self._failed_claims)
+            self._failed_claims = 0
         for job in claimed:
             task = asyncio.create_task(self._run_one(job))
             self._tasks.add(task)
@@ -126,11 +134,17 @@ class Worker:
         self._tasks.discard(task)
         self._wake.set()
 
-    async def _idle(self, stop: asyncio.Event) -> None:
+    def _pause(self) -> float:
+        """The idle poll; while claims fail (the database is away), doubling up to `_OUTAGE_POLL_MAX`."""
+        if not self._failed_claims:
+            return self._idle_poll
+        return min(self._idle_poll * 2.0 ** min(self._failed_claims, 16), max(_OUTAGE_POLL_MAX, self._idle_poll))
+
+    async def _idle(self, stop: asyncio.Event, pause: float) -> None:
         self._wake.clear()
         stopping = asyncio.create_task(stop.wait())
         waking = asyncio.create_task(self._wake.wait())
-        await asyncio.wait({stopping, waking}, timeout=self._idle_poll, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({stopping, waking}, timeout=pause, return_when=asyncio.FIRST_COMPLETED)
         for task in (stopping, waking):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
