@@ -123,7 +123,8 @@ class SqliteDatabase:
     loop has run every task that was ready (up to `_GROUP_MAX` units). A unit that fails rolls
     back to its savepoint alone. A caller leaves `transaction()` only after the COMMIT that holds
     its work, so "committed" still means in the database file; but a busy moment's commits cost
-    one WAL write (~200 µs measured) instead of one each. A unit that fails also returns only after
+    one WAL write (~200 µs measured) instead of one each. A COMMIT that fails (the disk is full) fails
+    every unit of its group. A unit that fails also returns only after
     the COMMIT of the work it saw. Plain reads do not wait: they may show the open group's work up
     to one loop turn before its COMMIT, whose owners have not been answered yet (waiting there cost
     two thirds of the accepted sends/s, measured: every request reads before it writes).
@@ -375,7 +376,8 @@ def sqlite_online_copy(source: Path, target: Path) -> None:
 
 
 def sqlite_integrity(path: Path) -> str:
-    """ "ok", or the problems `PRAGMA integrity_check` found; sqlite3.DatabaseError if it is no SQLite file."""
+    """What `PRAGMA integrity_check` says of the file at `path` ("ok" when nothing is wrong); raises
+    sqlite3.DatabaseError when it is not a SQLite database."""
     with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as connection:
         return "; ".join(str(row[0]) for row in connection.execute("PRAGMA integrity_check").fetchall())
 
