@@ -47,6 +47,8 @@ def backup(settings: Settings, target: Path) -> Copied:
         raise BackupRefused(f"there is no database at {database}")
     if target.exists():
         raise BackupRefused(f"{target} exists already; name a new file")
+    if not target.parent.is_dir():
+        raise BackupRefused(f"there is no directory {target.parent} to write the backup in")
     temporary = _private_file_beside(target)
     try:
         _copy(database, temporary)

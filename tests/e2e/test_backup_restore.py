@@ -98,6 +98,19 @@ def test_a_backup_taken_under_load_is_a_consistent_database_at_the_schema_head(b
 
 
 @pytest.mark.sqlite_only
+def test_a_backup_never_overwrites_a_file_nor_leaves_a_partial_one(backed_up: BackedUp, tmp_path: Path) -> None:
+    before = backed_up.backup.read_bytes()
+    for target, reason in [
+        (backed_up.backup, "exists already"),
+        (tmp_path / "missing-dir" / "b.db", "there is no directory"),
+    ]:
+        refused = backed_up.live.cli("backup", str(target), check=False)
+        assert refused.returncode == 1 and reason in refused.stderr, refused.stderr
+    assert backed_up.backup.read_bytes() == before
+    assert not (tmp_path / "missing-dir").exists()
+
+
+@pytest.mark.sqlite_only
 def test_restore_is_refused_while_a_server_has_the_database_open(backed_up: BackedUp) -> None:
     refused = backed_up.live.cli("restore", str(backed_up.backup), check=False)
     assert refused.returncode == 1
