@@ -29,7 +29,6 @@ app.add_typer(messages_cli.simulate, name="simulate")
 app.add_typer(webhooks_cli.webhooks, name="webhooks")
 app.add_typer(carriers_cli.carriers, name="carriers")
 app.add_typer(carriers_cli.routes, name="routes")
-backup_cli.register(app)
 
 
 @app.command()
@@ -207,6 +206,9 @@ def accounts_webhook_secret(
         typer.echo(json.dumps({"access_key": access_key, "webhook_secret": value}))
     else:
         console.print("callbacks are no longer signed" if value is None else f"signing secret: [bold]{value}[/bold]")
+
+
+backup_cli.register(app)  # after the commands above, so that `--help` lists backup and restore after them
 
 
 def main() -> None:
