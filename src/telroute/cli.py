@@ -10,7 +10,7 @@ import typer
 import uvloop
 from rich.table import Table
 
-from telroute import bootstrap, server
+from telroute import backup_cli, bootstrap, server
 from telroute.accounts import service as accounts_service
 from telroute.bootstrap import Deps
 from telroute.carriers import cli as carriers_cli
@@ -233,6 +233,9 @@ def accounts_webhook_secret(
         typer.echo(json.dumps({"access_key": access_key, "webhook_secret": value}))
     else:
         console.print("callbacks are no longer signed" if value is None else f"signing secret: [bold]{value}[/bold]")
+
+
+backup_cli.register(app)  # after the commands above, so that `--help` lists backup and restore after them
 
 
 def main() -> None:

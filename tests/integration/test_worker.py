@@ -196,6 +196,26 @@ async def test_an_unexpected_error_is_retried_with_backoff(database: Database) -
     assert await failed(database) == []
 
 
+async def test_a_job_cut_short_by_a_database_outage_runs_again_soon_and_is_never_failed_for_it(
+    database: Database,
+) -> None:
+    """Refused connections are what a handler meets while PostgreSQL restarts: retried after a second, and
+    not counted towards `max_attempts` (a long outage must not turn accepted messages into failed jobs)."""
+    calls: list[int] = []
+
+    async def handle(job: Job) -> None:
+        calls.append(job.attempts)
+        if job.attempts <= 2:
+            raise ConnectionRefusedError(111, "Connect call failed")
+
+    worker = worker_of(database, {"outage": handle}, max_attempts=1)
+    async with running(worker):
+        await enqueue(database, "outage")
+        await eventually(lambda: _is_empty(database), timeout=10, what="the job done after the outage")
+    assert calls == [1, 2, 3]
+    assert await failed(database) == []
+
+
 async def test_stop_cancels_a_hung_job_after_the_grace_and_releases_it_to_another_worker_at_once(
     database: Database,
 ) -> None:

@@ -59,13 +59,14 @@ class Server:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[str] | None = None
     log_path: Path | None = None
+    log_dir: Path | None = None  # where the output goes; the data dir unless set (a disk the test fills)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, *, timeout: float = 90.0) -> Server:
-        self.log_path = self.data_dir / f"server-{self.port}-{time.monotonic_ns()}.log"
+        self.log_path = (self.log_dir or self.data_dir) / f"server-{self.port}-{time.monotonic_ns()}.log"
         with self.log_path.open("w") as log:
             self.process = subprocess.Popen(
                 [*TELROUTE, "serve", "--port", str(self.port), *self.args],

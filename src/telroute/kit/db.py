@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar
 
 from telroute.errors import ServiceUnavailable
+from telroute.kit import sqlite_lock
 
 T = TypeVar("T")
 Dialect = Literal["sqlite", "postgresql"]
@@ -122,7 +123,8 @@ class SqliteDatabase:
     loop has run every task that was ready (up to `_GROUP_MAX` units). A unit that fails rolls
     back to its savepoint alone. A caller leaves `transaction()` only after the COMMIT that holds
     its work, so "committed" still means in the database file; but a busy moment's commits cost
-    one WAL write (~200 µs measured) instead of one each. A unit that fails also returns only after
+    one WAL write (~200 µs measured) instead of one each. A COMMIT that fails (the disk is full) fails
+    every unit of its group. A unit that fails also returns only after
     the COMMIT of the work it saw. Plain reads do not wait: they may show the open group's work up
     to one loop turn before its COMMIT, whose owners have not been answered yet (waiting there cost
     two thirds of the accepted sends/s, measured: every request reads before it writes).
@@ -134,7 +136,12 @@ class SqliteDatabase:
     def __init__(self, url: str, path: Path) -> None:
         self.url = url
         path.parent.mkdir(parents=True, exist_ok=True)
-        raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
+        self._in_use = sqlite_lock.hold_shared(path)
+        try:
+            raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
+        except BaseException:
+            sqlite_lock.release(self._in_use)
+            raise
         raw.row_factory = _dict_row
         pragmas = (
             "journal_mode=WAL",
@@ -182,20 +189,40 @@ class SqliteDatabase:
         self._commit_group()
 
     def _commit_group(self) -> None:
-        group, units = self._group, self._group_units
+        group = self._group
         assert group is not None
-        self._group, self._group_units = None, 0
         try:
             self._raw.execute("COMMIT")
-        except BaseException as exc:
-            with contextlib.suppress(sqlite3.Error):
+        except BaseException as exc:  # SQLITE_FULL, an I/O error: no unit of the group is in the file
+            self._abandon_group(exc)
+            return
+        self._group, self._group_units = None, 0
+        group.set_result(None)
+
+    def _undo_unit(self, exc: BaseException) -> None:
+        """Roll a failed unit back to its savepoint. After SQLITE_FULL or an I/O error SQLite may have
+        rolled the whole group back by itself, or may refuse the partial rollback: then the group is lost,
+        and every unit in it fails, so that nobody is answered for work that is not in the file."""
+        try:
+            if self._raw.in_transaction:
+                self._raw.execute("ROLLBACK TO unit")
+                self._raw.execute("RELEASE unit")
+                return
+        except sqlite3.Error:
+            pass
+        self._abandon_group(exc)
+
+    def _abandon_group(self, exc: BaseException) -> None:
+        group, units = self._group, self._group_units
+        self._group, self._group_units = None, 0
+        with contextlib.suppress(sqlite3.Error):
+            if self._raw.in_transaction:
                 self._raw.execute("ROLLBACK")
+        if group is not None and not group.done():
             if units:
                 group.set_exception(exc)
             else:
                 group.set_result(None)
-            return
-        group.set_result(None)
 
     def _open_group(self) -> asyncio.Future[None]:
         if self._group is None:
@@ -236,9 +263,8 @@ class SqliteDatabase:
             self._raw.execute("SAVEPOINT unit")
             try:
                 yield self._statements
-            except BaseException:
-                self._raw.execute("ROLLBACK TO unit")
-                self._raw.execute("RELEASE unit")
+            except BaseException as exc:
+                self._undo_unit(exc)
                 raise
             self._raw.execute("RELEASE unit")
             self._group_units += 1
@@ -275,6 +301,7 @@ class SqliteDatabase:
         if self._group is not None:
             self._commit_group()
         self._raw.close()
+        sqlite_lock.release(self._in_use)
         self._lock.release()
 
 
@@ -332,8 +359,31 @@ class PostgresDatabase(_PostgresStatements):
         await self._pool.close()
 
 
+def is_sqlite_url(url: str) -> bool:
+    return url.startswith("sqlite:///")
+
+
 def sqlite_path(url: str) -> Path:
     return Path(url.removeprefix("sqlite:///"))
+
+
+def sqlite_online_copy(source: Path, target: Path) -> None:
+    """Copy the SQLite database `source` into the new file `target` with SQLite's online backup API, in one
+    step: one read transaction, so the copy is the database at one moment even while other processes write
+    to it (a WAL reader does not block writers). The copy is left in rollback-journal mode: one file."""
+    with (
+        contextlib.closing(sqlite3.connect(source, timeout=30.0)) as origin,
+        contextlib.closing(sqlite3.connect(target)) as copy,
+    ):
+        origin.backup(copy)
+        copy.execute("PRAGMA journal_mode=DELETE")
+
+
+def sqlite_integrity(path: Path) -> str:
+    """What `PRAGMA integrity_check` says of the file at `path` ("ok" when nothing is wrong); raises
+    sqlite3.DatabaseError when it is not a SQLite database."""
+    with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as connection:
+        return "; ".join(str(row[0]) for row in connection.execute("PRAGMA integrity_check").fetchall())
 
 
 async def _session_unchanged(connection: Any) -> None:
@@ -343,7 +393,7 @@ async def _session_unchanged(connection: Any) -> None:
 
 
 async def connect(url: str, *, pool_size: int = 10) -> Database:
-    if url.startswith("sqlite:///"):
+    if is_sqlite_url(url):
         return SqliteDatabase(url, sqlite_path(url))
     import asyncpg
 
@@ -356,10 +406,15 @@ async def connect(url: str, *, pool_size: int = 10) -> Database:
     return PostgresDatabase(url, pool)
 
 
+# Locked (busy beyond the timeout), the file gone or unreadable, I/O errors, and SQLITE_FULL: the disk
+# is full. None of them says anything about the request; each passes once the operator acts.
+_SQLITE_UNAVAILABLE = ("locked", "unable to open", "disk I/O", "database or disk is full")
+
+
 def is_unavailable(exc: BaseException) -> bool:
     """True for errors that mean the database is briefly out of reach (answer 503, retry later)."""
     if isinstance(exc, sqlite3.OperationalError):
-        return "locked" in str(exc) or "unable to open" in str(exc) or "disk I/O" in str(exc)
+        return any(sign in str(exc) for sign in _SQLITE_UNAVAILABLE)
     if isinstance(exc, OSError | ConnectionError):
         return True
     try:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, pool
 
 from telroute.kit.db import Connection, sql
 
@@ -47,6 +51,25 @@ def migrate(url: str, revision: str = "head") -> None:
         return
     path = Path(url.removeprefix("sqlite:///"))
     path.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite_migration_lock(path):
+        command.upgrade(_config(url), revision)
+
+
+@contextmanager
+def sqlite_migration_lock(path: Path) -> Iterator[None]:
+    """Held while the schema of the SQLite file at `path` changes (a migration, a restore)."""
     with path.with_name(path.name + ".migrate-lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        command.upgrade(_config(url), revision)
+        yield
+
+
+def known_revisions() -> set[str]:
+    """Every revision of this version's migration history."""
+    return {script.revision for script in ScriptDirectory.from_config(_config("sqlite://")).walk_revisions()}
+
+
+def current_revision_sqlite(url: str) -> str | None:
+    """The revision a SQLite file records (None: not a migrated database), read without the server's driver."""
+    engine = create_engine(url, poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()

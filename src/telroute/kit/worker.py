@@ -12,12 +12,15 @@ import structlog
 
 from telroute.kit import jobs
 from telroute.kit.clock import Clock
-from telroute.kit.db import Database
+from telroute.kit.db import Database, is_unavailable
 from telroute.kit.jobs import Job
 
 Handler = Callable[[Job], Awaitable[bool | None]]
 """A job handler; it returns True when it finished the job itself, inside its own transaction."""
 log = structlog.get_logger("telroute.worker")
+_OUTAGE_RETRY = 1.0  # seconds before a job cut short by a database outage runs again
+_OUTAGE_POLL_MAX = 1.0  # the longest pause between claims while claiming fails
+_OUTAGE_LOG_EVERY = 30  # failed claims between two warnings (the first is always logged)
 
 
 class RetryLater(Exception):
@@ -78,6 +81,7 @@ class Worker:
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self.processed = 0
+        self._failed_claims = 0  # in a row
 
     def wake(self) -> None:
         self._wake.set()
@@ -91,7 +95,7 @@ class Worker:
         while not stop.is_set():
             claimed = await self._claim_some()
             if not claimed:
-                await self._idle(stop)
+                await self._idle(stop, self._pause())
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=grace)
         unfinished = list(self._tasks)
@@ -122,8 +126,13 @@ class Worker:
                 self._database, self.name, now=self._clock(), lease_us=self._lease_us, limit=room
             )
         except Exception as exc:  # the database is briefly unavailable: try again soon
-            log.warning("claim failed", error=str(exc))
+            self._failed_claims += 1
+            if self._failed_claims % _OUTAGE_LOG_EVERY == 1:
+                log.warning("claim failed", error=str(exc), failures_in_a_row=self._failed_claims)
             return 0
+        if self._failed_claims:
+            log.info("claims succeed again", failures_in_a_row=self._failed_claims)
+            self._failed_claims = 0
         for job in claimed:
             task = asyncio.create_task(self._run_one(job))
             self._tasks.add(task)
@@ -134,11 +143,17 @@ class Worker:
         self._tasks.discard(task)
         self._wake.set()
 
-    async def _idle(self, stop: asyncio.Event) -> None:
+    def _pause(self) -> float:
+        """The idle poll; while claims fail (the database is away), doubling up to `_OUTAGE_POLL_MAX`."""
+        if not self._failed_claims:
+            return self._idle_poll
+        return min(self._idle_poll * 2.0 ** min(self._failed_claims, 16), max(_OUTAGE_POLL_MAX, self._idle_poll))
+
+    async def _idle(self, stop: asyncio.Event, pause: float) -> None:
         self._wake.clear()
         stopping = asyncio.create_task(stop.wait())
         waking = asyncio.create_task(self._wake.wait())
-        await asyncio.wait({stopping, waking}, timeout=self._idle_poll, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({stopping, waking}, timeout=pause, return_when=asyncio.FIRST_COMPLETED)
         for task in (stopping, waking):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -159,6 +174,10 @@ class Worker:
         except GiveUp as exc:
             await self._settle(job, str(exc), -1.0)
         except Exception as exc:
+            if is_unavailable(exc):
+                log.warning("job interrupted: the database is unavailable", job_id=job.id, error=str(exc))
+                await self._settle(job, f"database unavailable: {exc}", _OUTAGE_RETRY, outage=True)
+                return
             log.exception("job failed", job_id=job.id, kind=job.kind, attempts=job.attempts)
             await self._settle(job, f"{type(exc).__name__}: {exc}", jobs.backoff_us(job.attempts) / 1e6)
 
@@ -169,16 +188,31 @@ class Worker:
         except Exception as exc:
             log.warning("could not postpone job", job_id=job.id, error=str(exc))
 
-    async def _settle(self, job: Job, error: str | None, delay: float | None) -> None:
-        """Finish, retry or fail the job; a lost database here is fine: the lease lapses and it reruns."""
+    async def _settle(self, job: Job, error: str | None, delay: float | None, *, outage: bool = False) -> None:
+        """Finish, retry or fail the job. While the database is unavailable this tries again for a third of
+        the lease, so that the job need not wait for its lease to lapse; after that the lease lapsing is
+        fine: the job reruns."""
+        deadline = asyncio.get_running_loop().time() + self._lease_us / 3e6
+        pause = 0.1
+        while True:
+            try:
+                await self._record_outcome(job, error, delay, outage=outage)
+                return
+            except Exception as exc:
+                if not is_unavailable(exc) or asyncio.get_running_loop().time() + pause > deadline:
+                    log.warning("could not settle job", job_id=job.id, error=str(exc))
+                    return
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 2.0)
+
+    async def _record_outcome(self, job: Job, error: str | None, delay: float | None, *, outage: bool) -> None:
+        """An outage is no fault of the job's: it does not count towards giving up on it."""
         now = self._clock()
-        try:
-            async with self._database.transaction() as connection:
-                if error is None:
-                    await jobs.finish(connection, job)
-                elif delay is None or delay < 0 or job.attempts >= self._max_attempts:
-                    await jobs.fail(connection, job, now=now, error=error)
-                else:
-                    await jobs.retry(connection, job, run_at=now + int(delay * 1_000_000), error=error)
-        except Exception as exc:
-            log.warning("could not settle job", job_id=job.id, error=str(exc))
+        out_of_attempts = job.attempts >= self._max_attempts and not outage
+        async with self._database.transaction() as connection:
+            if error is None:
+                await jobs.finish(connection, job)
+            elif delay is None or delay < 0 or out_of_attempts:
+                await jobs.fail(connection, job, now=now, error=error)
+            else:
+                await jobs.retry(connection, job, run_at=now + int(delay * 1_000_000), error=error)
