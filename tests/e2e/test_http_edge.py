@@ -24,7 +24,7 @@ HEAD_LIMIT = 16_384
 SHORT = {
     "TELROUTE_HTTP_HEAD_TIMEOUT": "1",
     "TELROUTE_HTTP_BODY_IDLE_TIMEOUT": "1",
-    "TELROUTE_HTTP_BODY_TIMEOUT": "3",
+    "TELROUTE_HTTP_BODY_TIMEOUT": "2",
     "TELROUTE_HTTP_KEEP_ALIVE_TIMEOUT": "1",
 }
 CAP = 50
@@ -162,7 +162,15 @@ def test_a_head_over_the_limit_after_a_served_request_is_answered_431(edge: Serv
     assert_closing_error(b"HTTP/1.1 431" + second, 431, "request_header_fields_too_large")
 
 
-# Time limits: 1 s for a head, 1 s between body bytes and 3 s for a whole body, 1 s of keep-alive idleness.
+def test_pipelined_heads_over_the_limit_together_are_each_served(edge: Server) -> None:
+    first = head_of_size(10 * 1024).replace(b"Connection: close", b"Connection: keep-alive")
+    raw = exchange(edge, first + head_of_size(10 * 1024))
+    first_answer, second_answer = raw.split(b"HTTP/1.1 ")[1:]
+    assert answer_of(b"HTTP/1.1 " + first_answer).status_code == 200
+    assert answer_of(b"HTTP/1.1 " + second_answer).status_code == 200
+
+
+# Time limits: 1 s for a head, 1 s between body bytes and 2 s for a whole body, 1 s of keep-alive idleness.
 
 
 def test_a_head_sent_slower_than_the_limit_is_a_jsonapi_408_and_closed(edge: Server) -> None:

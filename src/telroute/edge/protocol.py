@@ -65,6 +65,7 @@ class EdgeProtocol(HttpToolsProtocol):
         self._clock: asyncio.TimerHandle | None = None
         self._reading_head = True
         self._head_bytes = 0
+        self._requests_read = 0
         self._body_started = 0.0
         self._body_progress = 0.0
         self._discarding = False  # the last answer is written: what the client still sends is dropped
@@ -96,10 +97,11 @@ class EdgeProtocol(HttpToolsProtocol):
             super().data_received(data)
             return
         # Only the bytes that fit are parsed: whether the head ends among them decides.
+        requests_before = self._requests_read
         super().data_received(data[:room])
         if self._discarding:
             return
-        if self._reading_head:
+        if self._reading_head and self._requests_read == requests_before:
             self._head_too_large()
         else:
             self.data_received(data[room:])
@@ -108,6 +110,7 @@ class EdgeProtocol(HttpToolsProtocol):
     # next read on: at worst `max_head_bytes` more than the limit are parsed, never an unbounded amount.
     def on_message_complete(self) -> None:
         self._disarm()
+        self._requests_read += 1
         self._reading_head = True
         self._head_bytes = 0
         super().on_message_complete()
@@ -144,8 +147,9 @@ class EdgeProtocol(HttpToolsProtocol):
     def _check_body(self) -> None:
         self._clock = None
         now = self.loop.time()
-        if self.flow.read_paused:
-            # The app has not yet taken the body that came: the wait is the server's, not the client's.
+        if self.flow.read_paused or self.cycle.waiting_for_100_continue:
+            # The app has not yet taken the body that came, or not yet asked for it (the client waits for
+            # "100 Continue"): the wait is the server's, not the client's.
             self._body_progress = now
             self._arm(self.limits.body_idle_timeout, self._check_body)
             return
