@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import assert_error
-from tests.support.isolated import deployment, eventually
+from tests.support.isolated import Deployment, deployment, eventually
 from tests.support.messaging import new_account
 from tests.support.server import Server
 
@@ -34,26 +34,29 @@ LIMIT_LINE = "connection limit reached"
 
 
 @pytest.fixture(scope="module")
-def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A server with second-long timeouts and room for the half-open connections."""
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     with deployment(tmp_path_factory.mktemp("edge")) as deployed:
-        server = deployed.server("--no-worker", **SHORT, TELROUTE_HTTP_MAX_CONNECTIONS=str(HALF_OPEN + 50)).start()
-        try:
-            yield server
-        finally:
-            server.terminate()
+        yield deployed
 
 
 @pytest.fixture(scope="module")
-def capped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def edge(site: Deployment) -> Iterator[Server]:
+    """A server with second-long timeouts and room for the half-open connections."""
+    server = site.server("--no-worker", **SHORT, TELROUTE_HTTP_MAX_CONNECTIONS=str(HALF_OPEN + 50)).start()
+    try:
+        yield server
+    finally:
+        server.terminate()
+
+
+@pytest.fixture(scope="module")
+def capped(site: Deployment) -> Iterator[Server]:
     """A server that takes at most CAP connections and lets them wait 5 s for a head."""
-    env = {"TELROUTE_HTTP_MAX_CONNECTIONS": str(CAP), "TELROUTE_HTTP_HEAD_TIMEOUT": "5"}
-    with deployment(tmp_path_factory.mktemp("capped")) as deployed:
-        server = deployed.server("--no-worker", **env).start()
-        try:
-            yield server
-        finally:
-            server.terminate()
+    server = site.server("--no-worker", TELROUTE_HTTP_MAX_CONNECTIONS=str(CAP), TELROUTE_HTTP_HEAD_TIMEOUT="5").start()
+    try:
+        yield server
+    finally:
+        server.terminate()
 
 
 def connect(server: Server) -> socket.socket:
