@@ -17,6 +17,7 @@ from telroute.app import create_app, create_ops_app
 from telroute.bootstrap import Deps, build
 from telroute.config import Settings
 from telroute.edge.limits import EdgeLimits
+from telroute.edge.open_files import make_room_for
 from telroute.edge.protocol import protocol_for
 from telroute.kit.logging import configure as configure_logging
 from telroute.runtime import Runtime
@@ -51,6 +52,7 @@ async def _serve_http(
 ) -> None:
     """Serve `app` with the edge limits of `settings` (announcing it once listening) until `stop` is set or
     the server fails; then drain and set `stop`."""
+    make_room_for(settings.http_max_connections)
     config = uvicorn.Config(
         app,
         host=host,
@@ -59,6 +61,7 @@ async def _serve_http(
         log_level="warning",
         access_log=False,
         http=protocol_for(EdgeLimits.from_settings(settings)),
+        ws="none",  # telroute serves no WebSocket: an upgrade request is an ordinary request, whatever is installed
         # uvicorn annotates an int, but only passes it to loop.call_later, which takes seconds as a float.
         timeout_keep_alive=settings.http_keep_alive_timeout,  # type: ignore[arg-type]
         timeout_graceful_shutdown=8,
