@@ -30,7 +30,6 @@ SHORT = {
 CAP = 50
 HALF_OPEN = 300
 PARTIAL_HEAD = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-LIMIT_LINE = "connection limit reached"
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +50,7 @@ def edge(site: Deployment) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def capped(site: Deployment) -> Iterator[Server]:
-    """A server that takes at most CAP connections and lets them wait 5 s for a head."""
+    """A server that keeps at most CAP connections and lets them wait 5 s for a head."""
     server = site.server("--no-worker", TELROUTE_HTTP_MAX_CONNECTIONS=str(CAP), TELROUTE_HTTP_HEAD_TIMEOUT="5").start()
     try:
         yield server
@@ -217,15 +216,19 @@ def test_a_body_that_trickles_past_the_whole_body_limit_is_a_jsonapi_408(edge: S
     assert_closing_error(raw, 408, "request_timeout")
 
 
-def message_head(server: Server, length: int) -> bytes:
+def message_head(server: Server, length: int, *extra_headers: str) -> bytes:
     """The head of a POST /v2.1/messages of a fresh account, announcing a body of `length` bytes."""
     access_key, secret_key = new_account(server, "edge")
     credentials = base64.b64encode(f"{access_key}:{secret_key}".encode()).decode()
-    return (
-        "POST /v2.1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        f"Authorization: Basic {credentials}\r\nContent-Type: application/vnd.api+json\r\n"
-        f"Content-Length: {length}\r\n\r\n"
-    ).encode()
+    lines = [
+        "POST /v2.1/messages HTTP/1.1",
+        "Host: 127.0.0.1",
+        f"Authorization: Basic {credentials}",
+        "Content-Type: application/vnd.api+json",
+        f"Content-Length: {length}",
+        *extra_headers,
+    ]
+    return "".join(line + "\r\n" for line in lines).encode() + b"\r\n"
 
 
 # Many connections.
@@ -243,16 +246,40 @@ def test_hundreds_of_half_open_connections_are_answered_408_while_healthz_answer
     assert healthz(edge) == 200
 
 
-def test_connections_over_the_cap_are_answered_503_at_once_and_healthz_recovers(capped: Server) -> None:
+def test_a_flood_of_connections_that_never_finish_a_head_cannot_keep_healthz_out(capped: Server) -> None:
     with ExitStack() as stack:
-        held = [stack.enter_context(connect(capped)) for _ in range(CAP - 1)]
-        eventually(lambda: healthz(capped) == 200, timeout=5, what="/healthz on the last free connection")
-        held.append(stack.enter_context(connect(capped)))
+        flood = [stack.enter_context(connect(capped)) for _ in range(2 * CAP)]
+        for sock in flood:
+            sock.sendall(PARTIAL_HEAD)
+        assert healthz(capped) == 200
+        for sock in flood[:CAP]:  # the longest-waiting made room for the rest, then for /healthz
+            assert_closing_error(read_until_close(sock), 503, "connection_limit")
+    assert healthz(capped) == 200
+    assert capped.output().count("make room") == 1, capped.output()
+
+
+def test_when_every_connection_is_inside_a_request_new_ones_are_answered_503(capped: Server) -> None:
+    eventually(lambda: healthz(capped) == 200, timeout=5, what="/healthz before the test")
+    head = message_head(capped, 100, "Expect: 100-continue")
+    with ExitStack() as stack:
+        busy = [stack.enter_context(connect(capped)) for _ in range(CAP)]
+        for sock in busy:
+            sock.sendall(head)
+        for sock in busy:  # the app is reading each one's body
+            assert read_head(sock) == b"HTTP/1.1 100 Continue"
         assert healthz(capped) == 503
         for raw in [exchange(capped, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n") for _ in range(20)]:
             assert answer_of(raw).headers["retry-after"] == "1"
             assert_closing_error(raw, 503, "connection_limit")
-        for sock in held:
-            sock.close()
-    eventually(lambda: healthz(capped) == 200, timeout=5, what="/healthz once the held connections closed")
-    assert capped.output().count(LIMIT_LINE) == 1, capped.output()
+    eventually(lambda: healthz(capped) == 200, timeout=5, what="/healthz once the busy connections closed")
+    assert capped.output().count("new ones are answered 503") == 1, capped.output()
+
+
+def read_head(sock: socket.socket) -> bytes:
+    """The next response head on `sock` (status line and headers), without its blank line."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        chunk = sock.recv(1)
+        assert chunk, f"closed after {received!r}"
+        received += chunk
+    return received[:-4]

@@ -4,9 +4,11 @@
 - A head must be complete `head_timeout` after the connection opens, or after its first byte on a kept-alive
   connection; else 408 (or, when not one byte was sent, a silent close, as for an idle keep-alive connection).
 - A body must keep coming (`body_idle_timeout` between bytes) and be complete within `body_timeout`; else 408.
-- Over `max_connections` open connections, a new one is answered 503 at once, before it sends anything, and
-  closed: a refusal costs no request parsing, and a health check that is refused reports what is true, that
-  this process takes no more clients. One warning is logged when it happens, then at most one a minute.
+- At `max_connections` open connections, a new one makes room: the connection that has waited longest for
+  a request (see waiting.py) is answered 503 and closed. When every connection is inside a request, the new
+  one itself is answered 503 at once, before it sends anything, and closed: a refusal costs no parsing, and
+  a refused health check reports what is true, that this process takes no more clients. Each of the two is
+  logged as one warning when it first happens, then at most once a minute with a count.
 - Every answer the server writes itself is a JSON:API error document, like the app's.
 
 Idle keep-alive connections are closed by uvicorn (`timeout_keep_alive`).
@@ -27,6 +29,7 @@ from uvicorn.server import ServerState
 
 from telroute.edge.answer import error_answer
 from telroute.edge.limits import EdgeLimits
+from telroute.edge.waiting import WaitingConnections
 from telroute.errors import BadRequest, RequestHeaderFieldsTooLarge, RequestTimeout, ServiceUnavailable, TelrouteError
 from telroute.kit.throttle import Throttle
 
@@ -36,7 +39,7 @@ log = structlog.get_logger("telroute.edge")
 # this long: closing with unread bytes makes the kernel reset the connection, which can destroy the answer
 # before the client reads it.
 LINGER_SECONDS = 2.0
-REFUSALS_LOGGED_EVERY = 60.0
+LOGGED_AT_MOST_EVERY = 60.0
 
 
 def protocol_for(limits: EdgeLimits) -> type[EdgeProtocol]:
@@ -45,13 +48,17 @@ def protocol_for(limits: EdgeLimits) -> type[EdgeProtocol]:
 
     class ListenerProtocol(EdgeProtocol):
         limits = chosen
-        refusals = Throttle(REFUSALS_LOGGED_EVERY)
+        waiting = WaitingConnections["EdgeProtocol"]()
+        evictions = Throttle(LOGGED_AT_MOST_EVERY)
+        refusals = Throttle(LOGGED_AT_MOST_EVERY)
 
     return ListenerProtocol
 
 
 class EdgeProtocol(HttpToolsProtocol):
     limits: ClassVar[EdgeLimits]
+    waiting: ClassVar[WaitingConnections[EdgeProtocol]]
+    evictions: ClassVar[Throttle]
     refusals: ClassVar[Throttle]
 
     def __init__(
@@ -72,15 +79,17 @@ class EdgeProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        if len(self.connections) > self.limits.max_connections:
+        if len(self.connections) > self.limits.max_connections and not self._make_room():
             self.connections.discard(self)
-            self._report_refusal()
-            self._answer(ServiceUnavailable("the server is at its connection limit", code="connection_limit"))
+            self._report(self.refusals, "every connection is inside a request, so new ones are answered 503", "refused")
+            self._answer(_at_the_limit())
             return
+        self.waiting.waits(self)
         self._arm(self.limits.head_timeout, self._head_timed_out)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        self.waiting.done(self)
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -117,6 +126,7 @@ class EdgeProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._reading_head = False
+        self.waiting.done(self)
         super().on_headers_complete()
         self._body_started = self._body_progress = self.loop.time()
         self._arm(min(self.limits.body_idle_timeout, self.limits.body_timeout), self._check_body)
@@ -124,6 +134,11 @@ class EdgeProtocol(HttpToolsProtocol):
     def on_body(self, body: bytes) -> None:
         self._body_progress = self.loop.time()
         super().on_body(body)
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self.cycle.response_complete and not self.transport.is_closing():
+            self.waiting.waits(self)
 
     def send_400_response(self, msg: str) -> None:
         self._answer(BadRequest(_unparsable_detail(), code="invalid_http_request"))
@@ -178,8 +193,24 @@ class EdgeProtocol(HttpToolsProtocol):
         self.cycle.keep_alive = False
         self._discarding = True
 
+    def _make_room(self) -> bool:
+        """Close the connection that has waited longest for a request, if any connection is waiting."""
+        oldest = self.waiting.longest_waiting()
+        if oldest is None:
+            return False
+        oldest._make_way()
+        self._report(self.evictions, "the connections that waited longest for a request make room", "closed")
+        return True
+
+    def _make_way(self) -> None:
+        # Answered even when it sent nothing (yet): a client about to send learns why, and a request already
+        # on its way is read and dropped, so the close does not reset the connection.
+        self.connections.discard(self)
+        self._answer(_at_the_limit())
+
     def _answer(self, error: TelrouteError) -> None:
         """Write `error` as the last response on this connection, then close it gently (see LINGER_SECONDS)."""
+        self.waiting.done(self)
         self._discarding = True
         self.flow.resume_reading()
         self.transport.write(error_answer(error, self.server_state.default_headers))
@@ -189,16 +220,16 @@ class EdgeProtocol(HttpToolsProtocol):
         self.transport.write_eof()
         self._arm(LINGER_SECONDS, self.transport.close)
 
-    def _report_refusal(self) -> None:
-        refused = self.refusals.occurred(self.loop.time())
-        if refused is not None:
+    def _report(self, throttle: Throttle, what: str, counted_as: str) -> None:
+        count = throttle.occurred(self.loop.time())
+        if count is not None:
             host, port = self.server or ("?", None)
             log.warning(
-                "connection limit reached: new connections are answered 503 and closed",
+                f"connection limit reached: {what}",
                 listen=f"{host}:{port}",
                 limit=self.limits.max_connections,
-                refused=refused,
-                logged_at_most_every_seconds=REFUSALS_LOGGED_EVERY,
+                **{counted_as: count},
+                logged_at_most_every_seconds=LOGGED_AT_MOST_EVERY,
             )
 
     def _arm(self, delay: float, callback: Callable[[], None]) -> None:
@@ -209,6 +240,10 @@ class EdgeProtocol(HttpToolsProtocol):
         if self._clock is not None:
             self._clock.cancel()
             self._clock = None
+
+
+def _at_the_limit() -> ServiceUnavailable:
+    return ServiceUnavailable("the server is at its connection limit; try again shortly", code="connection_limit")
 
 
 def _unparsable_detail() -> str:
