@@ -95,11 +95,13 @@ class EdgeProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self._discarding:
             return
-        if not self._reading_head:
+        if self._reading_head:
+            self._read_head(data)
+        else:
             super().data_received(data)
-            return
-        if self._clock is None:
-            self._arm(self.limits.head_timeout, self._head_timed_out)
+        self._time_what_is_unfinished()
+
+    def _read_head(self, data: bytes) -> None:
         room = self.limits.max_head_bytes - self._head_bytes
         self._head_bytes += min(len(data), room)
         if len(data) <= room:
@@ -115,6 +117,17 @@ class EdgeProtocol(HttpToolsProtocol):
         else:
             self.data_received(data[room:])
 
+    def _time_what_is_unfinished(self) -> None:
+        """After a read, start the clock of a head or body it left unfinished (a request read whole in one
+        read, the common case, costs no timer)."""
+        if self._clock is not None or self._discarding:
+            return
+        if not self._reading_head:
+            self._body_started = self._body_progress = self.loop.time()
+            self._arm(min(self.limits.body_idle_timeout, self.limits.body_timeout), self._check_body)
+        elif self._head_bytes > 0:
+            self._arm(self.limits.head_timeout, self._head_timed_out)
+
     # A pipelined head that starts in the same read as the end of the request before it is counted from the
     # next read on: at worst `max_head_bytes` more than the limit are parsed, never an unbounded amount.
     def on_message_complete(self) -> None:
@@ -125,11 +138,10 @@ class EdgeProtocol(HttpToolsProtocol):
         super().on_message_complete()
 
     def on_headers_complete(self) -> None:
+        self._disarm()
         self._reading_head = False
         self.waiting.done(self)
         super().on_headers_complete()
-        self._body_started = self._body_progress = self.loop.time()
-        self._arm(min(self.limits.body_idle_timeout, self.limits.body_timeout), self._check_body)
 
     def on_body(self, body: bytes) -> None:
         self._body_progress = self.loop.time()
