@@ -215,10 +215,12 @@ class EdgeProtocol(HttpToolsProtocol):
         return True
 
     def _make_way(self) -> None:
-        # Answered even when it sent nothing (yet): a client about to send learns why, and a request already
-        # on its way is read and dropped, so the close does not reset the connection.
         self.connections.discard(self)
-        self._answer(_at_the_limit())
+        self.waiting.done(self)
+        if not self.transport.is_closing():  # else it was closing already (a timeout), only not yet gone
+            # Answered even when it sent nothing (yet): a client about to send learns why, and a request
+            # already on its way is read and dropped, so the close does not reset the connection.
+            self._answer(_at_the_limit())
 
     def _answer(self, error: TelrouteError) -> None:
         """Write `error` as the last response on this connection, then close it gently (see LINGER_SECONDS)."""
