@@ -4,7 +4,7 @@ measured (a 1 MB request header; 1,100 connections that send half a request head
 Starts a server (sandbox, fresh data dir, SQLite), sends one request with a 1 MB header and prints the
 answer's status line, then opens the half-open connections (127.0.0.1 only) and, every second for
 `--seconds`, prints how many of them the server still holds open, what they were answered, and the status
-and latency of a /healthz probe on a fresh connection.
+and latency of a /healthz probe on a fresh connection. Ends with the server's warnings and errors.
 
 Usage: .venv/bin/python benchmarks/http_edge_attack.py [--connections 1100] [--seconds 15]
 """
@@ -12,6 +12,7 @@ Usage: .venv/bin/python benchmarks/http_edge_attack.py [--connections 1100] [--s
 from __future__ import annotations
 
 import argparse
+import re
 import selectors
 import socket
 import time
@@ -22,6 +23,7 @@ import httpx
 from benchmarks.support import start_server
 
 PARTIAL_HEAD = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+WORRYING = re.compile(r"\[(warning|error|critical)|Traceback|^(WARNING|ERROR)")
 
 
 def status_line(raw: bytes) -> str:
@@ -88,6 +90,8 @@ def main() -> None:
         half_open(port, options.connections, options.seconds, server.url)
     finally:
         server.stop()
+    log = (server.data_dir / "server.log").read_text(errors="replace").splitlines()
+    print("server warnings and errors:", *[line for line in log if WORRYING.search(line)] or ["(none)"], sep="\n  ")
 
 
 if __name__ == "__main__":
