@@ -184,6 +184,17 @@ def test_a_head_sent_slower_than_the_limit_is_a_jsonapi_408_and_closed(edge: Ser
     assert answer_of(exchange(edge, head_of_size(100))).status_code == 200
 
 
+def test_a_second_head_left_unfinished_on_a_kept_alive_connection_is_a_jsonapi_408(edge: Server) -> None:
+    with connect(edge) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        first = read_head(sock)
+        assert first.startswith(b"HTTP/1.1 200 "), first
+        sock.sendall(PARTIAL_HEAD)
+        raw = read_until_close(sock)
+    _, _, second = raw.partition(b"HTTP/1.1 408")  # what is left of the first answer's body comes first
+    assert_closing_error(b"HTTP/1.1 408" + second, 408, "request_timeout")
+
+
 def test_a_connection_that_sends_nothing_is_closed_without_an_answer(edge: Server) -> None:
     with connect(edge) as sock:
         assert read_until_close(sock) == b""
@@ -256,6 +267,18 @@ def test_a_flood_of_connections_that_never_finish_a_head_cannot_keep_healthz_out
             assert_closing_error(read_until_close(sock), 503, "connection_limit")
     assert healthz(capped) == 200
     assert capped.output().count("make room") == 1, capped.output()
+
+
+def test_idle_kept_alive_connections_make_room_too(capped: Server) -> None:
+    eventually(lambda: healthz(capped) == 200, timeout=5, what="/healthz before the test")
+    with ExitStack() as stack:
+        idle = [stack.enter_context(connect(capped)) for _ in range(CAP)]
+        for sock in idle:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert read_head(sock).startswith(b"HTTP/1.1 200 ")
+            assert sock.recv(15, socket.MSG_WAITALL) == b'{"status":"ok"}'
+        assert healthz(capped) == 200
+        assert_closing_error(read_until_close(idle[0]), 503, "connection_limit")
 
 
 def test_when_every_connection_is_inside_a_request_new_ones_are_answered_503(capped: Server) -> None:
