@@ -12,7 +12,7 @@ import structlog
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -66,6 +66,13 @@ async def on_http_exception(request: Request, exc: Exception) -> Response:
     if exc.headers and "Allow" in exc.headers:
         response.headers["Allow"] = exc.headers["Allow"]
     return response
+
+
+async def on_client_gone(request: Request, exc: Exception) -> Response:
+    # The client hung up, or the edge gave up on its body (408): nobody reads this answer, and it is no error
+    # of the server's.
+    log.debug("client gone before its request body was complete", path=request.url.path, method=request.method)
+    return jsonapi.error_response(BadRequest("the request body was not complete", code="client_disconnected"))
 
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:
@@ -187,6 +194,7 @@ def _starlette(routes: Sequence[BaseRoute], lifespan: Lifespan | None, public_ba
         exception_handlers={
             TelrouteError: on_telroute_error,
             HTTPException: on_http_exception,
+            ClientDisconnect: on_client_gone,
             **{error_type: on_unexpected for error_type in database_error_types()},
             Exception: on_unexpected,
         },

@@ -43,6 +43,13 @@ class Settings:
     log_format: Literal["console", "json"] = "console"
     log_level: str = "info"
     max_body_bytes: int = 1_048_576
+    # The HTTP edge (both the API and a worker's health port): see telroute/edge/protocol.py.
+    http_max_head_bytes: int = 16_384  # request line and headers; more is answered 431
+    http_head_timeout: float = 10.0  # from connecting (or a request's first byte) to the end of its head
+    http_body_idle_timeout: float = 10.0  # longest wait for the next bytes of a request body
+    http_body_timeout: float = 60.0  # longest time for a whole request body
+    http_keep_alive_timeout: float = 5.0  # an idle connection between requests is closed after this
+    http_max_connections: int = 1_000  # open connections per listening port; more are answered 503
     simulator_receipt_delay: float = 1.0
     simulator_failure_rate: float = 0.0
     simulator_seed: int = 0
@@ -119,6 +126,37 @@ def _integer(value: str | None) -> int | None:
     return int(value) if value else None
 
 
+def _positive_number(name: str, value: str | None) -> float | None:
+    number = _number(value)
+    if number is not None and not number > 0:
+        raise ValueError(f"{name} must be a positive number of seconds, not {value!r}")
+    return number
+
+
+def _positive_integer(name: str, value: str | None) -> int | None:
+    number = _integer(value)
+    if number is not None and number < 1:
+        raise ValueError(f"{name} must be a positive integer, not {value!r}")
+    return number
+
+
+def _http_edge(source: dict[str, str]) -> dict[str, float | int | None]:
+    def seconds(name: str) -> float | None:
+        return _positive_number(name, source.get(name))
+
+    def count(name: str) -> int | None:
+        return _positive_integer(name, source.get(name))
+
+    return {
+        "http_max_head_bytes": count("TELROUTE_HTTP_MAX_HEAD_BYTES"),
+        "http_head_timeout": seconds("TELROUTE_HTTP_HEAD_TIMEOUT"),
+        "http_body_idle_timeout": seconds("TELROUTE_HTTP_BODY_IDLE_TIMEOUT"),
+        "http_body_timeout": seconds("TELROUTE_HTTP_BODY_TIMEOUT"),
+        "http_keep_alive_timeout": seconds("TELROUTE_HTTP_KEEP_ALIVE_TIMEOUT"),
+        "http_max_connections": count("TELROUTE_HTTP_MAX_CONNECTIONS"),
+    }
+
+
 def settings_from_env(env: dict[str, str] | None = None) -> Settings:
     """Settings from TELROUTE_* environment variables; CLI options are applied on top."""
     source = dict(os.environ) if env is None else env
@@ -143,4 +181,5 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         inventory_per_block=_integer(source.get("TELROUTE_INVENTORY_PER_BLOCK")),
         job_lease_seconds=_number(source.get("TELROUTE_JOB_LEASE_SECONDS")),
         carrier_lease_seconds=_number(source.get("TELROUTE_CARRIER_LEASE_SECONDS")),
+        **_http_edge(source),
     )

@@ -6,11 +6,13 @@
     ├── Forbidden             403 e.g. sending from a number the account does not own
     ├── NotFound              404 unknown path, or a resource of another account
     ├── MethodNotAllowed      405
+    ├── RequestTimeout        408 the request head or body did not arrive in time (answered by the server)
     ├── PayloadTooLarge       413
     ├── UnsupportedMediaType  415
     ├── Unprocessable         422 well-formed but semantically invalid
     ├── TooManyRequests       429 carries retry_after seconds
-    └── ServiceUnavailable    503 the database is unreachable
+    ├── RequestHeaderFieldsTooLarge  431 the request line and headers are over the limit
+    └── ServiceUnavailable    503 the database is unreachable, or the process is at its connection limit
 
 Carrier and webhook failures have their own two-way split (transient: retry; permanent:
 record and stop): `carriers/base.py` for carriers, `kit/outbound.py` and `webhooks/tasks.py` for callbacks.
@@ -72,6 +74,11 @@ class MethodNotAllowed(TelrouteError):
     code = "method_not_allowed"
 
 
+class RequestTimeout(TelrouteError):
+    status = 408
+    code = "request_timeout"
+
+
 class PayloadTooLarge(TelrouteError):
     status = 413
     code = "payload_too_large"
@@ -98,6 +105,11 @@ class TooManyRequests(TelrouteError):
     @property
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(max(1, int(self.retry_after + 0.999)))}
+
+
+class RequestHeaderFieldsTooLarge(TelrouteError):
+    status = 431
+    code = "request_header_fields_too_large"
 
 
 class ServiceUnavailable(TelrouteError):

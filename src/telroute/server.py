@@ -7,20 +7,18 @@ import asyncio
 import contextlib
 import signal
 import socket
-import sys
 from collections.abc import Callable, Iterator
 
-import httptools
 import structlog
 import uvicorn
 from starlette.types import ASGIApp
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from telroute.app import create_app, create_ops_app
 from telroute.bootstrap import Deps, build, log_policy
 from telroute.config import Profile, Settings
-from telroute.errors import BadRequest
-from telroute.kit import jsonapi
+from telroute.edge.limits import EdgeLimits
+from telroute.edge.open_files import make_room_for
+from telroute.edge.protocol import protocol_for
 from telroute.kit.logging import configure as configure_logging
 from telroute.runtime import Runtime
 
@@ -43,39 +41,18 @@ class _HttpServer(uvicorn.Server):
             raise OSError(f"the HTTP server did not start (exit code {exc.code})") from exc
 
 
-def _unparsable_detail() -> str:
-    # uvicorn calls send_400_response inside its `except httptools.HttpParserError:`, so the parser's
-    # reason (a fixed phrase such as "Invalid header token", never request data) is the exception in hand.
-    error = sys.exc_info()[1]
-    if not isinstance(error, httptools.HttpParserError) or isinstance(error, httptools.HttpParserCallbackError):
-        return "the request is not valid HTTP/1.1"
-    reason = str(error)
-    return f"the request is not valid HTTP/1.1: {reason[:1].lower()}{reason[1:]}"
-
-
-class _JsonApiHttp(HttpToolsProtocol):
-    """uvicorn's HTTP/1.1 protocol, except that a request it cannot parse gets a JSON:API 400 like every
-    other error (uvicorn's own answer is plain text)."""
-
-    def send_400_response(self, msg: str) -> None:
-        error = BadRequest(_unparsable_detail(), code="invalid_http_request")
-        body = jsonapi.encode(jsonapi.error_body(error))
-        head = [b"HTTP/1.1 400 Bad Request\r\n"]
-        head += [name + b": " + value + b"\r\n" for name, value in self.server_state.default_headers]
-        head.append(f"content-type: {jsonapi.MEDIA_TYPE}\r\ncontent-length: {len(body)}\r\n".encode())
-        self.transport.write(b"".join([*head, b"connection: close\r\n\r\n", body]))
-        self.transport.close()
-
-
 def _install_signals(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
 
 
-async def _serve_http(app: ASGIApp, host: str, port: int, stop: asyncio.Event, announce: Callable[[], None]) -> None:
-    """Serve `app` (announcing it once listening) until `stop` is set or the server fails; then drain
-    and set `stop`."""
+async def _serve_http(
+    app: ASGIApp, settings: Settings, host: str, port: int, stop: asyncio.Event, announce: Callable[[], None]
+) -> None:
+    """Serve `app` with the edge limits of `settings` (announcing it once listening) until `stop` is set or
+    the server fails; then drain and set `stop`."""
+    make_room_for(settings.http_max_connections)
     config = uvicorn.Config(
         app,
         host=host,
@@ -83,7 +60,10 @@ async def _serve_http(app: ASGIApp, host: str, port: int, stop: asyncio.Event, a
         lifespan="off",
         log_level="warning",
         access_log=False,
-        http=_JsonApiHttp,
+        http=protocol_for(EdgeLimits.from_settings(settings)),
+        ws="none",  # telroute serves no WebSocket: an upgrade request is an ordinary request, whatever is installed
+        # uvicorn annotates an int, but only passes it to loop.call_later, which takes seconds as a float.
+        timeout_keep_alive=settings.http_keep_alive_timeout,  # type: ignore[arg-type]
         timeout_graceful_shutdown=8,
         server_header=False,
     )
@@ -142,11 +122,11 @@ async def _serve(deps: Deps, stop: asyncio.Event, announce: Callable[[str], None
     if http:
         host, port = settings.host, settings.port
         message = f"telroute listening on http://{host}:{port}"
-        await _serve_http(create_app(deps), host, port, stop, lambda: announce(message))
+        await _serve_http(create_app(deps), settings, host, port, stop, lambda: announce(message))
     elif settings.worker_port is not None:
         host, port = settings.worker_host, settings.worker_port
         message = f"telroute worker running; health and metrics on http://{host}:{port}"
-        await _serve_http(create_ops_app(deps), host, port, stop, lambda: announce(message))
+        await _serve_http(create_ops_app(deps), settings, host, port, stop, lambda: announce(message))
     else:
         announce("telroute worker running")
         await stop.wait()

@@ -14,6 +14,7 @@ import pytest
 
 from telroute.kit.clock import system_clock
 from tests.e2e.conftest import assert_error
+from tests.e2e.test_http_edge import assert_closing_error, head_of_size, read_until_close
 from tests.e2e.test_malformed_http import assert_malformed, exchange
 from tests.e2e.test_metrics import scrape, scrape_url, value
 from tests.support.isolated import Deployment, deployment, eventually
@@ -75,6 +76,13 @@ def test_the_worker_serves_health_readiness_and_nothing_else(
             assert_error(client.get(path), 404)
         assert_error(client.post("/metrics"), 405)
     assert_malformed(exchange(port, b"G@T /metrics HTTP/1.1\r\n\r\n"), "invalid method")
+
+
+def test_the_worker_port_has_the_limits_of_the_api_port(site: tuple[Deployment, Server, WorkerProcess, int]) -> None:
+    with socket.create_connection(("127.0.0.1", site[3]), timeout=10) as sock:
+        sock.sendall(head_of_size(17 * 1024))
+        assert_closing_error(read_until_close(sock), 431, "request_header_fields_too_large")
+    assert _healthy(site[3])
 
 
 def test_the_worker_port_shows_the_queue_and_the_workers_own_deliveries(

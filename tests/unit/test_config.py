@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from telroute.config import settings_from_env
 
 
@@ -35,3 +37,35 @@ def test_a_callback_waits_for_a_connection_no_longer_than_its_lease_allows() -> 
     tight = settings_from_env({"TELROUTE_WEBHOOK_TIMEOUT": "20"})
     assert tight.webhook_slot_wait == 5.0  # (30 - 20) / 2
     assert settings_from_env({"TELROUTE_WEBHOOK_TIMEOUT": "40"}).webhook_slot_wait == 0.0
+
+
+def test_the_http_edge_limits_default_to_production_values() -> None:
+    settings = settings_from_env({})
+    assert settings.http_max_head_bytes == 16_384
+    assert (settings.http_head_timeout, settings.http_body_idle_timeout, settings.http_body_timeout) == (10, 10, 60)
+    assert (settings.http_keep_alive_timeout, settings.http_max_connections) == (5, 1_000)
+
+
+def test_the_http_edge_limits_come_from_the_environment() -> None:
+    settings = settings_from_env(
+        {
+            "TELROUTE_HTTP_MAX_HEAD_BYTES": "8192",
+            "TELROUTE_HTTP_HEAD_TIMEOUT": "2.5",
+            "TELROUTE_HTTP_BODY_IDLE_TIMEOUT": "3",
+            "TELROUTE_HTTP_BODY_TIMEOUT": "30",
+            "TELROUTE_HTTP_KEEP_ALIVE_TIMEOUT": "75",
+            "TELROUTE_HTTP_MAX_CONNECTIONS": "50",
+        }
+    )
+    assert settings.http_max_head_bytes == 8192
+    assert (settings.http_head_timeout, settings.http_body_idle_timeout, settings.http_body_timeout) == (2.5, 3, 30)
+    assert (settings.http_keep_alive_timeout, settings.http_max_connections) == (75, 50)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("TELROUTE_HTTP_HEAD_TIMEOUT", "0"), ("TELROUTE_HTTP_BODY_TIMEOUT", "-1"), ("TELROUTE_HTTP_MAX_CONNECTIONS", "0")],
+)
+def test_an_edge_limit_that_would_refuse_everything_is_an_error(name: str, value: str) -> None:
+    with pytest.raises(ValueError, match=name):
+        settings_from_env({name: value})
