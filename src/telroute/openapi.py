@@ -32,17 +32,21 @@ MEDIA_ID = r"^\d{18}-[A-Za-z0-9._-]{1,105}$"
 ABSOLUTE_URL = r"^https?://[^\s/?#]+"
 MAX_QUERY_INTEGER = 999_999_999_999  # `limit` and `offset` take at most 12 digits
 
-ERROR_STATUSES = (400, 401, 403, 404, 405, 413, 422, 429, 503)
+ERROR_STATUSES = (400, 401, 403, 404, 405, 408, 413, 422, 429, 431, 503)
+EDGE_STATUSES = (408, 431, 503)  # answered by the HTTP protocol before any route (telroute.edge)
 _ERROR_TEXT = {
     400: "Malformed query parameter, path segment or body (not JSON, not UTF-8, too deep, wrong shape or type).",
     401: "Missing, malformed or wrong credentials.",
     403: "`from` is not a number of this account.",
     404: "Not found, or it belongs to another account (never 403: no existence leak).",
     405: "Method not allowed here; `Allow` lists the methods that are.",
+    408: "The request head or body came too slowly (`TELROUTE_HTTP_HEAD_TIMEOUT`, `..._BODY_*_TIMEOUT`).",
     413: "The request body is larger than the server's limit (1 MiB by default).",
     422: "Well formed but semantically invalid (see `detail` and `code`).",
     429: "Too many requests: the account's send rate, or failed logins from this address. See `Retry-After`.",
-    503: "The database is unreachable or its schema is not current; retry after `Retry-After` seconds.",
+    431: "The request line and headers are larger than the server's limit (16 KiB by default).",
+    503: "The database is unreachable or its schema is not current, or the process is at its connection cap; "
+    "retry after `Retry-After` seconds.",
 }
 
 
@@ -484,9 +488,9 @@ def _operation(
     body: Schema | None = None,
     security: list[dict[str, list[str]]] | None = _BASIC,
 ) -> Schema:
-    """One operation. Any may answer 400 (a NUL in the URL is refused before routing); every authenticated
-    one 401 and 429 (the failed-login throttle)."""
-    codes = {400, *errors} | ({401, 429} if security == _BASIC else set())
+    """One operation. Any may answer 400 (a NUL in the URL is refused before routing), and 408, 431 and
+    503 (the HTTP edge's limits); every authenticated one 401 and 429 (the failed-login throttle)."""
+    codes = {400, *EDGE_STATUSES, *errors} | ({401, 429} if security == _BASIC else set())
     operation: Schema = {"operationId": operation_id, "summary": summary, "tags": list(tags)}
     if parameters:
         operation["parameters"] = parameters

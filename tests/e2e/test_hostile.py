@@ -623,7 +623,7 @@ def bad_credentials(site: Site) -> Iterator[tuple[str, list[Case]]]:
         _basic(b"\xff\xfe:\xff"),
         _basic(b"a\x00b:secret"),
         _basic(key + b"\x00:" + site.keys[1].encode()),
-        _basic(b"1" * 20_000 + b":x"),
+        _basic(b"1" * 10_000 + b":x"),  # long, yet under the 16 KiB head limit (over it: 431)
         "Digest username=x",
         "Bearer abc",
         "basic " + _basic(b"99999999:x")[6:],

@@ -235,9 +235,10 @@ def test_redirects_are_not_followed_and_count_as_failures(site: Site, path: str)
         message_id = site.inbound(number, "follow me")
         eventually(lambda: site.dead_letters_in_db(message_id), what="a dead letter", timeout=20)
     attempts = site.cli_json("attempts", "--message", message_id)
-    assert [(item["status_code"], item["error"]) for item in attempts] == [(307, "HTTP 307")] * TRIES
+    refused = f"HTTP 307 (redirects are not followed; Location: {site.receiver.url(target)})"
+    assert [(item["status_code"], item["error"]) for item in attempts] == [(307, refused)] * TRIES
     [letter] = [item for item in site.cli_json("dead-letters") if item["message_id"] == message_id]
-    assert letter["last_error"] == "HTTP 307"
+    assert letter["last_error"] == refused
     assert site.receiver.requests(target, method=None) == []
 
 
