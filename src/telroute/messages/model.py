@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 
 from telroute.config import Prices
-from telroute.messages.segments import count_segments, encoding_of
+from telroute.text.segments import count_segments, encoding_of
 
 QUEUED = "queued"
 SUBMITTED = "smsc submit"
