@@ -19,10 +19,19 @@ from telroute.carriers.base import (
     PermanentCarrierError,
     SubmitResult,
 )
-from telroute.messages.model import simulator_state
 
 SIMULATOR = "simulator"
 REJECT_CODE = 0x45  # ESME_RSUBMITFAIL: what a real SMSC answers for a refused submit
+REJECTED_AT_SUBMIT = "0003"
+_RECEIPT_STATES: dict[str, str | None] = {"0001": "UNDELIV", "0002": "EXPIRED", "0004": None}
+
+
+def simulator_state(to_number: str) -> str | None:
+    """The receipt state the simulator reports for `to_number`, by its last four digits (the README
+    documents them): 0001 UNDELIV, 0002 EXPIRED, 0004 never a level-2 receipt (None); anything else
+    DELIVRD. 0003 is refused at submit, before any receipt (`SimulatorCarrier.submit`). The rules
+    live here alone, so that the message side knows nothing of how the simulator decides."""
+    return _RECEIPT_STATES.get(to_number[-4:], "DELIVRD")
 
 
 class SimulatorCarrier:
@@ -50,7 +59,7 @@ class SimulatorCarrier:
         }
 
     async def submit(self, message: OutboundMessage) -> SubmitResult:
-        if message.to_number.endswith("0003"):
+        if message.to_number.endswith(REJECTED_AT_SUBMIT):
             self._counters.errors += 1
             raise PermanentCarrierError("destination rejected by the simulator (0003)", code=REJECT_CODE)
         carrier_id = uuid.uuid4().hex
