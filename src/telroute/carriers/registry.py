@@ -21,11 +21,11 @@ from typing import Any
 import structlog
 
 from telroute.carriers import repository
-from telroute.carriers.base import Carrier, CarrierEvents
 from telroute.carriers.routing import RoutingTable
 from telroute.carriers.simulator import SIMULATOR
 from telroute.kit.clock import Clock
 from telroute.kit.db import Database, Row
+from telroute.messages.carrier_port import Carrier, CarrierEvents
 
 log = structlog.get_logger("telroute.carriers")
 CarrierFactory = Callable[[str, str, dict[str, Any]], Carrier]

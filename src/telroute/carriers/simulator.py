@@ -11,8 +11,8 @@ import random
 import uuid
 from typing import Any
 
-from telroute.carriers.base import (
-    CarrierCounters,
+from telroute.carriers.counters import CarrierCounters
+from telroute.messages.carrier_port import (
     CarrierEvents,
     CarrierReceipt,
     OutboundMessage,

@@ -6,13 +6,6 @@ from __future__ import annotations
 import structlog
 
 from telroute.bootstrap import Deps
-from telroute.carriers.base import (
-    CarrierInbound,
-    CarrierReceipt,
-    OutboundMessage,
-    PermanentCarrierError,
-    TransientCarrierError,
-)
 from telroute.carriers.registry import CarrierRegistry
 from telroute.carriers.routing import OnNet, route
 from telroute.carriers.simulator import SIMULATOR
@@ -23,6 +16,13 @@ from telroute.kit.db import Connection, Row
 from telroute.kit.jobs import Job
 from telroute.kit.worker import Handler, RetryLater
 from telroute.messages import delivery, model, repository
+from telroute.messages.carrier_port import (
+    CarrierInbound,
+    CarrierReceipt,
+    OutboundMessage,
+    PermanentCarrierError,
+    TransientCarrierError,
+)
 from telroute.messages.delivery import Context
 from telroute.messages.media import fetch_all
 from telroute.messages.service import DELIVER_MESSAGE

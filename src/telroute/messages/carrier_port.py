@@ -1,4 +1,8 @@
-"""The Carrier interface: how a message leaves telroute and how receipts come back.
+"""The carrier port: what a carrier receives from the message side and what it reports back.
+
+The message side owns these types and carriers implement them, so the arrow goes one way:
+`carriers` imports this module and nothing else of `messages`, and `messages` never imports
+`carriers` (the composition root, `runtime.py`, hands the running carriers in).
 
 A carrier is handed one outbound message at a time (`submit`) and reports what happens later
 through the `CarrierEvents` it was started with. Every event handler commits before it
@@ -12,7 +16,7 @@ recorded on the message, never retried).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 
@@ -94,13 +98,3 @@ class Carrier(Protocol):
 
     def status(self) -> dict[str, Any]: ...
 
-
-@dataclass(slots=True)
-class CarrierCounters:
-    sent: int = 0
-    receipts: int = 0
-    errors: int = 0
-    inbound: int = 0
-    in_flight: int = 0
-    last_error: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
