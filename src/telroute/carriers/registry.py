@@ -64,6 +64,10 @@ class CarrierRegistry:
     def holder(self) -> str:
         return self._holder
 
+    def carrier_for(self, to_number: str) -> str:
+        """The carrier the routing table names for an off-net `to_number`."""
+        return self.table.carrier_for(to_number)
+
     def local(self, name: str) -> Carrier | None:
         """The carrier if this worker runs it (SMPP: holds its lease, and started the link), else None."""
         return self._local.get(name)

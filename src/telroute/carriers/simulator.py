@@ -68,7 +68,7 @@ class SimulatorCarrier:
             state = "UNDELIV"
         self._counters.sent += 1
         if state is None:
-            return SubmitResult((carrier_id,))
+            return SubmitResult((carrier_id,), exact_ids=True)
         self._counters.receipts += 1
         receipt = CarrierReceipt(SIMULATOR, carrier_id, state, None if state == "DELIVRD" else 1)
-        return SubmitResult((carrier_id,), scheduled=((receipt, self._delay),))
+        return SubmitResult((carrier_id,), scheduled=((receipt, self._delay),), exact_ids=True)
