@@ -27,4 +27,3 @@ class RoutingTable:
             if to_number.startswith(prefix):
                 return carrier
         return self.default
-

@@ -105,7 +105,6 @@ class Carrier(Protocol):
     def status(self) -> dict[str, Any]: ...
 
 
-
 class Routes(Protocol):
     """Which carrier takes a message to a number that is not on this server."""
 
