@@ -33,10 +33,10 @@ from typing import Any
 import httpx
 
 from benchmarks.support import ROOT, RunningServer, basic, machine, start_server, wrk
-from telroute.carriers.base import CarrierInbound, CarrierReceipt, OutboundMessage
 from telroute.carriers.smpp import SmppCarrier, SmppLinkConfig
 from telroute.kit import db as dbkit
 from telroute.kit.db import sql
+from telroute.messages.carrier_port import CarrierInbound, CarrierReceipt, OutboundMessage
 
 SYSTEM_ID, PASSWORD = "telroute", "secret"
 WINDOW = 10

@@ -15,7 +15,7 @@
     └── ServiceUnavailable    503 the database is unreachable, or the process is at its connection limit
 
 Carrier and webhook failures have their own two-way split (transient: retry; permanent:
-record and stop): `carriers/base.py` for carriers, `kit/outbound.py` and `webhooks/tasks.py` for callbacks.
+record and stop): `messages/carrier_port.py` for carriers, `kit/outbound.py` and `webhooks/tasks.py` for callbacks.
 """
 
 from __future__ import annotations

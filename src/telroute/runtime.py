@@ -1,4 +1,7 @@
-"""The background half of a process: the job worker and the carrier links it drives."""
+"""The background half of a process: the job worker and the carrier links it drives.
+
+Part of the composition root: here the carrier registry is built and handed to the message jobs
+as the port's `Carriers`, the one place where `messages` and `carriers` meet."""
 
 from __future__ import annotations
 

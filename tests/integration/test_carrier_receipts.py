@@ -1,7 +1,7 @@
 """Carrier receipts against the real database, through the real job handlers: a receipt finds its message
 by any spelling of the carrier's id (what a process that restarted since the submit relies on), a long
-message is delivered when every part is, and a message waiting for its carrier is never dropped by the
-worker's retry limit.
+message is delivered when every part is, a message waiting for its carrier is never dropped by the
+worker's retry limit, and only a carrier that may respell its ids gets their other spellings stored.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from telroute.kit.db import sql
 from telroute.kit.jobs import Job
 from telroute.kit.worker import RetryLater
 from telroute.messages import delivery, model, repository, tasks
+from telroute.messages.carrier_port import Carrier, CarrierEvents, OutboundMessage, SubmitResult
 from telroute.messages.service import DELIVER_MESSAGE
 
 CARRIER = "upstream"
@@ -169,3 +170,55 @@ async def test_a_message_waits_for_its_carrier_beyond_the_workers_retry_limit(de
     assert '"earlier_attempts": 20' in rows[0]["payload"]
     assert (await status_of(deps, message_id))[0] == "queued"
     await registry.close()
+
+
+class FixedCarriers:
+    """The port's `Carriers` with one carrier and no registry: what the delivery job needs, and no more."""
+
+    def __init__(self, carrier: Carrier) -> None:
+        self._carrier = carrier
+
+    def carrier_for(self, to_number: str) -> str:
+        return self._carrier.name
+
+    def local(self, name: str) -> Carrier | None:
+        return self._carrier if name == self._carrier.name else None
+
+    def held_elsewhere(self, name: str) -> bool:
+        return False
+
+
+class RespellingCarrier:
+    """A carrier whose receipts may spell its ids otherwise (as an SMSC's do)."""
+
+    name = CARRIER
+
+    async def start(self, events: CarrierEvents) -> None:
+        return None
+
+    async def submit(self, message: OutboundMessage) -> SubmitResult:
+        return SubmitResult(("00001A2B",))
+
+    async def stop(self) -> None:
+        return None
+
+    def status(self) -> dict[str, Any]:
+        return {"bound": True}
+
+
+async def stored_spellings(deps: Deps, carrier: Carrier) -> list[tuple[str | None, str | None]]:
+    """Deliver one message through `carrier` with the real job handler; the spellings stored of its ids."""
+    message_id = await queued_message(deps)
+    async with deps.db.transaction() as connection:
+        await jobs.enqueue(connection, DELIVER_MESSAGE, {"message_id": message_id}, now=0)
+    [job] = await jobs.claim(deps.db, "w", now=deps.clock(), lease_us=60_000_000, limit=10)
+    assert await tasks.deliver_handler(deps, FixedCarriers(carrier))(job)
+    query = sql("SELECT id_key, id_value FROM carrier_message_ids WHERE message_id = :m")
+    return [(row["id_key"], row["id_value"]) for row in await deps.db.fetch(query, {"m": message_id})]
+
+
+async def test_the_ids_of_a_carrier_are_stored_with_their_spellings_unless_it_reports_them_exactly(
+    deps: Deps,
+) -> None:
+    assert await stored_spellings(deps, RespellingCarrier()) == [("1a2b", "6699")]
+    assert await stored_spellings(deps, SimulatorCarrier(delay=0.0)) == [(None, None)]

@@ -22,11 +22,11 @@ import pytest
 
 from telroute.bootstrap import Deps
 from telroute.carriers import repository
-from telroute.carriers.base import CarrierInbound, CarrierReceipt, OutboundMessage
 from telroute.carriers.factory import build_carrier
 from telroute.carriers.registry import CarrierRegistry
 from telroute.carriers.routing import RoutingTable
 from telroute.carriers.simulator import SimulatorCarrier
+from telroute.messages.carrier_port import CarrierInbound, CarrierReceipt, OutboundMessage
 from tests.integration.test_smpp_link import INSTALL_SCRIPT, PASSWORD, SYSTEM_ID, PeerEnv, SmscPeer, smsc
 
 

@@ -11,8 +11,9 @@ from telroute.bootstrap import Deps
 from telroute.carriers import repository
 from telroute.carriers.factory import build_carrier
 from telroute.carriers.registry import CarrierRegistry
-from telroute.carriers.routing import OffNet, OnNet, RoutingTable, route
+from telroute.carriers.routing import RoutingTable
 from telroute.carriers.simulator import SimulatorCarrier
+from telroute.messages.routing import OffNet, OnNet, route
 from telroute.messages.tasks import DurableCarrierEvents
 from telroute.numbers import repository as numbers_repository
 from telroute.numbers import service as numbers_service

@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from telroute.carriers.base import (
+from telroute.carriers.smpp import SmppCarrier, SmppLinkConfig
+from telroute.messages.carrier_port import (
     CarrierInbound,
     CarrierReceipt,
     OutboundMessage,
@@ -27,7 +28,6 @@ from telroute.carriers.base import (
     SubmitResult,
     TransientCarrierError,
 )
-from telroute.carriers.smpp import SmppCarrier, SmppLinkConfig
 
 pytestmark = pytest.mark.no_database
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from telroute.messages.segments import (
+from telroute.text.segments import (
     GSM7,
     GSM_BASIC,
     GSM_EXTENSION,

@@ -14,7 +14,7 @@ from telroute.carriers.smpp.concat import (
     udh,
 )
 from telroute.carriers.smpp.pdu import PduError, ShortMessage, Tag, tlv_int
-from telroute.messages.segments import GSM_BASIC, GSM_EXTENSION, split_segments
+from telroute.text.segments import GSM_BASIC, GSM_EXTENSION, split_segments
 
 EMOJI = "\U0001f600"
 

@@ -9,10 +9,10 @@ from telroute.carriers.smpp.receipts import (
     IdIndex,
     Receipt,
     ReceiptError,
-    id_keys,
     is_receipt,
     parse_receipt,
 )
+from telroute.messages.carrier_port import id_keys
 
 SPEC_TEXT = (
     "id:0123456789 sub:001 dlvrd:001 submit date:2401021504 done date:2401021505 stat:DELIVRD err:000 text:Hello"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from telroute.carriers.base import Carrier
+from telroute.messages.carrier_port import Carrier
 
 
 def build_carrier(name: str, kind: str, config: dict[str, Any]) -> Carrier:

@@ -21,11 +21,11 @@ from typing import Any
 import structlog
 
 from telroute.carriers import repository
-from telroute.carriers.base import Carrier, CarrierEvents
 from telroute.carriers.routing import RoutingTable
 from telroute.carriers.simulator import SIMULATOR
 from telroute.kit.clock import Clock
 from telroute.kit.db import Database, Row
+from telroute.messages.carrier_port import Carrier, CarrierEvents
 
 log = structlog.get_logger("telroute.carriers")
 CarrierFactory = Callable[[str, str, dict[str, Any]], Carrier]
@@ -63,6 +63,10 @@ class CarrierRegistry:
     @property
     def holder(self) -> str:
         return self._holder
+
+    def carrier_for(self, to_number: str) -> str:
+        """The carrier the routing table names for an off-net `to_number`."""
+        return self.table.carrier_for(to_number)
 
     def local(self, name: str) -> Carrier | None:
         """The carrier if this worker runs it (SMPP: holds its lease, and started the link), else None."""

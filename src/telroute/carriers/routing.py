@@ -1,21 +1,11 @@
-"""Choosing where a message goes: on-net to another account's number, else a carrier by prefix."""
+"""The routing table: which carrier takes an off-net message, by the longest matching prefix.
+
+Whether a message is on-net at all is decided on the message side (`messages/routing.py`), which
+asks this table (through the registry) only about numbers this server does not own."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from telroute.kit.db import Connection, Row
-from telroute.numbers import repository as numbers_repository
-
-
-@dataclass(frozen=True, slots=True)
-class OnNet:
-    owner: Row  # the receiving number's owner and callback settings
-
-
-@dataclass(frozen=True, slots=True)
-class OffNet:
-    carrier: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,10 +27,3 @@ class RoutingTable:
             if to_number.startswith(prefix):
                 return carrier
         return self.default
-
-
-async def route(connection: Connection, to_number: str, table: RoutingTable) -> OnNet | OffNet:
-    owner = await numbers_repository.owner_of(connection, to_number)
-    if owner is not None:
-        return OnNet(owner)
-    return OffNet(table.carrier_for(to_number))

@@ -11,18 +11,27 @@ import random
 import uuid
 from typing import Any
 
-from telroute.carriers.base import (
-    CarrierCounters,
+from telroute.carriers.counters import CarrierCounters
+from telroute.messages.carrier_port import (
     CarrierEvents,
     CarrierReceipt,
     OutboundMessage,
     PermanentCarrierError,
     SubmitResult,
 )
-from telroute.messages.model import simulator_state
 
 SIMULATOR = "simulator"
 REJECT_CODE = 0x45  # ESME_RSUBMITFAIL: what a real SMSC answers for a refused submit
+REJECTED_AT_SUBMIT = "0003"
+_RECEIPT_STATES: dict[str, str | None] = {"0001": "UNDELIV", "0002": "EXPIRED", "0004": None}
+
+
+def simulator_state(to_number: str) -> str | None:
+    """The receipt state the simulator reports for `to_number`, by its last four digits (the README
+    documents them): 0001 UNDELIV, 0002 EXPIRED, 0004 never a level-2 receipt (None); anything else
+    DELIVRD. 0003 is refused at submit, before any receipt (`SimulatorCarrier.submit`). The rules
+    live here alone, so that the message side knows nothing of how the simulator decides."""
+    return _RECEIPT_STATES.get(to_number[-4:], "DELIVRD")
 
 
 class SimulatorCarrier:
@@ -50,7 +59,7 @@ class SimulatorCarrier:
         }
 
     async def submit(self, message: OutboundMessage) -> SubmitResult:
-        if message.to_number.endswith("0003"):
+        if message.to_number.endswith(REJECTED_AT_SUBMIT):
             self._counters.errors += 1
             raise PermanentCarrierError("destination rejected by the simulator (0003)", code=REJECT_CODE)
         carrier_id = uuid.uuid4().hex
@@ -59,7 +68,7 @@ class SimulatorCarrier:
             state = "UNDELIV"
         self._counters.sent += 1
         if state is None:
-            return SubmitResult((carrier_id,))
+            return SubmitResult((carrier_id,), exact_ids=True)
         self._counters.receipts += 1
         receipt = CarrierReceipt(SIMULATOR, carrier_id, state, None if state == "DELIVRD" else 1)
-        return SubmitResult((carrier_id,), scheduled=((receipt, self._delay),))
+        return SubmitResult((carrier_id,), scheduled=((receipt, self._delay),), exact_ids=True)

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 
 from telroute.config import Prices
-from telroute.messages.segments import count_segments, encoding_of
+from telroute.text.segments import count_segments, encoding_of
 
 QUEUED = "queued"
 SUBMITTED = "smsc submit"
@@ -100,10 +100,3 @@ def parse_is_mms(raw: object) -> bool | None:
         return raw.strip().lower() == "true"
     return None
 
-
-def simulator_state(to_number: str) -> str | None:
-    """The simulator's outcome by the destination's last four digits (documented in the README).
-
-    0001 UNDELIV, 0002 EXPIRED, 0003 rejected at submit (handled by the carrier), 0004 never a
-    level-2 receipt (None); anything else DELIVRD."""
-    return {"0001": "UNDELIV", "0002": "EXPIRED", "0004": None}.get(to_number[-4:], "DELIVRD")

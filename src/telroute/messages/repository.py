@@ -196,7 +196,7 @@ async def receipts_of(connection: Connection, message_ids: Sequence[int]) -> dic
 _FINAL_PART_STATES = frozenset({"DELIVRD", "UNDELIV", "EXPIRED", "DELETED", "REJECTD", "UNKNOWN"})
 Spelling = tuple[str, str | None]
 """How a receipt may spell a carrier's id: the id in lower case without leading zeros, and the decimal
-value of its hex reading (None when that is the same or it is not hex). See carriers/smpp/receipts.py."""
+value of its hex reading (None when that is the same or it is not hex). See `carrier_port.id_keys`."""
 
 
 async def add_carrier_ids(

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from telroute.accounts.model import Account
-from telroute.carriers.base import CarrierInbound
 from telroute.config import Prices
 from telroute.errors import BadRequest, Forbidden, NotFound, Unprocessable
 from telroute.kit import jobs, ratelimit
 from telroute.kit.db import Connection, Row
 from telroute.kit.outbound import validate_url
 from telroute.messages import model, repository
+from telroute.messages.carrier_port import CarrierInbound
 from telroute.messages.media import FetchedMedia
 from telroute.messages.schemas import SendAttributes
 from telroute.numbers import model as numbers_model

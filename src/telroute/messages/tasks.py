@@ -1,30 +1,33 @@
 """Messaging's background jobs: `deliver_message` and `carrier_receipt`; and the durable
-CarrierEvents through which carriers report receipts and inbound messages."""
+CarrierEvents through which carriers report receipts and inbound messages.
+
+The carriers come in as the port's `Carriers` (`runtime.py` passes the registry), so messaging
+imports no carrier code."""
 
 from __future__ import annotations
 
 import structlog
 
 from telroute.bootstrap import Deps
-from telroute.carriers.base import (
-    CarrierInbound,
-    CarrierReceipt,
-    OutboundMessage,
-    PermanentCarrierError,
-    TransientCarrierError,
-)
-from telroute.carriers.registry import CarrierRegistry
-from telroute.carriers.routing import OnNet, route
-from telroute.carriers.simulator import SIMULATOR
-from telroute.carriers.smpp.receipts import id_keys
 from telroute.errors import NotFound
 from telroute.kit import jobs, metrics
 from telroute.kit.db import Connection, Row
 from telroute.kit.jobs import Job
 from telroute.kit.worker import Handler, RetryLater
 from telroute.messages import delivery, model, repository
+from telroute.messages.carrier_port import (
+    CarrierInbound,
+    CarrierReceipt,
+    Carriers,
+    OutboundMessage,
+    PermanentCarrierError,
+    SubmitResult,
+    TransientCarrierError,
+    id_keys,
+)
 from telroute.messages.delivery import Context
 from telroute.messages.media import fetch_all
+from telroute.messages.routing import OnNet, route
 from telroute.messages.service import DELIVER_MESSAGE
 from telroute.numbers import model as numbers_model
 from telroute.numbers import repository as numbers_repository
@@ -55,7 +58,7 @@ async def _outbound(deps: Deps, message: Row) -> OutboundMessage:
     )
 
 
-def deliver_handler(deps: Deps, registry: CarrierRegistry) -> Handler:
+def deliver_handler(deps: Deps, carriers: Carriers) -> Handler:
     validity_us = int(deps.settings.message_validity_seconds * 1_000_000)
 
     async def deliver_message(job: Job) -> bool:
@@ -63,7 +66,7 @@ def deliver_handler(deps: Deps, registry: CarrierRegistry) -> Handler:
         if message is None or message["status"] != model.QUEUED:
             return False
         structlog.contextvars.bind_contextvars(message_id=message["public_id"])
-        target = await route(deps.db, message["to_number"], registry.table)
+        target = await route(deps.db, message["to_number"], carriers)
         if isinstance(target, OnNet):
             async with deps.db.transaction() as connection:
                 await delivery.deliver_on_net(connection, message, target.owner, context(deps))
@@ -76,9 +79,9 @@ def deliver_handler(deps: Deps, registry: CarrierRegistry) -> Handler:
                 await jobs.finish(connection, job)
             metrics.count_delivery(target.carrier, "expired")
             return True
-        carrier = registry.local(target.carrier)
+        carrier = carriers.local(target.carrier)
         if carrier is None:
-            if registry.held_elsewhere(target.carrier):  # the worker that holds the link takes it soon
+            if carriers.held_elsewhere(target.carrier):  # the worker that holds the link takes it soon
                 return await _wait(deps, job, f"carrier {target.carrier} is held by another worker", 0.5)
             reason = f"carrier {target.carrier} is not running in any worker"
             return await _wait(deps, job, reason, _retry_delay(_tries(job)))
@@ -102,7 +105,7 @@ def deliver_handler(deps: Deps, registry: CarrierRegistry) -> Handler:
                 target.carrier,
                 result.carrier_message_ids,
                 context(deps),
-                spellings=_spellings(target.carrier, result.carrier_message_ids),
+                spellings=_spellings(result),
             )
             for receipt, delay in result.scheduled:
                 await enqueue_receipt(connection, receipt, now=now, delay=delay)
@@ -131,11 +134,11 @@ async def _wait(deps: Deps, job: Job, reason: str, delay: float) -> bool:
     return True
 
 
-def _spellings(carrier: str, ids: tuple[str, ...]) -> list[repository.Spelling] | None:
+def _spellings(result: SubmitResult) -> list[repository.Spelling] | None:
     """How receipts of a real carrier may spell its ids (the simulator's receipts repeat them exactly)."""
-    if carrier == SIMULATOR:
+    if result.exact_ids:
         return None
-    return [spelling_of(carrier_id) for carrier_id in ids]
+    return [spelling_of(carrier_id) for carrier_id in result.carrier_message_ids]
 
 
 def spelling_of(carrier_id: str) -> repository.Spelling:
@@ -235,5 +238,5 @@ async def receive_inbound(deps: Deps, message: CarrierInbound) -> str:
     return public_id
 
 
-def handlers(deps: Deps, registry: CarrierRegistry) -> dict[str, Handler]:
-    return {DELIVER_MESSAGE: deliver_handler(deps, registry), CARRIER_RECEIPT: receipt_handler(deps)}
+def handlers(deps: Deps, carriers: Carriers) -> dict[str, Handler]:
+    return {DELIVER_MESSAGE: deliver_handler(deps, carriers), CARRIER_RECEIPT: receipt_handler(deps)}

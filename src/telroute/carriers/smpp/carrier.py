@@ -12,16 +12,7 @@ import asyncio
 import random
 from typing import Any
 
-from telroute.carriers.base import (
-    CarrierCounters,
-    CarrierEvents,
-    CarrierInbound,
-    CarrierReceipt,
-    OutboundMessage,
-    PermanentCarrierError,
-    SubmitResult,
-    TransientCarrierError,
-)
+from telroute.carriers.counters import CarrierCounters
 from telroute.carriers.smpp import coding
 from telroute.carriers.smpp import events as smpp_events
 from telroute.carriers.smpp.concat import OutboundPart, Reassembler, build_parts
@@ -30,6 +21,15 @@ from telroute.carriers.smpp.pdu import MessageId, Pdu, PduError, ShortMessage, S
 from telroute.carriers.smpp.receipts import IdIndex, ReceiptError, is_receipt, parse_receipt
 from telroute.carriers.smpp.session import SmppSession
 from telroute.kit import metrics
+from telroute.messages.carrier_port import (
+    CarrierEvents,
+    CarrierInbound,
+    CarrierReceipt,
+    OutboundMessage,
+    PermanentCarrierError,
+    SubmitResult,
+    TransientCarrierError,
+)
 
 # Answers to submit_sm that say "not now" rather than "never".
 TRANSIENT_STATUSES = frozenset(

@@ -5,7 +5,7 @@ GSM 03.38 goes over SMPP unpacked, one septet per octet (the SMSC packs it for t
 
 from __future__ import annotations
 
-from telroute.messages.segments import GSM7, GSM_CODEC, UCS2, encoding_of
+from telroute.text.segments import GSM7, GSM_CODEC, UCS2, encoding_of
 
 DC_DEFAULT = 0  # the SMSC default alphabet: GSM 03.38
 DC_IA5 = 1

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from telroute.carriers.smpp import coding
 from telroute.carriers.smpp.pdu import PduError, ShortMessage, Status, Tag, read_tlv_int
-from telroute.messages.segments import split_as
+from telroute.text.segments import split_as
 
 ESM_UDHI = 0x40
 IEI_CONCAT_8BIT = 0x00

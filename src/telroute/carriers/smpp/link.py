@@ -16,7 +16,6 @@ from typing import Literal
 
 import structlog
 
-from telroute.carriers.base import TransientCarrierError
 from telroute.carriers.smpp.pdu import (
     RESPONSE_BIT,
     Body,
@@ -31,6 +30,7 @@ from telroute.carriers.smpp.pdu import (
     encode,
     read_length,
 )
+from telroute.messages.carrier_port import TransientCarrierError
 
 log = structlog.get_logger("telroute.smpp")
 

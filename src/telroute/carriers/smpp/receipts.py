@@ -6,8 +6,8 @@ A receipt is a deliver_sm whose esm_class message type is "MC delivery receipt" 
 format of SMPP 3.4 appendix B: `id:… sub:… dlvrd:… submit date:… done date:… stat:… err:… text:…`.
 
 SMSCs disagree on how they spell an id: the submit_sm_resp may say `1A2B` and the receipt `6699`
-(hex versus decimal), or `000123` and `123`. `id_keys` gives the spellings under which an id can
-be found; `IdIndex` maps a receipt's id back to the id as the submit_sm_resp spelled it.
+(hex versus decimal), or `000123` and `123`. The port's `id_keys` gives the spellings under which an
+id can be found; `IdIndex` maps a receipt's id back to the id as the submit_sm_resp spelled it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from collections import Counter, OrderedDict
 from dataclasses import dataclass
 
 from telroute.carriers.smpp.pdu import ShortMessage, Tag, read_tlv_cstring, read_tlv_int
+from telroute.messages.carrier_port import id_keys
 
 ESM_TYPE_MASK = 0x3C
 ESM_DELIVERY_RECEIPT = 0x04
@@ -101,19 +102,6 @@ def _err(fields: dict[str, str]) -> int | None:
 
 
 # --- matching ids -----------------------------------------------------------------------------
-
-
-def id_keys(carrier_id: str) -> tuple[str, ...]:
-    """The spellings under which `carrier_id` matches: the id itself (lower case, leading zeros
-    dropped when it is hex or decimal) and, when it reads as hex, its value in decimal. Two ids
-    can denote the same message when their keys intersect; store every key of a submitted id and
-    look up every key of a receipt's id."""
-    value = carrier_id.strip().lower()
-    if not _HEX.fullmatch(value):
-        return (value,)
-    literal = value.lstrip("0") or "0"
-    as_decimal = str(int(value, 16))
-    return (literal,) if as_decimal == literal else (literal, as_decimal)
 
 
 class IdIndex:

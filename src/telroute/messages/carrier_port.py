@@ -1,4 +1,8 @@
-"""The Carrier interface: how a message leaves telroute and how receipts come back.
+"""The carrier port: what a carrier receives from the message side and what it reports back.
+
+The message side owns these types and carriers implement them, so the arrow goes one way:
+`carriers` imports this module and nothing else of `messages`, and `messages` never imports
+`carriers` (the composition root, `runtime.py`, hands the running carriers in).
 
 A carrier is handed one outbound message at a time (`submit`) and reports what happens later
 through the `CarrierEvents` it was started with. Every event handler commits before it
@@ -12,8 +16,11 @@ recorded on the message, never retried).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass
 from typing import Any, Protocol
+
+_HEX = re.compile(r"[0-9a-f]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +49,13 @@ class SubmitResult:
     """The carrier's ids, one per submitted part (a long SMS travels as several parts).
 
     `scheduled` holds receipts the carrier already knows it will report, with their delays in
-    seconds (the simulator's); they are recorded in the same transaction as the submit."""
+    seconds (the simulator's); they are recorded in the same transaction as the submit.
+    `exact_ids` says that its receipts repeat these ids character for character (the simulator's
+    do), so the message side need not store their other spellings (see `id_keys`)."""
 
     carrier_message_ids: tuple[str, ...]
     scheduled: tuple[tuple[CarrierReceipt, float], ...] = ()
+    exact_ids: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,12 +105,37 @@ class Carrier(Protocol):
     def status(self) -> dict[str, Any]: ...
 
 
-@dataclass(slots=True)
-class CarrierCounters:
-    sent: int = 0
-    receipts: int = 0
-    errors: int = 0
-    inbound: int = 0
-    in_flight: int = 0
-    last_error: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+class Routes(Protocol):
+    """Which carrier takes a message to a number that is not on this server."""
+
+    def carrier_for(self, to_number: str) -> str: ...
+
+
+class Carriers(Routes, Protocol):
+    """The carriers as the delivery job sees them; in a worker, `carriers.registry.CarrierRegistry`,
+    which `runtime.py` hands in, so that messaging never imports the registry."""
+
+    def local(self, name: str) -> Carrier | None:
+        """The carrier if this worker runs its link, else None."""
+        ...
+
+    def held_elsewhere(self, name: str) -> bool:
+        """True when another worker runs the link, or this one is starting it."""
+        ...
+
+
+def id_keys(carrier_id: str) -> tuple[str, ...]:
+    """The spellings under which `carrier_id` matches: the id itself (lower case, leading zeros
+    dropped when it is hex or decimal) and, when it reads as hex, its value in decimal. Two ids
+    can denote the same message when their keys intersect; store every key of a submitted id and
+    look up every key of a receipt's id.
+
+    Part of the port because both sides match ids by it: SMSCs disagree on how they spell an id
+    (`1A2B` in the submit response, `6699` in the receipt; `000123` and `123`), the message side
+    stores and looks up these keys, and the SMPP link resolves receipts in memory by them."""
+    value = carrier_id.strip().lower()
+    if not _HEX.fullmatch(value):
+        return (value,)
+    literal = value.lstrip("0") or "0"
+    as_decimal = str(int(value, 16))
+    return (literal,) if as_decimal == literal else (literal, as_decimal)
