@@ -151,7 +151,7 @@ def test_a_failing_receiver_costs_three_tries_on_the_schedule_then_a_dead_letter
         message_id = send_with_callback(client, receiver.url("/hook"))
         wait_for_status(client, message_id, "delivered", receipts=2)  # the message does not care
         letters = eventually(
-            lambda: len(site.dead_letters(message_id)) == 2 and site.dead_letters(message_id),
+            lambda: found if len(found := site.dead_letters(message_id)) == 2 else None,
             timeout=30,
             what="two dead letters",
         )

@@ -99,7 +99,7 @@ def test_a_malformed_key_is_400(server: Server) -> None:
             response = client.post(
                 "/v2.1/messages",
                 json={"to": OFF_NET, "from": number, "body": "x"},
-                headers={"Idempotency-Key": bad.encode("latin-1")},  # type: ignore[dict-item]
+                headers=[(b"Idempotency-Key", bad.encode("latin-1"))],
             )
             error = error_of(response, 400)
             assert error["detail"] == "Idempotency-Key must be 1 to 255 printable ASCII characters"

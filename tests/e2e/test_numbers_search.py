@@ -95,7 +95,7 @@ def test_a_full_last_page_has_no_next_link(api: httpx.Client, seeded: dict[str, 
 def test_filters_are_echoed_alphabetically_then_limit_and_offset(
     api: httpx.Client, base: str, seeded: dict[str, InventoryRow]
 ) -> None:
-    params = {"starts_with": "907", "ends_with": "7", "contains": "3", "limit": 3}
+    params: dict[str, str | int] = {"starts_with": "907", "ends_with": "7", "contains": "3", "limit": 3}
     document = api.get("/v2/numbers/available", params=params).json()
     expected = [row for row in _rows(seeded, ALASKA) if row.value.endswith("7") and "3" in row.value]
     assert [item["id"] for item in document["data"]] == [row.value for row in expected[:3]]
@@ -114,7 +114,7 @@ def test_state_and_rate_center_filters_are_case_insensitive(
     api: httpx.Client, seeded: dict[str, InventoryRow]
 ) -> None:
     row = _rows(seeded, ALASKA)[0]
-    params = {"state": "AK", "rate_center": row.rate_center.upper(), "limit": 200}
+    params: dict[str, str | int] = {"state": "AK", "rate_center": row.rate_center.upper(), "limit": 200}
     document = api.get("/v2/numbers/available", params=params).json()
     expected = sorted(v for v, r in seeded.items() if r.state == "ak" and r.rate_center == row.rate_center)
     assert [item["id"] for item in document["data"]] == expected
@@ -132,7 +132,7 @@ def test_number_type_filter_finds_toll_free_numbers(api: httpx.Client, given: st
 
 @pytest.mark.parametrize("given", ["standard", "longcode"])
 def test_number_type_standard_and_longcode_mean_local_numbers(api: httpx.Client, given: str) -> None:
-    params = {"number_type": given, "starts_with": "1800", "limit": 5}
+    params: dict[str, str | int] = {"number_type": given, "starts_with": "1800", "limit": 5}
     assert api.get("/v2/numbers/available", params=params).json()["data"] == []
     params["starts_with"] = ALASKA
     items = api.get("/v2/numbers/available", params=params).json()["data"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from tests.support.messaging import Keys, buy_number, error_of, messages, new_account, send
@@ -16,7 +18,7 @@ def fresh(server: Server) -> tuple[Keys, str]:
         return keys, buy_number(client)
 
 
-def burst(client: httpx.Client, number: str, count: int, **extra: object) -> list[httpx.Response]:
+def burst(client: httpx.Client, number: str, count: int, **extra: Any) -> list[httpx.Response]:
     return [send(client, to=OFF_NET, from_=number, body=f"burst {index}", **extra) for index in range(count)]
 
 

@@ -128,7 +128,7 @@ def listed_through_both_apis(apis: list[Server], keys: tuple[str, str]) -> set[s
     listed: list[str] = []
     for page in range(MESSAGES // 500 + 1):
         with apis[page % 2].client(keys) as client:
-            params = {"start_date": "2000-01-01", "limit": 500, "offset": page * 500}
+            params: dict[str, str | int] = {"start_date": "2000-01-01", "limit": 500, "offset": page * 500}
             listed += [item["id"] for item in client.get("/v2.1/messages", params=params).json()["data"]]
     assert len(listed) == len(set(listed)) == MESSAGES
     return set(listed)

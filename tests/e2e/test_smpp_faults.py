@@ -93,7 +93,7 @@ def events_now(sender: Sender) -> Counter[str]:
     return found
 
 
-def stream_with_fault(sender: Sender, peer: Smsc, tag: str, fault: Callable[[], None]) -> Outcome:
+def stream_with_fault(sender: Sender, peer: Smsc, tag: str, fault: Callable[[], object]) -> Outcome:
     """Send MESSAGES messages from SENDING_THREADS threads; once the SMSC has taken a third of them, run
     `fault`; wait until every message has its level-2 receipt."""
     destinations = [sender.next_destination() for _ in range(MESSAGES)]

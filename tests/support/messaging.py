@@ -94,7 +94,7 @@ def messages(client: httpx.Client, **params: Any) -> dict[str, Any]:
     return document
 
 
-def wait_until(probe: Callable[[], T], *, timeout: float = 15.0, interval: float = 0.05, what: str = "") -> T:
+def wait_until(probe: Callable[[], T | None], *, timeout: float = 15.0, interval: float = 0.05, what: str = "") -> T:
     """Call `probe` until it returns something truthy; AssertionError with the last value at the deadline."""
     deadline = time.monotonic() + timeout
     while True:

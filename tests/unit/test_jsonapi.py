@@ -86,7 +86,7 @@ def test_error_response_carries_status_headers_and_media_type() -> None:
     assert response.status_code == 429
     assert response.headers["retry-after"] == "2"
     assert response.headers["content-type"] == "application/vnd.api+json"
-    assert json.loads(response.body)["errors"][0]["status"] == 429
+    assert json.loads(bytes(response.body))["errors"][0]["status"] == 429
 
 
 def test_pointer_source() -> None:

@@ -25,7 +25,7 @@ async def hold(slots: OriginSlots, url: str, release: asyncio.Event, started: li
 
 async def test_at_most_n_hold_a_slot_and_the_next_waits_for_one_to_free() -> None:
     slots = OriginSlots(2, queue=1, wait=5.0)
-    release, started = asyncio.Event(), []
+    release, started = asyncio.Event(), list[str]()
     holders = [asyncio.create_task(hold(slots, "http://a/", release, started)) for _ in range(3)]
     await asyncio.sleep(0.05)
     assert len(started) == 2  # the third waits
@@ -37,7 +37,7 @@ async def test_at_most_n_hold_a_slot_and_the_next_waits_for_one_to_free() -> Non
 
 async def test_a_full_queue_is_busy_at_once_and_other_origins_are_not_affected() -> None:
     slots = OriginSlots(1, queue=1, wait=5.0)
-    release, started = asyncio.Event(), []
+    release, started = asyncio.Event(), list[str]()
     holders = [asyncio.create_task(hold(slots, "http://a/", release, started)) for _ in range(2)]
     await asyncio.sleep(0.05)
     began = time.monotonic()
@@ -54,7 +54,7 @@ async def test_a_full_queue_is_busy_at_once_and_other_origins_are_not_affected()
 
 async def test_a_wait_longer_than_allowed_is_busy_and_gives_its_place_up() -> None:
     slots = OriginSlots(1, queue=1, wait=0.1)
-    release, started = asyncio.Event(), []
+    release, started = asyncio.Event(), list[str]()
     holder = asyncio.create_task(hold(slots, "http://a/", release, started))
     await asyncio.sleep(0.01)
     began = time.monotonic()
@@ -71,7 +71,7 @@ async def test_a_wait_longer_than_allowed_is_busy_and_gives_its_place_up() -> No
 
 async def test_refused_requests_are_told_to_come_back_spread_over_the_time_the_origin_needs() -> None:
     slots = OriginSlots(2, queue=0, wait=5.0)
-    release, started = asyncio.Event(), []
+    release, started = asyncio.Event(), list[str]()
     loop = asyncio.get_running_loop()
     loop.call_later(0.2, release.set)
     await asyncio.gather(*(hold(slots, "http://a/", release, started) for _ in range(2)))  # 0.2 s a request
@@ -93,7 +93,7 @@ async def test_refused_requests_are_told_to_come_back_spread_over_the_time_the_o
 
 async def test_requests_that_hang_space_the_comebacks_before_any_of_them_ends() -> None:
     slots = OriginSlots(2, queue=0, wait=5.0)
-    release, started = asyncio.Event(), []
+    release, started = asyncio.Event(), list[str]()
     holders = [asyncio.create_task(hold(slots, "http://a/", release, started)) for _ in range(2)]
     await asyncio.sleep(0.3)
     delays = []
