@@ -17,7 +17,7 @@ import pytest
 from tests.support.databases import database_url_for
 from tests.support.isolated import Deployment, isolated_database_url
 from tests.support.messaging import admin_token, error_of, wait_until
-from tests.support.server import Server
+from tests.support.server import Server, run_cli
 
 AREA = "248"  # the area code this module buys from (no other module reads 248)
 OFF_NET = "13125550123"
@@ -305,6 +305,24 @@ def test_wait_wakes_up_when_the_message_is_written(server: Server, account: dict
     assert found.status_code == 200, found.text
     assert found.json()["data"]["attributes"]["codes"] == ["2222"]
     assert 0.6 < waited < 3, waited
+
+
+def test_wait_finds_a_message_another_process_wrote(account: dict[str, Any], api: httpx.Client, server: Server) -> None:
+    """No commit of the server's own wakes it: the periodic re-check finds the CLI's message."""
+    after = datetime.now(UTC).isoformat()
+    body = {"from": OUTSIDE, "to": account["numbers"][0], "body": "from the CLI, code 31337"}
+    writer = threading.Thread(
+        target=lambda: run_cli(
+            server.data_dir, "simulate", "inbound", "--from", body["from"], "--to", body["to"], "--body", body["body"]
+        )
+    )
+    writer.start()
+    try:
+        found = api.get("/sandbox/messages/wait", params={"after": after, "contains": "31337", "timeout": 30})
+    finally:
+        writer.join()
+    assert found.status_code == 200, found.text
+    assert found.json()["data"]["attributes"]["codes"] == ["31337"]
 
 
 def test_wait_times_out_with_408_naming_the_filters_and_what_arrived(
