@@ -384,12 +384,19 @@ def test_reset_forgets_messages_and_keeps_account_numbers_and_callbacks(server: 
             timeout=20,
             what="a refused DLR attempt",
         )
+        message_ids = [
+            row["id"] for row in deployed.query("SELECT id FROM messages WHERE account_id = :a", {"a": account_id})
+        ]
         reset = api.post("/sandbox/reset")
         assert reset.status_code == 204, reset.text
         assert search(api) == []
         for table in ("messages", "media", "webhook_attempts", "webhook_dead_letters"):
             rows = deployed.query(f"SELECT COUNT(*) AS n FROM {table} WHERE account_id = :a", {"a": account_id})
             assert rows == [{"n": 0}], table
+        jobs = deployed.query("SELECT payload FROM jobs UNION ALL SELECT payload FROM failed_jobs")
+        for job in jobs:
+            assert f'"account_id": {account_id},' not in job["payload"], job
+            assert not any(f'"message_id": {message_id}}}' in job["payload"] for message_id in message_ids), job
         assert [item["id"] for item in api.get("/v2/numbers").json()["data"]] == [number]
         stored = deployed.query("SELECT sms_dlr_callback FROM accounts WHERE id = :a", {"a": account_id})
         assert stored == [{"sms_dlr_callback": hook}]
@@ -417,6 +424,25 @@ def test_an_account_sees_waits_on_and_resets_only_its_own(server: Server) -> Non
         assert a_api.post("/sandbox/reset").status_code == 204
     with server.client(keys_of(b)) as b_api:
         assert len(search(b_api, contains=tag)) == 2
+
+
+def test_callbacks_obey_the_address_policy(tmp_path_factory: pytest.TempPathFactory) -> None:
+    data_dir = tmp_path_factory.mktemp("sandbox-public-only")
+    with isolated_database_url(data_dir) as url:
+        env = {"TELROUTE_DATABASE_URL": url}
+        strict = Server(data_dir, args=("--deny-private-targets",), env_extra=env).start()
+        try:
+            for host in ("127.0.0.1", "10.1.2.3", "[::1]", "169.254.169.254"):
+                body = {"numbers": 0, "callbacks": {"sms_dlr_callback": f"http://{host}:8080/dlr"}}
+                refused = httpx.post(f"{strict.url}/sandbox/accounts", json=body, headers=admin(strict), timeout=30)
+                error = error_of(refused, 422)
+                assert error["source"] == {"pointer": "/callbacks/sms_dlr_callback"}, error
+            public = {"callbacks": {"sms_dlr_callback": "https://example.com/dlr", "mms_callback": None}}
+            created = httpx.post(f"{strict.url}/sandbox/accounts", json=public, headers=admin(strict), timeout=30)
+            assert created.status_code == 201, created.text
+            assert created.json()["data"]["attributes"]["callbacks"] == {"sms_dlr_callback": "https://example.com/dlr"}
+        finally:
+            strict.terminate()
 
 
 # --- production -----------------------------------------------------------------------------------
