@@ -8,6 +8,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -113,6 +114,14 @@ def test_an_account_comes_with_keys_numbers_and_callbacks(server: Server) -> Non
         {"key": attributes["access_key"]},
     )
     assert stored == [{"sms_callback": f"{hook}/in", "sms_dlr_callback": f"{hook}/dlr", "mms_callback": None}]
+
+
+def test_accounts_created_together_get_numbers_of_their_own(server: Server) -> None:
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        created = list(pool.map(lambda _: new(server, numbers=2), range(8)))
+    numbers = [number for account in created for number in account["numbers"]]
+    assert len(numbers) == 16 and len(set(numbers)) == 16
+    assert len({account["access_key"] for account in created}) == 8
 
 
 def test_specific_numbers_are_bought_and_an_empty_body_makes_a_bare_account(server: Server) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 from telroute.accounts import repository as accounts_repository
 from telroute.accounts import service as accounts_service
 from telroute.accounts.model import Account, NewKeys
@@ -15,7 +17,8 @@ from telroute.numbers.repository import NumberFilters
 from telroute.sandbox_tools import repository
 from telroute.sandbox_tools.model import MessageFilters, NewAccountRequest
 
-_PICK_ROUNDS = 5
+_PICK_ROUNDS = 10
+_SPARE_CANDIDATES = 20  # chosen from at random, so that accounts created together rarely want the same number
 
 
 async def _buy(connection: Connection, account_id: int, value: str, *, now: int) -> bool:
@@ -33,17 +36,21 @@ async def _buy_wanted(
 async def _pick(
     connection: Connection, account_id: int, count: int, prefix: str | None, *, now: int, pointer: str
 ) -> list[str]:
-    """`count` available numbers (starting with `prefix`), bought; a rival's purchase means another round."""
+    """`count` available numbers (starting with `prefix`), bought; a rival's purchase means another try."""
     filters = NumberFilters() if prefix is None else NumberFilters(low=prefix, high=prefix_upper_bound(prefix))
     bought: list[str] = []
     for _ in range(_PICK_ROUNDS):
         missing = count - len(bought)
         if missing == 0:
             break
-        found = await numbers_repository.search(connection, filters, account_id=None, limit=missing, offset=0)
+        limit = missing + _SPARE_CANDIDATES
+        found = await numbers_repository.search(connection, filters, account_id=None, limit=limit, offset=0)
         if not found:
             break
-        bought += [row["value"] for row in found if await _buy(connection, account_id, row["value"], now=now)]
+        # A random choice among the candidates, tried in ascending order: two accounts' purchases lock
+        # numbers in the same order, so one waits for the other instead of deadlocking.
+        chosen = sorted(random.sample([row["value"] for row in found], min(missing, len(found))))
+        bought += [value for value in chosen if await _buy(connection, account_id, value, now=now)]
     if len(bought) < count:
         where = f" in area code {prefix[1:]}" if prefix else ""
         raise Unprocessable(f"only {len(bought)} of {count} numbers are available{where}", pointer=pointer)
