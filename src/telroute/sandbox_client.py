@@ -71,7 +71,7 @@ class SandboxAdmin:
     """The admin side of a sandbox server (its admin token)."""
 
     base_url: str
-    admin_token: str
+    admin_token: str = field(repr=False)
 
     def _call(self, method: str, path: str, body: Any = None) -> dict[str, Any] | None:
         url = f"{self.base_url}{path}"
@@ -110,7 +110,7 @@ class SandboxAccount:
 
     base_url: str
     access_key: str
-    secret_key: str
+    secret_key: str = field(repr=False)
     numbers: list[str] = field(default_factory=list)
     admin: SandboxAdmin | None = field(default=None, repr=False)  # for `inject_inbound`
 
@@ -144,6 +144,7 @@ class SandboxAccount:
     ) -> dict[str, Any]:
         """The newest message matching the filters, as soon as one exists; fails the test (MessageNotArrived)
         after `timeout` seconds, saying what it waited for and which messages did arrive."""
+        __tracebackhide__ = True  # pytest shows the caller's line, not this module's
         query = _query(to=to, from_=from_, contains=contains, direction=direction, timeout=timeout, **filters)
         try:
             document = self._get("/sandbox/messages/wait", query, timeout=timeout + _SLACK)
@@ -163,6 +164,7 @@ class SandboxAccount:
         timeout: float = 10,
     ) -> str:
         """The one-time code of the newest matching message (waiting for it like `wait_for_message`)."""
+        __tracebackhide__ = True
         record = self.wait_for_message(to=to, from_=from_, contains=contains, direction=direction, timeout=timeout)
         codes: list[str] = record["attributes"]["codes"]
         if not codes:
