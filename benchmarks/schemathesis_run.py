@@ -112,6 +112,10 @@ def run(
             str(report),
             "--warnings",
             "off",
+            # The long poll waits up to its `timeout` (60 s at most), past the request timeout above:
+            # tests/e2e/test_sandbox_api.py covers it.
+            "--exclude-operation-id",
+            "waitForSandboxMessage",
         ]
         if seed is not None:
             command += ["--seed", str(seed)]

@@ -35,6 +35,7 @@ from telroute.kit.db import database_error_types, is_unavailable
 from telroute.kit.migrate import head_revision, schema_revisions
 from telroute.messages import api as messages_api
 from telroute.numbers import api as numbers_api
+from telroute.sandbox_tools import api as sandbox_api
 
 log = structlog.get_logger("telroute.http")
 Lifespan = Callable[[Starlette], AbstractAsyncContextManager[None]]
@@ -212,6 +213,7 @@ def create_app(deps: Deps, *, feature_routes: Sequence[BaseRoute] = (), lifespan
         *numbers_api.routes(deps),
         *messages_api.routes(deps),
         *messages_api.admin_routes(deps),
+        *sandbox_api.routes(deps),
         *feature_routes,
     ]
     return _starlette(routes, lifespan, deps.settings.public_base_url)

@@ -18,6 +18,7 @@ from typing import Any
 from telroute import __version__
 from telroute.accounts.model import CALLBACK_TYPES
 from telroute.messages.model import MAX_BODY_CHARACTERS, MAX_MEDIA_URLS
+from telroute.sandbox_tools import model as sandbox_model
 
 Schema = dict[str, Any]
 JSONAPI = "application/vnd.api+json"
@@ -40,7 +41,8 @@ _ERROR_TEXT = {
     403: "`from` is not a number of this account.",
     404: "Not found, or it belongs to another account (never 403: no existence leak).",
     405: "Method not allowed here; `Allow` lists the methods that are.",
-    408: "The request head or body came too slowly (`TELROUTE_HTTP_HEAD_TIMEOUT`, `..._BODY_*_TIMEOUT`).",
+    408: "The request head or body came too slowly (`TELROUTE_HTTP_HEAD_TIMEOUT`, `..._BODY_*_TIMEOUT`), "
+    "or, for a sandbox wait, nothing matched before its timeout (`detail` names the filters and what arrived).",
     413: "The request body is larger than the server's limit (1 MiB by default).",
     422: "Well formed but semantically invalid (see `detail` and `code`).",
     429: "Too many requests: the account's send rate, or failed logins from this address. See `Retry-After`.",
@@ -221,6 +223,36 @@ def _collection(item: str) -> Schema:
     return _closed({"data": {"type": "array", "items": _ref(item)}, "links": page_links})
 
 
+def _mdr_properties() -> dict[str, Schema]:
+    return {
+        "body": _nullable({"type": "string"}),
+        "status": {
+            "type": "string",
+            "enum": [
+                "queued",
+                "smsc submit",
+                "message buffered",
+                "delivered",
+                "undelivered",
+                "failed",
+                "expired",
+                "rejected",
+                "",
+            ],
+        },
+        "direction": {"type": "string", "enum": ["outbound", "inbound"]},
+        "amount_nanodollars": {"type": "integer", "minimum": 0},
+        "amount_display": _string(r"^\$\d+\.\d{4}$"),
+        "to": _ref("PhoneNumber"),
+        "from": _ref("PhoneNumber"),
+        "message_encoding": {"type": "integer", "enum": [0, 8]},
+        "timestamp": _ref("Timestamp"),
+        "is_mms": {"type": "boolean"},
+        "message_type": {"type": "string", "enum": ["longcode", "toll-free"]},
+        "delivery_receipts": {"type": "array", "items": _ref("DeliveryReceipt")},
+    }
+
+
 def _messages() -> dict[str, Schema]:
     receipt = _closed(
         {
@@ -231,35 +263,7 @@ def _messages() -> dict[str, Schema]:
             "level": {"type": "integer", "enum": [1, 2]},
         }
     )
-    attributes = _closed(
-        {
-            "body": _nullable({"type": "string"}),
-            "status": {
-                "type": "string",
-                "enum": [
-                    "queued",
-                    "smsc submit",
-                    "message buffered",
-                    "delivered",
-                    "undelivered",
-                    "failed",
-                    "expired",
-                    "rejected",
-                    "",
-                ],
-            },
-            "direction": {"type": "string", "enum": ["outbound", "inbound"]},
-            "amount_nanodollars": {"type": "integer", "minimum": 0},
-            "amount_display": _string(r"^\$\d+\.\d{4}$"),
-            "to": _ref("PhoneNumber"),
-            "from": _ref("PhoneNumber"),
-            "message_encoding": {"type": "integer", "enum": [0, 8]},
-            "timestamp": _ref("Timestamp"),
-            "is_mms": {"type": "boolean"},
-            "message_type": {"type": "string", "enum": ["longcode", "toll-free"]},
-            "delivery_receipts": {"type": "array", "items": _ref("DeliveryReceipt")},
-        }
-    )
+    attributes = _closed(_mdr_properties())
     media_reference = _closed({"type": _const("media"), "id": _ref("MediaId")})
     message = {"type": _const("message"), "id": _ref("MessageId"), "attributes": _ref("MdrAttributes")}
     relationships = _closed({"media": _closed({"data": {"type": "array", "items": media_reference}})})
@@ -358,6 +362,48 @@ def _flat_or_jsonapi(attributes: Schema, kind: str | None) -> Schema:
     return {"anyOf": [flat, _closed({"data": data})]}
 
 
+def _sandbox() -> dict[str, Schema]:
+    callbacks = {name: _nullable({"type": "string", "format": "uri", "maxLength": 2048}) for name in CALLBACK_TYPES}
+    count = {"type": "integer", "minimum": 0, "maximum": sandbox_model.MAX_NUMBERS}
+    wanted = {"type": "array", "items": _string(PHONE_NUMBER_INPUT), "maxItems": sandbox_model.MAX_NUMBERS}
+    new_account = _open(
+        {
+            "name": {"type": "string", "minLength": 1, "maxLength": 100},
+            "numbers": {"oneOf": [count, wanted], "description": "How many numbers to buy, or which ones."},
+            "area_code": _string(r"^[2-9]\d{2}$", "Where to pick the `numbers: N` from."),
+            "callbacks": _open(callbacks),
+        }
+    )
+    attributes = _closed(
+        {
+            "name": {"type": "string"},
+            "access_key": {"type": "string"},
+            "secret_key": {"type": "string"},
+            "numbers": {"type": "array", "items": _ref("PhoneNumber")},
+            "callbacks": _closed({name: _ref("Url") for name in CALLBACK_TYPES}, required=[]),
+        }
+    )
+    account = _closed(
+        {"type": _const("sandbox_account"), "id": {"type": "string"}, "attributes": attributes, "links": _links("self")}
+    )
+    codes = {"type": "array", "items": _string(r"^\d{4,8}$"), "description": "One-time codes found in the body."}
+    message = _closed(
+        {
+            "type": _const("message"),
+            "id": _ref("MessageId"),
+            "attributes": _closed({**_mdr_properties(), "codes": codes}),
+            "links": _links("self"),
+        }
+    )
+    return {
+        "SandboxAccountRequest": _flat_or_jsonapi(new_account, "sandbox_account"),
+        "SandboxAccount": _closed({"data": account}),
+        "SandboxMessage": message,
+        "SandboxMessageDocument": _closed({"data": _ref("SandboxMessage")}),
+        "SandboxMessages": _collection("SandboxMessage"),
+    }
+
+
 def _schemas() -> dict[str, Schema]:
     return {
         **_scalars(),
@@ -365,6 +411,7 @@ def _schemas() -> dict[str, Schema]:
         **_numbers(),
         **_messages(),
         **_requests(),
+        **_sandbox(),
         "Health": _closed({"status": _const("ok")}),
         "Ready": _closed({"status": _const("ready")}),
     }
@@ -830,6 +877,89 @@ def _operational_paths() -> dict[str, Schema]:
     }
 
 
+_ADMIN: list[dict[str, list[str]]] = [{"adminToken": []}]
+_IN_PRODUCTION = " Served only in the sandbox profile (404 in production, like an unknown path)."
+
+
+def _message_filters() -> list[Schema]:
+    moment = {"type": "string", "anyOf": [{"format": "date"}, {"format": "date-time"}]}
+    return [
+        _query("direction", {"type": "string", "enum": list(sandbox_model.DIRECTIONS)}),
+        _query("to", _string(PHONE_NUMBER_INPUT)),
+        _query("from", _string(PHONE_NUMBER_INPUT)),
+        _query("status", {"type": "string", "enum": list(sandbox_model.STATUSES)}),
+        _query(
+            "contains",
+            {"type": "string", "maxLength": sandbox_model.MAX_CONTAINS},
+            "Text in the body, case-insensitive.",
+        ),
+        _query("after", moment, "Only messages created after this moment (naive is UTC)."),
+        _query("before", moment, "Only messages created before this moment."),
+    ]
+
+
+def _sandbox_paths() -> dict[str, Schema]:
+    tags = ("sandbox",)
+    timeout = {"type": "number", "minimum": 0, "maximum": sandbox_model.MAX_TIMEOUT, "default": 10}
+    return {
+        "/sandbox/accounts": {
+            "post": _operation(
+                "createSandboxAccount",
+                "Sandbox: a new isolated account, with numbers bought and callbacks set (admin token)."
+                + _IN_PRODUCTION,
+                {"201": _document("SandboxAccount", "The account and its keys (the secret key is shown once).")},
+                (400, 401, 404, 413, 422),
+                tags=tags,
+                body=_body("SandboxAccountRequest", required=False),
+                security=_ADMIN,
+            )
+        },
+        "/sandbox/accounts/{access_key}": {
+            "delete": _operation(
+                "deleteSandboxAccount",
+                "Sandbox: delete an account and all its data; its numbers go back to the inventory (admin token)."
+                + _IN_PRODUCTION,
+                {"204": _no_content("Deleted.")},
+                (401, 404),
+                tags=tags,
+                parameters=[_path("access_key", {"type": "string"})],
+                security=_ADMIN,
+            )
+        },
+        "/sandbox/messages": {
+            "get": _operation(
+                "searchSandboxMessages",
+                "Sandbox: this account's messages matching the filters, newest first, with one-time codes."
+                + _IN_PRODUCTION,
+                {"200": _document("SandboxMessages", "Matching messages.")},
+                (400, 422),
+                tags=tags,
+                parameters=[*_message_filters(), *_page(20, 100)],
+            )
+        },
+        "/sandbox/messages/wait": {
+            "get": _operation(
+                "waitForSandboxMessage",
+                "Sandbox: the newest matching message, as soon as one exists (long poll)." + _IN_PRODUCTION,
+                {"200": _document("SandboxMessageDocument", "The newest matching message.")},
+                (400, 408, 422),
+                tags=tags,
+                parameters=[*_message_filters(), _query("timeout", timeout, "Seconds to wait, at most 60.")],
+            )
+        },
+        "/sandbox/reset": {
+            "post": _operation(
+                "resetSandboxAccount",
+                "Sandbox: delete this account's messages, receipts, media, callback attempts, dead letters and "
+                "pending jobs; keep the account, its keys, numbers and callback settings." + _IN_PRODUCTION,
+                {"204": _no_content("Reset.")},
+                (),
+                tags=tags,
+            )
+        },
+    }
+
+
 @cache
 def document() -> dict[str, Any]:
     """The document (built once per process; callers must not mutate it)."""
@@ -851,7 +981,13 @@ def document() -> dict[str, Any]:
         },
         "servers": [{"url": "/"}],
         "tags": [{"name": name} for name in ("numbers", "routes", "callbacks", "messages", "sandbox", "operations")],
-        "paths": {**_numbers_paths(), **_routes_paths(), **_messages_paths(), **_operational_paths()},
+        "paths": {
+            **_numbers_paths(),
+            **_routes_paths(),
+            **_messages_paths(),
+            **_sandbox_paths(),
+            **_operational_paths(),
+        },
         "components": {
             "schemas": _schemas(),
             "responses": responses,

@@ -199,6 +199,16 @@ def test_b_gets_404_for_every_id_of_a_and_learns_nothing(
         assert b.request("GET", "/v2.1/messages", 200, params={"start_date": "2000-01-01"}).json()["data"] == []
         for prefix in (owner.number, owner.spare):
             b.request("GET", "/v2/numbers/available", 200, params={"starts_with": prefix})
+        # The sandbox tools: B's searches and waits find nothing of A's, B's reset leaves A's messages, and B's
+        # credentials delete no account.
+        for number in (owner.number, owner.spare):
+            for name in ("to", "from"):
+                assert b.request("GET", "/sandbox/messages", 200, params={name: number}).json()["data"] == []
+                b.request("GET", "/sandbox/messages/wait", 408, params={name: number, "timeout": 0})
+        assert b.request("GET", "/sandbox/messages", 200, params={"contains": tag}).json()["data"] == []
+        b.request("GET", "/sandbox/messages/wait", 408, params={"contains": tag, "timeout": 0.2})
+        b.request("POST", "/sandbox/reset", 204)
+        b.request("DELETE", f"/sandbox/accounts/{owner.keys[0]}", 401)
         assert b.count >= 40
     assert _a_state(server, owner) == before, "B changed something of A's"
     with contract.client(server, owner.keys) as api:  # and A still has it all

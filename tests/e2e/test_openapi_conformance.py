@@ -43,6 +43,7 @@ def test_every_operation_answers_as_documented(server: Server, contract: Contrac
         _callbacks(api, number)
         _messages(api, number, media_host)
         _inbound(anonymous, api, number, admin)
+        _sandbox(contract, server, anonymous, admin)
         _release(api, second)
         _authentication(contract, server, keys)
         _limits(api)
@@ -192,6 +193,28 @@ def _inbound(anonymous: httpx.Client, api: httpx.Client, number: str, admin: dic
     assert anonymous.post("/sandbox/inbound", json=body, headers={"Authorization": "Bearer nope"}).status_code == 401
     assert anonymous.post("/sandbox/inbound", json={**body, "to": "12065550000"}, headers=admin).status_code == 404
     assert anonymous.post("/sandbox/inbound", json={"to": number}, headers=admin).status_code == 400
+
+
+def _sandbox(contract: Contract, server: Server, anonymous: httpx.Client, admin: dict[str, str]) -> None:
+    body = {"numbers": 1, "area_code": "269", "callbacks": {"sms_callback": "https://example.com/in"}}
+    created = anonymous.post("/sandbox/accounts", json=body, headers=admin)
+    assert created.status_code == 201
+    attributes = created.json()["data"]["attributes"]
+    access_key, number = attributes["access_key"], attributes["numbers"][0]
+    assert anonymous.post("/sandbox/accounts", json={"numbers": 11}, headers=admin).status_code == 422
+    assert anonymous.post("/sandbox/accounts", json={"numbers": ["12"]}, headers=admin).status_code == 400
+    assert anonymous.post("/sandbox/accounts", json={}).status_code == 401
+    with contract.client(server, (access_key, attributes["secret_key"])) as mine:
+        assert mine.post("/v2.1/messages", json={"to": OFF_NET, "from": number, "body": "code 4321"}).status_code == 202
+        assert mine.get("/sandbox/messages", params={"limit": 1}).status_code == 200
+        assert mine.get("/sandbox/messages", params={"direction": "sideways"}).status_code == 400
+        assert mine.get("/sandbox/messages/wait", params={"contains": "code", "timeout": 5}).status_code == 200
+        assert mine.get("/sandbox/messages/wait", params={"direction": "inbound", "timeout": 0}).status_code == 408
+        assert mine.get("/sandbox/messages/wait", params={"timeout": 61}).status_code == 422
+        assert mine.post("/sandbox/reset").status_code == 204
+    assert anonymous.delete(f"/sandbox/accounts/{access_key}", headers=admin).status_code == 204
+    assert anonymous.delete(f"/sandbox/accounts/{access_key}", headers=admin).status_code == 404
+    assert anonymous.delete(f"/sandbox/accounts/{access_key}").status_code == 401
 
 
 def _release(api: httpx.Client, number: str) -> None:

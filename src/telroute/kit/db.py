@@ -22,6 +22,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from telroute.errors import ServiceUnavailable
 from telroute.kit import sqlite_lock
+from telroute.kit.signal import Signal
 
 T = TypeVar("T")
 Dialect = Literal["sqlite", "postgresql"]
@@ -78,6 +79,7 @@ class Connection(Protocol):
 
 class Database(Connection, Protocol):
     url: str
+    committed: Signal  # fires after every commit of this process
 
     def transaction(self) -> Any: ...  # async context manager yielding a Connection
 
@@ -160,6 +162,7 @@ class SqliteDatabase:
         self._group: asyncio.Future[None] | None = None
         self._group_units = 0
         self._flush_scheduled = False
+        self.committed = Signal()
 
     async def _acquire(self) -> None:
         self._waiting += 1
@@ -198,6 +201,7 @@ class SqliteDatabase:
             return
         self._group, self._group_units = None, 0
         group.set_result(None)
+        self.committed.fire()
 
     def _undo_unit(self, exc: BaseException) -> None:
         """Roll a failed unit back to its savepoint. After SQLITE_FULL or an I/O error SQLite may have
@@ -336,11 +340,13 @@ class PostgresDatabase(_PostgresStatements):
         super().__init__(pool)
         self.url = url
         self._pool = pool
+        self.committed = Signal()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
         async with self._pool.acquire() as connection, connection.transaction():
             yield _PostgresStatements(connection)
+        self.committed.fire()
 
     async def executemany(self, query: Query, rows: Iterable[Params]) -> None:
         async with self.transaction() as connection:

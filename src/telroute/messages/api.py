@@ -138,7 +138,10 @@ def routes(deps: Deps) -> list[Route]:
 def admin_routes(deps: Deps) -> list[Route]:
     """`POST /sandbox/inbound` [ours]: inject an inbound SMS/MMS from the outside world, for tests.
 
-    Protected by the admin token (`Authorization: Bearer ...`); absent when no token is configured."""
+    Protected by the admin token (`Authorization: Bearer ...`); absent when no token is configured, and
+    in the production profile, like every /sandbox/ path."""
+    if deps.settings.profile != "sandbox":
+        return []
 
     async def inject_inbound(request: Request) -> Response:
         require_admin(request, deps.settings.admin_token)

@@ -1,0 +1,48 @@
+"""The wire shapes of the sandbox tools: the new-account body, the account and message records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from telroute.kit.db import Row
+from telroute.messages.schemas import mdr
+from telroute.sandbox_tools.codes import one_time_codes
+
+
+class NewAccountAttributes(msgspec.Struct):
+    """Checked field by field in `model.new_account_request`, so that each error points at its field.
+    Other keys are ignored, as in every request body."""
+
+    name: Any = None
+    numbers: Any = None
+    area_code: Any = None
+    callbacks: Any = None
+
+
+def account_document(
+    access_key: str, secret_key: str, name: str, numbers: list[str], callbacks: dict[str, str], base: str
+) -> dict[str, Any]:
+    return {
+        "data": {
+            "type": "sandbox_account",
+            "id": access_key,
+            "attributes": {
+                "name": name,
+                "access_key": access_key,
+                "secret_key": secret_key,
+                "numbers": numbers,
+                "callbacks": callbacks,
+            },
+            "links": {"self": f"{base}/sandbox/accounts/{access_key}"},
+        }
+    }
+
+
+def message_record(message: Row, receipts: list[Row], base: str) -> dict[str, Any]:
+    """An MDR as `GET /v2.1/messages/{id}` renders it, plus the one-time codes found in its body."""
+    record = mdr(message, receipts)
+    record["attributes"]["codes"] = one_time_codes(message["body"])
+    record["links"] = {"self": f"{base}/v2.1/messages/{message['public_id']}"}
+    return record
