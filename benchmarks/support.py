@@ -36,8 +36,14 @@ def ensure_wrk() -> str:
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), "unknown cpu")
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "unknown cpu",
+    )
     return f"{os.cpu_count()} cores, {cpu}"
 
 
@@ -68,8 +74,12 @@ def start_server(extra_env: dict[str, str] | None = None, args: tuple[str, ...] 
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELROUTE_")}
     env.update({"TELROUTE_DATA_DIR": str(data_dir), **(extra_env or {})})
     log = (data_dir / "server.log").open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "telroute", "serve", "--port", str(port), *args],
-                               env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "telroute", "serve", "--port", str(port), *args],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
@@ -99,8 +109,14 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def wrk(url: str, *, seconds: int = 10, connections: int = 32, script: str | None = None,
-        headers: dict[str, str] | None = None) -> WrkResult:
+def wrk(
+    url: str,
+    *,
+    seconds: int = 10,
+    connections: int = 32,
+    script: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> WrkResult:
     command = [ensure_wrk(), "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]

@@ -45,8 +45,11 @@ app.command("init")(deployment_cli.init)
 @app.command()
 def migrate(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """Bring the database schema up to date."""
-    settings = settings_for(data_dir, database_url)
-    bootstrap.prepare_database(settings)
+
+    async def nothing_more(deps: Deps) -> None:  # migrating is run_with_deps's first step
+        return None
+
+    run_with_deps(settings_for(data_dir, database_url), nothing_more)
     console.print("database is up to date")
 
 

@@ -92,7 +92,6 @@ class Settings:
         """Base of links in callback payloads, which are built away from any request."""
         return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
 
-
     def with_overrides(self, **changes: object) -> Settings:
         present = {key: value for key, value in changes.items() if value is not None}
         return replace(self, **present)  # type: ignore[arg-type]

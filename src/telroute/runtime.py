@@ -29,7 +29,11 @@ def carrier_registry(deps: Deps, events: message_tasks.DurableCarrierEvents) -> 
         seed=settings.simulator_seed,
     )
     return CarrierRegistry(
-        deps.db, deps.clock, simulator, build_carrier, holder=worker_name(),
+        deps.db,
+        deps.clock,
+        simulator,
+        build_carrier,
+        holder=worker_name(),
         lease_seconds=settings.carrier_lease_seconds,
     )
 

@@ -87,9 +87,7 @@ def test_a_bad_file_is_reported_by_line_and_nothing_is_imported(
     assert _available(api, block) == []
 
 
-def test_a_number_that_exists_already_refuses_the_whole_file(
-    server: Server, api: httpx.Client, tmp_path: Path
-) -> None:
+def test_a_number_that_exists_already_refuses_the_whole_file(server: Server, api: httpx.Client, tmp_path: Path) -> None:
     owned = api.get("/v2/numbers/available", params={"starts_with": "1603", "limit": 1}).json()["data"][0]["id"]
     assert api.post(f"/v2/numbers/{owned}").status_code == 201
     spare = api.get("/v2/numbers/available", params={"starts_with": "1603", "limit": 1}).json()["data"][0]["id"]

@@ -110,9 +110,7 @@ def test_starts_with_is_matched_against_the_11_digit_number(api: httpx.Client, s
     assert len(document["data"]) == 2
 
 
-def test_state_and_rate_center_filters_are_case_insensitive(
-    api: httpx.Client, seeded: dict[str, InventoryRow]
-) -> None:
+def test_state_and_rate_center_filters_are_case_insensitive(api: httpx.Client, seeded: dict[str, InventoryRow]) -> None:
     row = _rows(seeded, ALASKA)[0]
     params: dict[str, str | int] = {"state": "AK", "rate_center": row.rate_center.upper(), "limit": 200}
     document = api.get("/v2/numbers/available", params=params).json()

@@ -13,8 +13,6 @@ from telroute.messages import model, repository, service
 T0 = 1_700_000_000_000_000
 
 
-
-
 async def new_account_id(deps: Deps) -> int:
     async with deps.db.transaction() as connection:
         keys = await accounts_service.create(connection, "repository", now=T0)

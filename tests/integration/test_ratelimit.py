@@ -13,8 +13,6 @@ from telroute.kit import ratelimit
 T0 = 1_700_000_000_000_000  # an arbitrary "now" in microseconds
 
 
-
-
 def bucket() -> str:
     return f"test:{uuid.uuid4().hex}"  # the PostgreSQL pass shares one database across tests
 

@@ -233,9 +233,7 @@ class Receiver:
                 parts = urlsplit(self.path)
                 body = self._read_body()
                 headers = {name.lower(): value for name, value in self.headers.items()}
-                receiver._record(
-                    Recorded(self.command, parts.path, parts.query, headers, body, time.monotonic())
-                )
+                receiver._record(Recorded(self.command, parts.path, parts.query, headers, body, time.monotonic()))
                 delay, answer = receiver._plan(self.command, parts.path)
                 if delay and receiver._stopping.wait(delay):
                     return

@@ -189,4 +189,3 @@ def test_default_rate_table() -> None:
         outbound_sms_per_segment=4_000_000, inbound_sms=4_000_000, outbound_mms=19_500_000, inbound_mms=9_500_000
     )
     assert expected == DEFAULT
-

@@ -25,9 +25,7 @@ class CallbackBody(msgspec.Struct):
 def callback_type_of(request: Request) -> str:
     callback_type = str(request.path_params["callback_type"])
     if callback_type not in CALLBACK_TYPES:
-        raise NotFound(
-            f"unknown callback type {callback_type!r}; expected one of {', '.join(CALLBACK_TYPES)}"
-        )
+        raise NotFound(f"unknown callback type {callback_type!r}; expected one of {', '.join(CALLBACK_TYPES)}")
     return callback_type
 
 

@@ -12,8 +12,7 @@ _BY_KEY = sql(f"SELECT {_COLUMNS}, secret_hash FROM accounts WHERE access_key = 
 _BY_ID = sql(f"SELECT {_COLUMNS} FROM accounts WHERE id = :id")
 _LIST = sql(f"SELECT {_COLUMNS}, created_at_us FROM accounts ORDER BY id")
 _INSERT = sql(
-    "INSERT INTO accounts (access_key, name, secret_hash, created_at_us) "
-    "VALUES (:key, :name, :hash, :now) RETURNING id"
+    "INSERT INTO accounts (access_key, name, secret_hash, created_at_us) VALUES (:key, :name, :hash, :now) RETURNING id"
 )
 _KEY_TAKEN = sql("SELECT 1 FROM accounts WHERE access_key = :key")
 _SET_SECRET = sql("UPDATE accounts SET secret_hash = :hash WHERE access_key = :key")
@@ -22,9 +21,7 @@ _SET_LIMITS = sql(
     "mms_per_second = COALESCE(:mms, mms_per_second) WHERE access_key = :key"
 )
 _SET_WEBHOOK_SECRET = sql("UPDATE accounts SET webhook_secret = :secret WHERE access_key = :key")
-_CALLBACKS = sql(
-    "SELECT sms_callback, mms_callback, sms_dlr_callback, mms_dlr_callback FROM accounts WHERE id = :id"
-)
+_CALLBACKS = sql("SELECT sms_callback, mms_callback, sms_dlr_callback, mms_dlr_callback FROM accounts WHERE id = :id")
 _SET_CALLBACK = {
     column: sql(f"UPDATE accounts SET {column} = :url WHERE id = :id")
     for column in ("sms_callback", "mms_callback", "sms_dlr_callback", "mms_dlr_callback")
@@ -61,9 +58,7 @@ async def access_key_taken(connection: Connection, key: str) -> bool:
 
 
 async def insert(connection: Connection, *, key: str, name: str, secret_hash: str, now: int) -> int:
-    account_id: int = await connection.fetchval(
-        _INSERT, {"key": key, "name": name, "hash": secret_hash, "now": now}
-    )
+    account_id: int = await connection.fetchval(_INSERT, {"key": key, "name": name, "hash": secret_hash, "now": now})
     return account_id
 
 

@@ -41,9 +41,7 @@ _SET_LINK_STATE = sql(
     "UPDATE carrier_leases SET state = :state, stats = :stats, updated_at_us = :now "
     "WHERE carrier = :carrier AND holder = :holder"
 )
-_LEASES = sql(
-    "SELECT carrier, holder, expires_at_us, state, stats, updated_at_us FROM carrier_leases ORDER BY carrier"
-)
+_LEASES = sql("SELECT carrier, holder, expires_at_us, state, stats, updated_at_us FROM carrier_leases ORDER BY carrier")
 
 
 async def all_carriers(connection: Connection) -> list[Row]:
@@ -85,9 +83,7 @@ async def delete_prefix(connection: Connection, prefix: str) -> bool:
 
 async def take_lease(connection: Connection, carrier: str, holder: str, *, now: int, until: int) -> bool:
     """Take or renew the lease on a link; only one holder at a time, a lapsed lease can be taken over."""
-    row = await connection.fetchrow(
-        _TAKE_LEASE, {"carrier": carrier, "holder": holder, "now": now, "until": until}
-    )
+    row = await connection.fetchrow(_TAKE_LEASE, {"carrier": carrier, "holder": holder, "now": now, "until": until})
     return row is not None
 
 

@@ -51,18 +51,14 @@ def _request_hash(request: Request) -> str:
     return hashlib.sha256(f"{request.method} {request.url.path}\n".encode() + body).hexdigest()
 
 
-async def begin(
-    connection: Connection, request: Request, account_id: int, scope: str, *, now: int
-) -> Response | None:
+async def begin(connection: Connection, request: Request, account_id: int, scope: str, *, now: int) -> Response | None:
     """Claim the request's key, or return the stored response of its first use."""
     key = _key(request)
     if key is None:
         return None
     digest = _request_hash(request)
     params = {"account": account_id, "scope": scope, "key": key}
-    claimed = await connection.fetchrow(
-        _CLAIM, {**params, "hash": digest, "now": now, "cutoff": now - WINDOW_US}
-    )
+    claimed = await connection.fetchrow(_CLAIM, {**params, "hash": digest, "now": now, "cutoff": now - WINDOW_US})
     if claimed is not None:
         return None
     row = await connection.fetchrow(_EXISTING, params)

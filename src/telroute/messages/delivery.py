@@ -24,6 +24,7 @@ ON_NET = "on-net"
 
 log = structlog.get_logger("telroute.messages")
 
+
 @dataclass(frozen=True, slots=True)
 class Context:
     now: int
@@ -123,9 +124,7 @@ async def finalize(
 ) -> bool:
     """Level 2, at most once per status: a duplicate or late receipt changes nothing."""
     log.info("message status", message_id=message["public_id"], status=outcome.status, code=outcome.code)
-    if not await repository.advance_status(
-        connection, message["id"], outcome.status, now=context.now, error=error
-    ):
+    if not await repository.advance_status(connection, message["id"], outcome.status, now=context.now, error=error):
         return False
     await _receipt(connection, message, context, level=2, outcome=outcome)
     return True

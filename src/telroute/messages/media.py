@@ -42,15 +42,11 @@ def _mime_type(headers: dict[str, str], file_name: str) -> str:
 
 
 def _too_large(url: str, limit: int) -> Unprocessable:
-    return Unprocessable(
-        f'Error fetching media: File at "{url}" is over {limit} byte limit.', code="media_too_large"
-    )
+    return Unprocessable(f'Error fetching media: File at "{url}" is over {limit} byte limit.', code="media_too_large")
 
 
 def _unreachable(url: str, why: str) -> Unprocessable:
-    return Unprocessable(
-        f'Error fetching media: File at "{url}" could not be fetched: {why}', code="media_unreachable"
-    )
+    return Unprocessable(f'Error fetching media: File at "{url}" could not be fetched: {why}', code="media_unreachable")
 
 
 async def _get(client: OutboundHttp, url: str, budget: int, deadline: float) -> tuple[dict[str, str], bytes]:
@@ -80,9 +76,7 @@ async def _read_within(chunks: AsyncIterator[bytes], budget: int, url: str) -> b
     return b"".join(received)
 
 
-async def fetch_all(
-    client: OutboundHttp, urls: list[str], *, limit: int, timeout: float
-) -> list[FetchedMedia]:
+async def fetch_all(client: OutboundHttp, urls: list[str], *, limit: int, timeout: float) -> list[FetchedMedia]:
     """Fetch every URL in order; their total must stay within `limit` bytes (Flowroute: 767840)."""
     fetched: list[FetchedMedia] = []
     used = 0

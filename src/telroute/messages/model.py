@@ -81,9 +81,7 @@ def price_outbound(body: str | None, is_mms: bool, prices: Prices) -> Pricing:
 
 def price_inbound(body: str | None, is_mms: bool, prices: Prices) -> Pricing:
     text = body or ""
-    return Pricing(
-        encoding_of(text), count_segments(text), prices.inbound_mms if is_mms else prices.inbound_sms
-    )
+    return Pricing(encoding_of(text), count_segments(text), prices.inbound_mms if is_mms else prices.inbound_sms)
 
 
 def amount_display(nd: int) -> str:
@@ -99,4 +97,3 @@ def parse_is_mms(raw: object) -> bool | None:
     if isinstance(raw, str) and raw.strip().lower() in ("true", "false"):
         return raw.strip().lower() == "true"
     return None
-

@@ -41,9 +41,7 @@ _INSERT_NEXT = sql(  # PostgreSQL: the position and the insert in one round trip
         VALUES ({_INSERT_VALUES}, (SELECT last_seq FROM position), (SELECT last_at_us FROM position), :now)
         RETURNING id""",
 )
-_BY_PUBLIC_ID = sql(
-    f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE public_id = :public_id AND account_id = :account"
-)
+_BY_PUBLIC_ID = sql(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE public_id = :public_id AND account_id = :account")
 _BY_ID = sql(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = :id")
 # Positions are gapless per account and ordered like time, so the page at `offset` starts at the
 # newest position before `end`, minus `offset`: two index probes and the page, at any depth.
@@ -103,9 +101,7 @@ _MEDIA_CONTENT = sql(
     "SELECT mime_type, file_name, content FROM media WHERE public_id = :public_id AND account_id = :account"
 )
 _MEDIA_OF_MESSAGE = sql(f"SELECT {_MEDIA_META} FROM media WHERE message_id = :message_id ORDER BY id")
-_MEDIA_WITH_CONTENT = sql(
-    f"SELECT {_MEDIA_META}, content FROM media WHERE message_id = :message_id ORDER BY id"
-)
+_MEDIA_WITH_CONTENT = sql(f"SELECT {_MEDIA_META}, content FROM media WHERE message_id = :message_id ORDER BY id")
 
 
 async def insert(connection: Connection, values: dict[str, Any]) -> int:
@@ -127,9 +123,7 @@ async def by_id(connection: Connection, message_id: int) -> Row | None:
     return await connection.fetchrow(_BY_ID, {"id": message_id})
 
 
-async def page(
-    connection: Connection, account_id: int, *, start: int, end: int, limit: int, offset: int
-) -> list[Row]:
+async def page(connection: Connection, account_id: int, *, start: int, end: int, limit: int, offset: int) -> list[Row]:
     params = {"account": account_id, "start": start, "end": end, "limit": limit, "offset": offset}
     return await connection.fetch(PAGE, params)
 
@@ -148,9 +142,7 @@ async def locked(connection: Connection, message_id: int) -> Row | None:
     return await connection.fetchrow(_LOCKED, {"id": message_id})
 
 
-async def mark_submitted(
-    connection: Connection, message_id: int, *, carrier: str, parts: int, now: int
-) -> bool:
+async def mark_submitted(connection: Connection, message_id: int, *, carrier: str, parts: int, now: int) -> bool:
     params = {"id": message_id, "status": "smsc submit", "carrier": carrier, "parts": parts, "now": now}
     return await connection.execute(_SUBMITTED, params) == 1
 

@@ -69,17 +69,13 @@ def with_media(resource: dict[str, Any], media: list[Row], base: str) -> dict[st
     """A message document; an MMS adds `relationships.media` and the media objects in `included`."""
     document: dict[str, Any] = {"data": resource}
     if media:
-        resource["relationships"] = {
-            "media": {"data": [{"type": "media", "id": row["public_id"]} for row in media]}
-        }
+        resource["relationships"] = {"media": {"data": [{"type": "media", "id": row["public_id"]} for row in media]}}
         document["included"] = [media_resource(row, base) for row in media]
     return document
 
 
 def accepted(public_id: str, base: str) -> dict[str, Any]:
-    return {
-        "data": {"id": public_id, "type": "message", "links": {"self": f"{base}/v2.1/messages/{public_id}"}}
-    }
+    return {"data": {"id": public_id, "type": "message", "links": {"self": f"{base}/v2.1/messages/{public_id}"}}}
 
 
 def inbound_callback(message: Row, media: list[Row], base: str, callback_url: str) -> dict[str, Any]:

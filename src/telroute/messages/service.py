@@ -52,9 +52,7 @@ def media_urls(raw: Any, pointer: str) -> tuple[str, ...]:
     if not isinstance(raw, list):
         raise BadRequest("media_urls must be a list of URLs", pointer=f"{pointer}/media_urls")
     if len(raw) > model.MAX_MEDIA_URLS:
-        raise Unprocessable(
-            f"at most {model.MAX_MEDIA_URLS} media_urls are allowed", pointer=f"{pointer}/media_urls"
-        )
+        raise Unprocessable(f"at most {model.MAX_MEDIA_URLS} media_urls are allowed", pointer=f"{pointer}/media_urls")
     return tuple(validate_url(url, name="media_urls[]", pointer=f"{pointer}/media_urls") for url in raw)
 
 
@@ -64,9 +62,7 @@ def _body(raw: Any, pointer: str) -> str | None:
     if not isinstance(raw, str):
         raise BadRequest("body must be a string", pointer=f"{pointer}/body")
     if len(raw) > model.MAX_BODY_CHARACTERS:
-        raise Unprocessable(
-            f"body is longer than {model.MAX_BODY_CHARACTERS} characters", pointer=f"{pointer}/body"
-        )
+        raise Unprocessable(f"body is longer than {model.MAX_BODY_CHARACTERS} characters", pointer=f"{pointer}/body")
     return raw
 
 
@@ -120,13 +116,9 @@ async def check_sender(connection: Connection, account: Account, from_raw: str) 
     return value
 
 
-async def take_rate(
-    connection: Connection, account: Account, is_mms: bool, *, now: int | Callable[[], int]
-) -> None:
+async def take_rate(connection: Connection, account: Account, is_mms: bool, *, now: int | Callable[[], int]) -> None:
     kind, per_second = ("mms", account.mms_per_second) if is_mms else ("sms", account.sms_per_second)
-    await ratelimit.take(
-        connection, f"{kind}:{account.id}", per_second=per_second, now=now, what=kind.upper()
-    )
+    await ratelimit.take(connection, f"{kind}:{account.id}", per_second=per_second, now=now, what=kind.upper())
 
 
 def new_media_id() -> str:

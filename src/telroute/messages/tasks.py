@@ -157,12 +157,8 @@ def receipt_handler(deps: Deps) -> Handler:
         if part is None:
             # The receipt can overtake our record of the submit; wait for it, but not forever.
             if job.attempts < _UNKNOWN_ID_TRIES:
-                raise RetryLater(
-                    f"no message with {carrier} id {carrier_id} yet", delay=_retry_delay(job.attempts)
-                )
-            log.warning(
-                "receipt for an unknown message dropped", carrier=carrier, carrier_message_id=carrier_id
-            )
+                raise RetryLater(f"no message with {carrier} id {carrier_id} yet", delay=_retry_delay(job.attempts))
+            log.warning("receipt for an unknown message dropped", carrier=carrier, carrier_message_id=carrier_id)
             return False
         async with deps.db.transaction() as connection:
             await delivery.apply_carrier_state(
@@ -200,9 +196,7 @@ class DurableCarrierEvents:
         try:
             await receive_inbound(self._deps, message)
         except NotFound as exc:
-            log.warning(
-                "inbound message for a number nobody owns dropped", to=message.to_number, error=exc.detail
-            )
+            log.warning("inbound message for a number nobody owns dropped", to=message.to_number, error=exc.detail)
 
 
 async def receive_inbound(deps: Deps, message: CarrierInbound) -> str:

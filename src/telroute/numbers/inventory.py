@@ -120,9 +120,7 @@ def _nanp_descriptions() -> dict[str, str]:
     descriptions: dict[str, str] = {}
     for index in itertools.count():
         data = _load_data_file(folder / f"data{index}.py")
-        descriptions.update(
-            (key, names["en"]) for key, names in data.items() if key[0] == "1" and "en" in names
-        )
+        descriptions.update((key, names["en"]) for key, names in data.items() if key[0] == "1" and "en" in names)
         if any(key[0] != "1" for key in data):
             return descriptions
     raise AssertionError("unreachable")
@@ -187,9 +185,7 @@ def _block_rows(block: _Block, lines: list[int]) -> Iterator[InventoryRow]:
     for line in lines:
         value = prefix + _LINES[line]
         tier = tier_of(value)
-        yield InventoryRow(
-            value, npa, nxx, state, rate_center, number_type, tier.setup_cost_nd, tier.monthly_cost_nd
-        )
+        yield InventoryRow(value, npa, nxx, state, rate_center, number_type, tier.setup_cost_nd, tier.monthly_cost_nd)
 
 
 def generate_inventory(seed: int = 0, per_block: int = DEFAULT_PER_BLOCK) -> Iterator[InventoryRow]:
@@ -247,9 +243,7 @@ def _check_header(header: list[str] | str | None) -> str | None:
     return f"header must be exactly {','.join(CSV_COLUMNS)}"
 
 
-def _parse_record(
-    cells: list[str] | str, line_number: int, first_line: dict[str, int]
-) -> InventoryRow | None:
+def _parse_record(cells: list[str] | str, line_number: int, first_line: dict[str, int]) -> InventoryRow | None:
     if isinstance(cells, str):
         raise ValueError(cells)
     if not any(cell.strip() for cell in cells):

@@ -215,9 +215,7 @@ _ROUTES = sql(
     postgres=f"SELECT {_ROUTE_COLUMNS} FROM routes WHERE account_id = :account "
     "AND (CAST(:route_type AS TEXT) IS NULL OR route_type = :route_type) ORDER BY id LIMIT :limit OFFSET :offset",
 )
-_ROUTE = sql(
-    f"SELECT {_ROUTE_COLUMNS} FROM routes WHERE id = :id AND (account_id = :account OR account_id IS NULL)"
-)
+_ROUTE = sql(f"SELECT {_ROUTE_COLUMNS} FROM routes WHERE id = :id AND (account_id = :account OR account_id IS NULL)")
 _INSERT_ROUTE = sql(
     "INSERT INTO routes (account_id, route_type, value, alias, edge_strategy, created_at_us) "
     "VALUES (:account, :route_type, :value, :alias, :edge_strategy, :now) RETURNING id"

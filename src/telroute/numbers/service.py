@@ -34,9 +34,7 @@ async def search_available(connection: Connection, filters: NumberFilters, page:
 async def search_owned(
     connection: Connection, account: Account, filters: NumberFilters, page: Page
 ) -> tuple[list[Row], bool]:
-    rows = await repository.search(
-        connection, filters, account_id=account.id, limit=page.limit + 1, offset=page.offset
-    )
+    rows = await repository.search(connection, filters, account_id=account.id, limit=page.limit + 1, offset=page.offset)
     return rows[: page.limit], len(rows) > page.limit
 
 
@@ -45,9 +43,7 @@ async def areacodes(connection: Connection, max_cost: int, page: Page) -> tuple[
     return found[: page.limit], len(found) > page.limit
 
 
-async def exchanges(
-    connection: Connection, areacode: str | None, max_cost: int, page: Page
-) -> tuple[list[str], bool]:
+async def exchanges(connection: Connection, areacode: str | None, max_cost: int, page: Page) -> tuple[list[str], bool]:
     found = await repository.exchanges(
         connection, areacode=areacode, max_cost=max_cost, limit=page.limit + 1, offset=page.offset
     )
@@ -154,9 +150,7 @@ async def _insert_chunk(
         blocks.update((row.npa, row.nxx, row.setup_cost_nd) for row in chunk)
 
 
-async def add_inventory(
-    connection: Connection, rows: Iterable[InventoryRow], progress: Progress = _no_progress
-) -> int:
+async def add_inventory(connection: Connection, rows: Iterable[InventoryRow], progress: Progress = _no_progress) -> int:
     """Insert inventory rows (all or nothing: the caller's transaction) and count them into blocks."""
     blocks: Counter[tuple[str, str, int]] = Counter()
     total = 0
