@@ -17,7 +17,7 @@ from typing import Any
 
 from telroute import __version__
 from telroute.accounts.model import CALLBACK_TYPES
-from telroute.messages.model import MAX_BODY_CHARACTERS, MAX_MEDIA_URLS
+from telroute.messages.model import MAX_BODY_CHARACTERS, MAX_MEDIA_URLS, STATUSES
 from telroute.sandbox_tools import model as sandbox_model
 
 Schema = dict[str, Any]
@@ -228,17 +228,7 @@ def _mdr_properties() -> dict[str, Schema]:
         "body": _nullable({"type": "string"}),
         "status": {
             "type": "string",
-            "enum": [
-                "queued",
-                "smsc submit",
-                "message buffered",
-                "delivered",
-                "undelivered",
-                "failed",
-                "expired",
-                "rejected",
-                "",
-            ],
+            "enum": [*STATUSES, ""],  # "": an inbound message
         },
         "direction": {"type": "string", "enum": ["outbound", "inbound"]},
         "amount_nanodollars": {"type": "integer", "minimum": 0},
@@ -887,7 +877,7 @@ def _message_filters() -> list[Schema]:
         _query("direction", {"type": "string", "enum": list(sandbox_model.DIRECTIONS)}),
         _query("to", _string(PHONE_NUMBER_INPUT)),
         _query("from", _string(PHONE_NUMBER_INPUT)),
-        _query("status", {"type": "string", "enum": list(sandbox_model.STATUSES)}),
+        _query("status", {"type": "string", "enum": list(STATUSES)}),
         _query(
             "contains",
             {"type": "string", "maxLength": sandbox_model.MAX_CONTAINS},

@@ -7,7 +7,7 @@ history) and logged. Running processes read the policy when they start: restart 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import structlog
@@ -20,6 +20,7 @@ from telroute.deployment import model, service
 from telroute.deployment.model import Policy
 from telroute.kit.addresses import parse_network
 from telroute.kit.clock import format_timestamp
+from telroute.kit.db import Connection
 
 policy = typer.Typer(no_args_is_help=True, help="Show or change the deployment's outbound address policy.")
 log = structlog.get_logger("telroute.deployment")
@@ -38,16 +39,25 @@ def _print(found: Policy, as_json: bool) -> None:
         typer.echo(found.describe())
 
 
-def _apply(data_dir: DataDir, database_url: DatabaseUrl, rule: Callable[[Policy], Policy], as_json: bool) -> None:
+UseCase = Callable[[Connection, int], Awaitable[tuple[Policy, str | None]]]
+
+
+def _change(data_dir: DataDir, database_url: DatabaseUrl, use_case: UseCase, as_json: bool) -> None:
+    """Run one change in a transaction; log and say what it changed, then print the policy."""
+
     async def action(deps: Deps) -> tuple[Policy, str | None]:
         async with deps.db.transaction() as connection:
-            return await service.change(connection, rule, now=deps.clock())
+            return await use_case(connection, deps.clock())
 
     changed, description = run_with_deps(settings_for(data_dir, database_url), action)
     if description is not None:
         log.warning("deployment policy changed", change=description)
         err_console.print(f"changed: {description}; {_RESTART}", highlight=False)
     _print(changed, as_json)
+
+
+def _apply(data_dir: DataDir, database_url: DatabaseUrl, rule: Callable[[Policy], Policy], as_json: bool) -> None:
+    _change(data_dir, database_url, lambda connection, now: service.change(connection, rule, now=now), as_json)
 
 
 def _network_rule(change: Callable[[Policy, str], Policy], cidr: str) -> Callable[[Policy], Policy]:
@@ -68,16 +78,7 @@ def init(
 
     A production deployment refuses callbacks and media on private addresses; its processes cannot
     be started as sandbox."""
-
-    async def action(deps: Deps) -> tuple[Policy, str | None]:
-        async with deps.db.transaction() as connection:
-            return await service.initialize(connection, profile, now=deps.clock())
-
-    found, description = run_with_deps(settings_for(data_dir, database_url), action)
-    if description is not None:
-        log.warning("deployment policy changed", change=description)
-        err_console.print(f"changed: {description}; {_RESTART}", highlight=False)
-    _print(found, as_json)
+    _change(data_dir, database_url, lambda connection, now: service.initialize(connection, profile, now=now), as_json)
 
 
 @policy.command("show")

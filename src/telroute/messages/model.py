@@ -13,6 +13,7 @@ SUBMITTED = "smsc submit"
 BUFFERED = "message buffered"
 DELIVERED = "delivered"
 FINAL_STATUSES = frozenset({"delivered", "undelivered", "expired", "rejected", "failed"})
+STATUSES = (QUEUED, SUBMITTED, BUFFERED, DELIVERED, "undelivered", "failed", "expired", "rejected")
 MAX_BODY_CHARACTERS = 1600
 MAX_MEDIA_URLS = 10
 

@@ -10,19 +10,10 @@ from typing import Any
 
 from telroute.errors import BadRequest, Unprocessable
 from telroute.kit.clock import parse_date
+from telroute.messages.model import STATUSES
 from telroute.numbers.model import normalize_number
 
 DIRECTIONS = ("inbound", "outbound")
-STATUSES = (
-    "queued",
-    "smsc submit",
-    "message buffered",
-    "delivered",
-    "undelivered",
-    "failed",
-    "expired",
-    "rejected",
-)
 FILTER_NAMES = ("direction", "to", "from", "status", "contains", "after", "before")
 PAGE_NAMES = ("limit", "offset")
 DEFAULT_TIMEOUT = 10.0
