@@ -18,6 +18,7 @@ from typing import Any
 from telroute import __version__
 from telroute.accounts.model import CALLBACK_TYPES
 from telroute.messages.model import MAX_BODY_CHARACTERS, MAX_MEDIA_URLS, STATUSES
+from telroute.sandbox_tools import fault_rules
 from telroute.sandbox_tools import model as sandbox_model
 
 Schema = dict[str, Any]
@@ -394,6 +395,64 @@ def _sandbox() -> dict[str, Schema]:
     }
 
 
+def _fault_request() -> Schema:
+    seconds = {"type": "number", "minimum": 0, "maximum": fault_rules.MAX_SECONDS}
+    low, high = fault_rules.STATUS_CODES
+    outcomes = [*fault_rules.DELIVERY_OUTCOMES, *(int(code) for code in fault_rules.API_OUTCOMES if code.isdigit())]
+    return _open(
+        {
+            "kind": {"type": "string", "enum": list(fault_rules.KINDS)},
+            "match": {
+                "type": "string",
+                "description": "delivery: a destination number or prefix (digits, optionally after `+`; the "
+                "longest matching prefix wins). api: `*` or a method and path prefix, like `POST /v2.1/messages`.",
+            },
+            "outcome": {
+                "enum": [*outcomes, "slow"],
+                "description": "delivery: delivered, undelivered, expired, rejected (at submit), no_receipt. "
+                "api: 429, 500, 503 or slow.",
+            },
+            "receipt_delay": {**seconds, "description": "delivery: seconds before the level-2 receipt."},
+            "status_code": {"type": "integer", "minimum": low, "maximum": high, "description": "delivery: the code"},
+            "description": {"type": "string", "minLength": 1, "maxLength": fault_rules.MAX_DESCRIPTION},
+            "delay": {**seconds, "description": "api: the delay of slow, the Retry-After of 429."},
+            "count": {"type": "integer", "minimum": 1, "maximum": fault_rules.MAX_COUNT},
+            "share": {"type": "number", "minimum": 0, "maximum": 1},
+            "expires_in": {"type": "number", "minimum": 0, "maximum": fault_rules.MAX_EXPIRES_IN},
+        },
+        required=("kind", "outcome"),
+    )
+
+
+def _faults() -> dict[str, Schema]:
+    number = {"type": "number"}
+    attributes = _closed(
+        {
+            "kind": {"type": "string", "enum": list(fault_rules.KINDS)},
+            "match": {"type": "string"},
+            "outcome": {"type": ["string", "integer"]},
+            "receipt_delay": _nullable(number),
+            "status_code": _nullable({"type": "integer"}),
+            "description": _nullable({"type": "string"}),
+            "delay": _nullable(number),
+            "remaining": _nullable({"type": "integer", "minimum": 0, "description": "Uses left; null: no count."}),
+            "share": _nullable(number),
+            "expires_at": _nullable({"type": "string", "format": "date-time"}),
+            "created_at": {"type": "string", "format": "date-time"},
+        },
+        required=["kind", "match", "outcome", "remaining", "share", "expires_at", "created_at"],
+    )
+    fault = _closed(
+        {"type": _const("sandbox_fault"), "id": {"type": "string"}, "attributes": attributes, "links": _links("self")}
+    )
+    return {
+        "SandboxFaultRequest": _flat_or_jsonapi(_fault_request(), "sandbox_fault"),
+        "SandboxFault": fault,
+        "SandboxFaultDocument": _closed({"data": _ref("SandboxFault")}),
+        "SandboxFaults": _closed({"data": {"type": "array", "items": _ref("SandboxFault")}}),
+    }
+
+
 def _schemas() -> dict[str, Schema]:
     return {
         **_scalars(),
@@ -402,6 +461,7 @@ def _schemas() -> dict[str, Schema]:
         **_messages(),
         **_requests(),
         **_sandbox(),
+        **_faults(),
         "Health": _closed({"status": _const("ok")}),
         "Ready": _closed({"status": _const("ready")}),
     }
@@ -945,6 +1005,42 @@ def _sandbox_paths() -> dict[str, Schema]:
                 {"204": _no_content("Reset.")},
                 (),
                 tags=tags,
+            )
+        },
+        **_faults_paths(),
+    }
+
+
+def _faults_paths() -> dict[str, Schema]:
+    tags = ("sandbox",)
+    return {
+        "/sandbox/faults": {
+            "post": _operation(
+                "createSandboxFault",
+                "Sandbox: a fault rule for this account: a forced delivery outcome for a destination or prefix, or "
+                "errors (429, 500, 503) or delays for its API calls; for a count, a share, or until it expires."
+                + _IN_PRODUCTION,
+                {"201": _document("SandboxFaultDocument", "The rule.")},
+                (400, 413, 422),
+                tags=tags,
+                body=_body("SandboxFaultRequest"),
+            ),
+            "get": _operation(
+                "listSandboxFaults",
+                "Sandbox: this account's fault rules, oldest first, with the uses they have left." + _IN_PRODUCTION,
+                {"200": _document("SandboxFaults", "The rules.")},
+                (),
+                tags=tags,
+            ),
+        },
+        "/sandbox/faults/{fault_id}": {
+            "delete": _operation(
+                "deleteSandboxFault",
+                "Sandbox: remove one of this account's fault rules." + _IN_PRODUCTION,
+                {"204": _no_content("Removed.")},
+                (404,),
+                tags=tags,
+                parameters=[_path("fault_id", {"type": "string"})],
             )
         },
     }

@@ -14,11 +14,13 @@ from telroute.carriers.registry import CarrierRegistry
 from telroute.carriers.simulator import SimulatorCarrier
 from telroute.kit.worker import Handler, Worker, worker_name
 from telroute.messages import tasks as message_tasks
+from telroute.sandbox_tools.delivery_faults import SandboxFaults
 from telroute.webhooks import tasks as webhook_tasks
 
 
 def job_handlers(deps: Deps, registry: CarrierRegistry) -> dict[str, Handler]:
-    return {**message_tasks.handlers(deps, registry), **webhook_tasks.handlers(deps)}
+    faults = SandboxFaults(deps) if deps.settings.profile == "sandbox" else None
+    return {**message_tasks.handlers(deps, registry, faults), **webhook_tasks.handlers(deps)}
 
 
 def carrier_registry(deps: Deps, events: message_tasks.DurableCarrierEvents) -> CarrierRegistry:

@@ -195,6 +195,19 @@ def _inbound(anonymous: httpx.Client, api: httpx.Client, number: str, admin: dic
     assert anonymous.post("/sandbox/inbound", json={"to": number}, headers=admin).status_code == 400
 
 
+def _faults(mine: httpx.Client) -> None:
+    delivery = {"kind": "delivery", "match": "1312555", "outcome": "undelivered", "status_code": 1150, "count": 2}
+    created = mine.post("/sandbox/faults", json=delivery)
+    assert created.status_code == 201
+    slow = {"kind": "api", "outcome": "slow", "delay": 0.01, "expires_in": 60}
+    assert mine.post("/sandbox/faults", json={"data": {"type": "sandbox_fault", "attributes": slow}}).status_code == 201
+    assert mine.post("/sandbox/faults", json={"kind": "api", "outcome": 404}).status_code == 422
+    assert mine.post("/sandbox/faults", content=b"{").status_code == 400
+    assert mine.get("/sandbox/faults").status_code == 200
+    assert mine.delete(f"/sandbox/faults/{created.json()['data']['id']}").status_code == 204
+    assert mine.delete(f"/sandbox/faults/{created.json()['data']['id']}").status_code == 404
+
+
 def _sandbox(contract: Contract, server: Server, anonymous: httpx.Client, admin: dict[str, str]) -> None:
     body = {"numbers": 1, "area_code": "269", "callbacks": {"sms_callback": "https://example.com/in"}}
     created = anonymous.post("/sandbox/accounts", json=body, headers=admin)
@@ -211,6 +224,7 @@ def _sandbox(contract: Contract, server: Server, anonymous: httpx.Client, admin:
         assert mine.get("/sandbox/messages/wait", params={"contains": "code", "timeout": 5}).status_code == 200
         assert mine.get("/sandbox/messages/wait", params={"direction": "inbound", "timeout": 0}).status_code == 408
         assert mine.get("/sandbox/messages/wait", params={"timeout": 61}).status_code == 422
+        _faults(mine)
         assert mine.post("/sandbox/reset").status_code == 204
     assert anonymous.delete(f"/sandbox/accounts/{access_key}", headers=admin).status_code == 204
     assert anonymous.delete(f"/sandbox/accounts/{access_key}", headers=admin).status_code == 404

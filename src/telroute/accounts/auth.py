@@ -18,6 +18,7 @@ from __future__ import annotations
 import ipaddress
 import time
 from collections.abc import Awaitable, Callable
+from typing import cast
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -29,11 +30,15 @@ from telroute.errors import TooManyRequests, Unauthorized
 
 AccountEndpoint = Callable[[Request, Account], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
+# Runs after a successful login, before the handler: may raise an error or delay the call (the sandbox's
+# API fault rules install one; none elsewhere).
+AccountGate = Callable[[Request, Account], Awaitable[None]]
 
 FAILURE_BURST = 10
 FAILURES_PER_SECOND = 1.0
 MAX_CLIENTS = 100_000
 _EXTRAS_KEY = "failed_logins"
+_GATE_KEY = "account_gate"
 
 
 class FailedLogins:
@@ -102,6 +107,10 @@ def failed_logins(deps: Deps) -> FailedLogins:
     return throttle
 
 
+def set_account_gate(deps: Deps, gate: AccountGate) -> None:
+    deps.extras[_GATE_KEY] = gate
+
+
 def authenticated(deps: Deps, handler: AccountEndpoint) -> Endpoint:
     throttle = failed_logins(deps)
 
@@ -121,6 +130,9 @@ def authenticated(deps: Deps, handler: AccountEndpoint) -> Endpoint:
                     ) from None
             raise
         request.state.account_key = account.access_key
+        gate = deps.extras.get(_GATE_KEY)
+        if gate is not None:
+            await cast(AccountGate, gate)(request, account)
         return await handler(request, account)
 
     endpoint.__name__ = handler.__name__

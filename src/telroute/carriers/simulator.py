@@ -2,7 +2,8 @@
 
 By the destination's last four digits: 0001 undelivered, 0002 expired, 0003 rejected at submit,
 0004 never a level-2 receipt; anything else is delivered. An optional seeded failure rate turns
-other messages undelivered at random, reproducibly.
+other messages undelivered at random, reproducibly. A message that carries a `ForcedOutcome` (a
+sandbox fault rule, resolved on the message side) gets that outcome instead of the digit rules.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from telroute.carriers.counters import CarrierCounters
 from telroute.messages.carrier_port import (
     CarrierEvents,
     CarrierReceipt,
+    ForcedOutcome,
     OutboundMessage,
     PermanentCarrierError,
     SubmitResult,
@@ -59,16 +61,31 @@ class SimulatorCarrier:
         }
 
     async def submit(self, message: OutboundMessage) -> SubmitResult:
+        if message.forced is not None:
+            return self._forced(message.forced)
         if message.to_number.endswith(REJECTED_AT_SUBMIT):
             self._counters.errors += 1
             raise PermanentCarrierError("destination rejected by the simulator (0003)", code=REJECT_CODE)
-        carrier_id = uuid.uuid4().hex
         state = simulator_state(message.to_number)
         if state == "DELIVRD" and self._failure_rate and self._random.random() < self._failure_rate:
             state = "UNDELIV"
+        return self._accepted(state, self._delay)
+
+    def _forced(self, forced: ForcedOutcome) -> SubmitResult:
+        if forced.state == "REJECTD":
+            self._counters.errors += 1
+            raise PermanentCarrierError("destination rejected by a sandbox fault rule", code=REJECT_CODE)
+        delay = self._delay if forced.receipt_delay is None else forced.receipt_delay
+        return self._accepted(forced.state, delay, forced.status_code, forced.description)
+
+    def _accepted(
+        self, state: str | None, delay: float, status_code: int | None = None, description: str | None = None
+    ) -> SubmitResult:
+        carrier_id = uuid.uuid4().hex
         self._counters.sent += 1
         if state is None:
             return SubmitResult((carrier_id,), exact_ids=True)
         self._counters.receipts += 1
-        receipt = CarrierReceipt(SIMULATOR, carrier_id, state, None if state == "DELIVRD" else 1)
-        return SubmitResult((carrier_id,), scheduled=((receipt, self._delay),), exact_ids=True)
+        error = None if state == "DELIVRD" else 1
+        receipt = CarrierReceipt(SIMULATOR, carrier_id, state, error, status_code, description)
+        return SubmitResult((carrier_id,), scheduled=((receipt, delay),), exact_ids=True)

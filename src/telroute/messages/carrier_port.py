@@ -24,6 +24,19 @@ _HEX = re.compile(r"[0-9a-f]+")
 
 
 @dataclass(frozen=True, slots=True)
+class ForcedOutcome:
+    """What a sandbox fault rule orders for one message: `state` is the receipt's SMPP stat word
+    (DELIVRD, UNDELIV, EXPIRED), REJECTD for a refusal at submit, or None for no level-2 receipt;
+    `receipt_delay` in seconds (None: the carrier's own); `status_code`/`description` replace the
+    receipt's. The simulator obeys it; a real carrier ignores it."""
+
+    state: str | None
+    receipt_delay: float | None = None
+    status_code: int | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class OutboundMessage:
     public_id: str
     from_number: str
@@ -31,6 +44,7 @@ class OutboundMessage:
     body: str | None
     is_mms: bool = False
     media_urls: tuple[str, ...] = ()
+    forced: ForcedOutcome | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +56,8 @@ class CarrierReceipt:
     carrier_message_id: str
     state: str
     error_code: int | None = None
+    status_code: int | None = None  # a forced receipt's code and description (sandbox faults)
+    description: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +119,13 @@ class Carrier(Protocol):
     async def stop(self) -> None: ...
 
     def status(self) -> dict[str, Any]: ...
+
+
+class Faults(Protocol):
+    """The sandbox's faults on demand as the delivery job sees them: the outcome forced on a message of
+    `account_id` to `to_number`, if a rule applies (using it up by one)."""
+
+    async def forced_outcome(self, account_id: int, to_number: str) -> ForcedOutcome | None: ...
 
 
 class Routes(Protocol):

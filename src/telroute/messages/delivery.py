@@ -131,14 +131,23 @@ async def finalize(
 
 
 async def apply_carrier_state(
-    connection: Connection, part: Row, carrier: str, carrier_id: str, state: str, context: Context
+    connection: Connection,
+    part: Row,
+    carrier: str,
+    carrier_id: str,
+    state: str,
+    context: Context,
+    *,
+    code: int | None = None,
+    description: str | None = None,
 ) -> None:
-    """A carrier's report on one part. A multipart message is delivered when every part is."""
+    """A carrier's report on one part. A multipart message is delivered when every part is. `code` and
+    `description`: a forced receipt's (sandbox faults), replacing those of the state."""
     message = await repository.locked(connection, part["message_id"])
     if message is None or message["status"] in model.FINAL_STATUSES:
         return
     await repository.set_part_state(connection, carrier, carrier_id, state.upper())
-    outcome = model.outcome_of_state(state)
+    outcome = model.overridden(model.outcome_of_state(state), code, description)
     if outcome.status == model.DELIVERED:
         single = message["parts_pending"] <= 1
         if single or all(part == "DELIVRD" for part in await repository.part_states(connection, message["id"])):

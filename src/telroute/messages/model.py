@@ -52,6 +52,11 @@ def outcome_of_state(state: str) -> ReceiptOutcome:
     return OUTCOMES_BY_STATE.get(state.upper(), OUTCOMES_BY_STATE["UNKNOWN"])
 
 
+def overridden(outcome: ReceiptOutcome, code: int | None, description: str | None) -> ReceiptOutcome:
+    """The outcome with a forced receipt's code and description (sandbox faults), where given."""
+    return ReceiptOutcome(outcome.status, outcome.code if code is None else code, description or outcome.description)
+
+
 def submit_outcome(status: str, detail: str) -> ReceiptOutcome:
     base = SUBMIT_REJECTED if status == "rejected" else SUBMIT_FAILED
     return ReceiptOutcome(base.status, base.code, f"{base.description}: {detail}"[:200])

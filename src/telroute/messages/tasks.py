@@ -19,6 +19,7 @@ from telroute.messages.carrier_port import (
     CarrierInbound,
     CarrierReceipt,
     Carriers,
+    Faults,
     OutboundMessage,
     PermanentCarrierError,
     SubmitResult,
@@ -46,8 +47,9 @@ def _retry_delay(attempts: int) -> float:
     return float(min(60, 2 ** min(attempts, 6)) / 4)
 
 
-async def _outbound(deps: Deps, message: Row) -> OutboundMessage:
+async def _outbound(deps: Deps, message: Row, faults: Faults | None) -> OutboundMessage:
     media = await repository.media_of(deps.db, message["id"]) if message["is_mms"] else []
+    forced = None if faults is None else await faults.forced_outcome(message["account_id"], message["to_number"])
     return OutboundMessage(
         public_id=message["public_id"],
         from_number=message["from_number"],
@@ -55,10 +57,11 @@ async def _outbound(deps: Deps, message: Row) -> OutboundMessage:
         body=message["body"],
         is_mms=bool(message["is_mms"]),
         media_urls=tuple(row["url"] for row in media),
+        forced=forced,
     )
 
 
-def deliver_handler(deps: Deps, carriers: Carriers) -> Handler:
+def deliver_handler(deps: Deps, carriers: Carriers, faults: Faults | None = None) -> Handler:
     validity_us = int(deps.settings.message_validity_seconds * 1_000_000)
 
     async def deliver_message(job: Job) -> bool:
@@ -86,7 +89,7 @@ def deliver_handler(deps: Deps, carriers: Carriers) -> Handler:
             reason = f"carrier {target.carrier} is not running in any worker"
             return await _wait(deps, job, reason, _retry_delay(_tries(job)))
         try:
-            result = await carrier.submit(await _outbound(deps, message))
+            result = await carrier.submit(await _outbound(deps, message, faults))
         except TransientCarrierError as exc:
             metrics.count_delivery(target.carrier, "deferred")
             return await _wait(deps, job, f"{target.carrier}: {exc}", _retry_delay(_tries(job)))
@@ -162,7 +165,14 @@ def receipt_handler(deps: Deps) -> Handler:
             return False
         async with deps.db.transaction() as connection:
             await delivery.apply_carrier_state(
-                connection, part, carrier, part["carrier_message_id"], payload["state"], context(deps)
+                connection,
+                part,
+                carrier,
+                part["carrier_message_id"],
+                payload["state"],
+                context(deps),
+                code=payload.get("status_code"),
+                description=payload.get("description"),
             )
             await jobs.finish(connection, job)
         return True
@@ -177,6 +187,8 @@ async def enqueue_receipt(connection: Connection, receipt: CarrierReceipt, *, no
         "state": receipt.state,
         "error_code": receipt.error_code,
     }
+    if receipt.status_code is not None or receipt.description is not None:
+        payload |= {"status_code": receipt.status_code, "description": receipt.description}
     await jobs.enqueue(connection, CARRIER_RECEIPT, payload, now=now, delay_us=int(delay * 1_000_000))
 
 
@@ -232,5 +244,6 @@ async def receive_inbound(deps: Deps, message: CarrierInbound) -> str:
     return public_id
 
 
-def handlers(deps: Deps, carriers: Carriers) -> dict[str, Handler]:
-    return {DELIVER_MESSAGE: deliver_handler(deps, carriers), CARRIER_RECEIPT: receipt_handler(deps)}
+def handlers(deps: Deps, carriers: Carriers, faults: Faults | None = None) -> dict[str, Handler]:
+    """`faults`: the sandbox's faults on demand (None in production)."""
+    return {DELIVER_MESSAGE: deliver_handler(deps, carriers, faults), CARRIER_RECEIPT: receipt_handler(deps)}

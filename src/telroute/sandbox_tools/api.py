@@ -2,7 +2,8 @@
 
 Admin token (`Authorization: Bearer`): `POST /sandbox/accounts`, `DELETE /sandbox/accounts/{access_key}`.
 Account credentials (Basic, like the Flowroute API; an account sees only its own messages):
-`GET /sandbox/messages`, `GET /sandbox/messages/wait`, `POST /sandbox/reset`."""
+`GET /sandbox/messages`, `GET /sandbox/messages/wait`, `POST /sandbox/reset`; and the fault rules
+(`faults_api.py`)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from telroute.kit.addresses import AddressPolicy, require_reachable
 from telroute.kit.http import attributes_of, convert, parse_json, read_body
 from telroute.kit.outbound import validate_url
 from telroute.messages.api import require_admin
-from telroute.sandbox_tools import model, schemas, service
+from telroute.sandbox_tools import api_faults, faults_api, model, schemas, service
 from telroute.sandbox_tools.waiting import first_match
 
 log = structlog.get_logger("telroute.sandbox")
@@ -58,6 +59,7 @@ def routes(deps: Deps) -> list[Route]:
     if deps.settings.profile != "sandbox":
         return []
     settings = deps.settings
+    api_faults.install(deps)
 
     async def create_account(request: Request) -> Response:
         require_admin(request, settings.admin_token)
@@ -114,6 +116,7 @@ def routes(deps: Deps) -> list[Route]:
     async def reset(request: Request, account: Account) -> Response:
         async with deps.db.transaction() as connection:
             await service.reset(connection, account)
+        api_faults.api_rules_changed(deps)
         log.info("sandbox account reset", account=account.access_key)
         return jsonapi.no_content()
 
@@ -123,4 +126,5 @@ def routes(deps: Deps) -> list[Route]:
         Route("/sandbox/messages", authenticated(deps, search), methods=["GET"]),
         Route("/sandbox/messages/wait", authenticated(deps, wait), methods=["GET"]),
         Route("/sandbox/reset", authenticated(deps, reset), methods=["POST"]),
+        *faults_api.routes(deps),
     ]

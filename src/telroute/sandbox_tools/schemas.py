@@ -9,6 +9,7 @@ import msgspec
 from telroute.kit.db import Row
 from telroute.messages.schemas import mdr
 from telroute.sandbox_tools.codes import one_time_codes
+from telroute.sandbox_tools.model import format_moment
 
 
 class NewAccountAttributes(msgspec.Struct):
@@ -46,3 +47,35 @@ def message_record(message: Row, receipts: list[Row], base: str) -> dict[str, An
     record["attributes"]["codes"] = one_time_codes(message["body"])
     record["links"] = {"self": f"{base}/v2.1/messages/{message['public_id']}"}
     return record
+
+
+def _moment(us: int | None) -> str | None:
+    return None if us is None else format_moment(us)
+
+
+def fault_record(row: Row, base: str) -> dict[str, Any]:
+    """A fault rule as `/sandbox/faults` renders it; `seconds` is the receipt delay of a delivery rule and
+    the delay of an API rule."""
+    delivery = row["kind"] == "delivery"
+    attributes: dict[str, Any] = {
+        "kind": row["kind"],
+        "match": row["match_value"],
+        "outcome": row["outcome"] if delivery else _api_outcome(row["outcome"]),
+        "receipt_delay" if delivery else "delay": row["seconds"],
+        "remaining": row["remaining"],
+        "share": row["share"],
+        "expires_at": _moment(row["expires_at_us"]),
+        "created_at": format_moment(row["created_at_us"]),
+    }
+    if delivery:
+        attributes |= {"status_code": row["status_code"], "description": row["description"]}
+    return {
+        "type": "sandbox_fault",
+        "id": str(row["id"]),
+        "attributes": attributes,
+        "links": {"self": f"{base}/sandbox/faults/{row['id']}"},
+    }
+
+
+def _api_outcome(stored: str) -> int | str:
+    return int(stored) if stored.isdigit() else stored

@@ -14,7 +14,7 @@ from telroute.messages import repository as messages_repository
 from telroute.numbers import repository as numbers_repository
 from telroute.numbers.model import prefix_upper_bound
 from telroute.numbers.repository import NumberFilters
-from telroute.sandbox_tools import repository
+from telroute.sandbox_tools import faults_service, repository
 from telroute.sandbox_tools.model import MessageFilters, NewAccountRequest
 
 _PICK_ROUNDS = 10
@@ -88,6 +88,7 @@ async def delete_account(connection: Connection, access_key: str) -> None:
         raise NotFound(f"no account with access key {access_key}")
     account_id = found[0].id
     await repository.delete_message_data(connection, account_id)
+    await faults_service.forget(connection, account_id)
     await repository.forget_number_settings(connection, account_id)
     for value in await repository.owned_numbers(connection, account_id):
         await numbers_repository.release(connection, value, account_id)
@@ -95,8 +96,10 @@ async def delete_account(connection: Connection, access_key: str) -> None:
 
 
 async def reset(connection: Connection, account: Account) -> None:
-    """Forget the account's messages and everything about them; keep the account, numbers and settings."""
+    """Forget the account's messages and everything about them, and its fault rules; keep the account,
+    numbers and settings."""
     await repository.delete_message_data(connection, account.id)
+    await faults_service.forget(connection, account.id)
 
 
 async def with_receipts(connection: Connection, rows: list[Row]) -> list[tuple[Row, list[Row]]]:
