@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from telroute.carriers.simulator import simulator_state
+from telroute.carriers.simulator import SimulatorCarrier, simulator_state
+from telroute.messages.carrier_port import ForcedOutcome, OutboundMessage, PermanentCarrierError
 
 
 @pytest.mark.parametrize(
@@ -21,3 +22,19 @@ from telroute.carriers.simulator import simulator_state
 )
 def test_simulator_outcome_by_last_four_digits(to: str, state: str | None) -> None:
     assert simulator_state(to) == state
+
+
+async def test_a_forced_outcome_overrides_the_digit_rules() -> None:
+    carrier = SimulatorCarrier(delay=0.5)
+    forced = ForcedOutcome("DELIVRD", receipt_delay=3.0, status_code=1001, description="Forced")
+    result = await carrier.submit(OutboundMessage("mdr2-x", "12065550100", "12065550001", "hi", forced=forced))
+    [(receipt, delay)] = result.scheduled
+    assert (receipt.state, receipt.status_code, receipt.description, delay) == ("DELIVRD", 1001, "Forced", 3.0)
+    silent = await carrier.submit(
+        OutboundMessage("mdr2-y", "12065550100", "12065550100", "hi", forced=ForcedOutcome(None))
+    )
+    assert silent.scheduled == ()
+    with pytest.raises(PermanentCarrierError):
+        await carrier.submit(
+            OutboundMessage("mdr2-z", "12065550100", "12065550100", "hi", forced=ForcedOutcome("REJECTD"))
+        )

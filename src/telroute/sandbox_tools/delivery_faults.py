@@ -29,7 +29,11 @@ class SandboxFaults:
         self._random = random.Random()
 
     async def forced_outcome(self, account_id: int, to_number: str) -> ForcedOutcome | None:
-        """The rule is chosen and counted down in one transaction, so two deliveries never share its last use."""
+        """The rule is chosen and counted down in one transaction, so two deliveries never share its last use;
+        a read first, so that a message no rule matches (the usual case) costs no write transaction."""
+        async with self._deps.db.snapshot() as connection:
+            if not await faults_service.has_delivery_rule(connection, account_id, to_number, now=self._deps.clock()):
+                return None
         async with self._deps.db.transaction() as connection:
             rule = await faults_service.take_delivery(
                 connection, account_id, to_number, now=self._deps.clock(), draw=self._random.random

@@ -48,6 +48,11 @@ async def _first_taken(connection: Connection, candidates: list[Row], draw: Draw
     return None
 
 
+async def has_delivery_rule(connection: Connection, account_id: int, to_number: str, *, now: int) -> bool:
+    """Whether any active rule matches: a read, so that messages without rules cost no write."""
+    return bool(await repository.delivery_candidates(connection, account_id, to_number, now=now))
+
+
 async def take_delivery(connection: Connection, account_id: int, to_number: str, *, now: int, draw: Draw) -> Row | None:
     """The delivery rule for a message to `to_number`: the longest matching prefix, newest first."""
     candidates = await repository.delivery_candidates(connection, account_id, to_number, now=now)
