@@ -11,6 +11,8 @@ from pathlib import Path
 
 import structlog
 
+from telroute.accounts.gate import AccountGate
+from telroute.accounts.throttle import FailedLogins
 from telroute.config import Profile, Settings
 from telroute.deployment import service as deployment_service
 from telroute.deployment.model import Policy, default_policy, process_policy
@@ -18,16 +20,22 @@ from telroute.kit import db as dbkit
 from telroute.kit.clock import Clock, system_clock
 from telroute.kit.migrate import migrate
 from telroute.kit.outbound import OutboundHttp
+from telroute.kit.wakeup import Wakeup
+
+SettingsHook = Callable[[Settings], Settings]
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Deps:
+    """What a process shares, complete once `build` returns: nothing in it is replaced afterwards."""
+
     settings: Settings
     db: dbkit.Database
     clock: Clock
     http: OutboundHttp
-    wake_worker: Callable[[], None] = lambda: None
-    extras: dict[str, object] = field(default_factory=dict)
+    wakeup: Wakeup = field(default_factory=Wakeup)  # notified after a job is written; the worker waits on it
+    failed_logins: FailedLogins = field(default_factory=FailedLogins)
+    account_gate: AccountGate = field(default_factory=AccountGate)  # the sandbox's API fault rules install one
 
     async def close(self) -> None:
         await self.http.close()
@@ -56,13 +64,17 @@ async def build(
     clock: Clock = system_clock,
     creates: Profile | None = None,
     requires_profile: bool = False,
+    complete: SettingsHook | None = None,
 ) -> Deps:
-    """Everything a process needs, under the deployment's stored policy (see `deployment_policy`)."""
+    """Everything a process needs, under the deployment's stored policy (see `deployment_policy`).
+    `complete` finishes the settings once the profile in force is known (the sandbox's admin token)."""
     database = await dbkit.connect(settings.resolved_database_url)
     try:
         settings = await deployment_policy(
             database, settings, clock, creates=creates, requires_profile=requires_profile
         )
+        if complete is not None:
+            settings = complete(settings)
     except BaseException:
         await database.close()
         raise

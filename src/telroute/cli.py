@@ -88,7 +88,14 @@ def serve(
     creates = settings.requested_profile or "sandbox"
     with refused_exits_2():
         uvloop.run(
-            server.run(settings, http=True, worker=not no_worker, before_serving=sandbox.prepare, creates=creates)
+            server.run(
+                settings,
+                http=True,
+                worker=not no_worker,
+                before_serving=sandbox.prepare,
+                creates=creates,
+                complete_settings=sandbox.with_admin_token,
+            )
         )
 
 

@@ -61,8 +61,8 @@ class Runtime:
             job_handlers(deps, self.registry),
             lease_seconds=deps.settings.job_lease_seconds,
             concurrency=deps.settings.worker_batch,
+            wakeup=deps.wakeup,
         )
-        deps.wake_worker = self.worker.wake
         self._tasks = [
             asyncio.create_task(self.worker.run(self._stop)),
             asyncio.create_task(self.registry.run(self._stop)),

@@ -70,10 +70,10 @@ async def _create_demo(deps: Deps, path: Path) -> dict[str, str]:
 
 
 async def prepare(deps: Deps) -> None:
-    """Before a sandbox server listens: its admin token, the inventory and the demo account."""
+    """Before a sandbox server listens: the inventory and the demo account (its admin token is already
+    in the settings: `serve` builds its Deps with `with_admin_token` as the settings hook)."""
     if deps.settings.profile != "sandbox":
         return
-    deps.settings = with_admin_token(deps.settings)
     if await numbers_service.inventory_is_empty(deps.db):
         print("seeding the sandbox inventory (first start only)...", flush=True)
         await seed_inventory(deps)

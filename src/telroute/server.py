@@ -14,7 +14,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from telroute.app import create_app, create_ops_app
-from telroute.bootstrap import Deps, build, log_policy
+from telroute.bootstrap import Deps, SettingsHook, build, log_policy
 from telroute.config import Profile, Settings
 from telroute.edge.limits import EdgeLimits
 from telroute.edge.open_files import make_room_for
@@ -92,11 +92,12 @@ async def run(
     announce: Callable[[str], None] = print,
     before_serving: Callable[[Deps], object] | None = None,
     creates: Profile | None = None,
+    complete_settings: SettingsHook | None = None,
 ) -> None:
     """Run until SIGTERM/SIGINT. `creates`: the profile to store when the deployment has none yet
-    (a process without it refuses to start on such a deployment)."""
+    (a process without it refuses to start on such a deployment). `complete_settings`: see `build`."""
     configure_logging(settings.log_format, settings.log_level)
-    deps = await build(settings, creates=creates, requires_profile=True)
+    deps = await build(settings, creates=creates, requires_profile=True, complete=complete_settings)
     log_policy(deps.settings, "serve" if http else "worker")
     stop = asyncio.Event()
     _install_signals(stop)

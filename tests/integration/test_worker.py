@@ -15,6 +15,7 @@ from telroute.kit import jobs
 from telroute.kit.clock import system_clock
 from telroute.kit.db import Database, sql
 from telroute.kit.jobs import Job
+from telroute.kit.wakeup import Wakeup
 from telroute.kit.worker import GiveUp, Handler, Postpone, RetryLater, Worker
 
 
@@ -290,6 +291,23 @@ async def test_wake_runs_new_work_without_waiting_for_the_idle_poll(database: Da
         await asyncio.sleep(0.1)  # the worker is idle, waiting up to 30 s
         await enqueue(database, "now")
         worker.wake()
+        await asyncio.wait_for(ran.wait(), timeout=5)
+
+
+async def test_a_notify_on_the_shared_wakeup_runs_new_work_without_waiting_for_the_idle_poll(
+    database: Database,
+) -> None:
+    ran = asyncio.Event()
+
+    async def handle(job: Job) -> None:
+        ran.set()
+
+    wakeup = Wakeup()  # the composition root's: the API side notifies, the worker waits on it
+    worker = worker_of(database, {"now": handle}, idle_poll=30.0, wakeup=wakeup)
+    async with running(worker):
+        await asyncio.sleep(0.1)
+        await enqueue(database, "now")
+        wakeup.notify()
         await asyncio.wait_for(ran.wait(), timeout=5)
 
 

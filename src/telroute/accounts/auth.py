@@ -16,9 +16,7 @@ IPv6 clients are counted per /64, the smallest block a client usually controls.
 from __future__ import annotations
 
 import ipaddress
-import time
 from collections.abc import Awaitable, Callable
-from typing import cast
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -30,58 +28,6 @@ from telroute.errors import TooManyRequests, Unauthorized
 
 AccountEndpoint = Callable[[Request, Account], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
-# Runs after a successful login, before the handler: may raise an error or delay the call (the sandbox's
-# API fault rules install one; none elsewhere).
-AccountGate = Callable[[Request, Account], Awaitable[None]]
-
-FAILURE_BURST = 10
-FAILURES_PER_SECOND = 1.0
-MAX_CLIENTS = 100_000
-_EXTRAS_KEY = "failed_logins"
-_GATE_KEY = "account_gate"
-
-
-class FailedLogins:
-    """GCRA per client: each failure moves the client's theoretical arrival time (`tat`) one interval
-    forward; a failure is refused (429) while `tat - now` exceeds the burst's tolerance."""
-
-    def __init__(
-        self,
-        *,
-        burst: int = FAILURE_BURST,
-        per_second: float = FAILURES_PER_SECOND,
-        clock: Callable[[], float] = time.monotonic,
-        max_clients: int = MAX_CLIENTS,
-    ) -> None:
-        self._interval = 1.0 / per_second
-        self._tolerance = self._interval * (burst - 1)
-        self._clock = clock
-        self._max_clients = max_clients
-        self._tat: dict[str, float] = {}
-
-    def failed(self, client: str) -> float | None:
-        """Record one failure of `client`. None while within the budget (answer 401); otherwise the
-        seconds until the next failure would be allowed (answer 429; the refused one is not counted)."""
-        now = self._clock()
-        tat = max(self._tat.get(client, now), now)
-        wait = tat - self._tolerance - now
-        if wait > 0:
-            return wait
-        self._tat[client] = tat + self._interval
-        if len(self._tat) > self._max_clients:
-            self._forget(now)
-        return None
-
-    def _forget(self, now: float) -> None:
-        """Drop clients whose budget is whole again; if still too many, the least recently failing."""
-        self._tat = {client: tat for client, tat in self._tat.items() if tat > now}
-        excess = len(self._tat) - self._max_clients
-        if excess > 0:
-            for client in sorted(self._tat, key=self._tat.__getitem__)[:excess]:
-                del self._tat[client]
-
-    def __len__(self) -> int:
-        return len(self._tat)
 
 
 def client_key(request: Request) -> str:
@@ -98,21 +44,8 @@ def client_key(request: Request) -> str:
     return str(address)
 
 
-def failed_logins(deps: Deps) -> FailedLogins:
-    """The process's throttle, kept with its Deps."""
-    throttle = deps.extras.get(_EXTRAS_KEY)
-    if not isinstance(throttle, FailedLogins):
-        throttle = FailedLogins()
-        deps.extras[_EXTRAS_KEY] = throttle
-    return throttle
-
-
-def set_account_gate(deps: Deps, gate: AccountGate) -> None:
-    deps.extras[_GATE_KEY] = gate
-
-
 def authenticated(deps: Deps, handler: AccountEndpoint) -> Endpoint:
-    throttle = failed_logins(deps)
+    throttle = deps.failed_logins
 
     async def endpoint(request: Request) -> Response:
         credentials = parse_basic_auth(request.headers.get("authorization"))
@@ -130,9 +63,9 @@ def authenticated(deps: Deps, handler: AccountEndpoint) -> Endpoint:
                     ) from None
             raise
         request.state.account_key = account.access_key
-        gate = deps.extras.get(_GATE_KEY)
-        if gate is not None:
-            await cast(AccountGate, gate)(request, account)
+        check = deps.account_gate.check
+        if check is not None:
+            await check(request, account)
         return await handler(request, account)
 
     endpoint.__name__ = handler.__name__

@@ -15,17 +15,16 @@ import contextlib
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from telroute.errors import ServiceUnavailable
 from telroute.kit import sqlite_lock
 from telroute.kit.signal import Signal
 
 T = TypeVar("T")
-Dialect = Literal["sqlite", "postgresql"]
 Params = Mapping[str, Any]
 Row = Mapping[str, Any]
 
@@ -63,9 +62,17 @@ def sql(sqlite: str, postgres: str = "") -> Query:
     return Query(sqlite, postgres)
 
 
-class Connection(Protocol):
-    dialect: Dialect
+@dataclass(frozen=True, slots=True)
+class Chain:
+    """A write that SQLite runs as two statements, the first's row adding to the second's parameters,
+    and PostgreSQL as one (`postgres`, a data-modifying WITH): one round trip instead of two."""
 
+    first: Query
+    then: Query
+    postgres: Query
+
+
+class Connection(Protocol):
     async def fetch(self, query: Query, params: Params | None = None) -> list[Row]: ...
 
     async def fetchrow(self, query: Query, params: Params | None = None) -> Row | None: ...
@@ -76,14 +83,16 @@ class Connection(Protocol):
 
     async def executemany(self, query: Query, rows: Iterable[Params]) -> None: ...
 
+    async def fetchval_chain(self, chain: Chain, params: Params) -> Any: ...
+
 
 class Database(Connection, Protocol):
     url: str
     committed: Signal  # fires after every commit of this process
 
-    def transaction(self) -> Any: ...  # async context manager yielding a Connection
+    def transaction(self) -> AbstractAsyncContextManager[Connection]: ...
 
-    def snapshot(self) -> Any: ...  # async context manager: reads that all see one moment
+    def snapshot(self) -> AbstractAsyncContextManager[Connection]: ...  # reads that all see one moment
 
     async def close(self) -> None: ...
 
@@ -94,8 +103,6 @@ def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
 
 class _SqliteStatements:
     """Statement methods over one sqlite3 connection; callers hold the lock."""
-
-    dialect: Dialect = "sqlite"
 
     def __init__(self, raw: sqlite3.Connection) -> None:
         self._raw = raw
@@ -117,6 +124,11 @@ class _SqliteStatements:
     async def executemany(self, query: Query, rows: Iterable[Params]) -> None:
         self._raw.executemany(query.sqlite, rows)
 
+    async def fetchval_chain(self, chain: Chain, params: Params) -> Any:
+        first = await self.fetchrow(chain.first, params)
+        assert first is not None, "a Chain's first statement returns a row"
+        return await self.fetchval(chain.then, {**params, **first})
+
 
 class SqliteDatabase:
     """SQLite with group commit: the transactions of one event-loop turn share one COMMIT.
@@ -132,7 +144,6 @@ class SqliteDatabase:
     two thirds of the accepted sends/s, measured: every request reads before it writes).
     """
 
-    dialect: Dialect = "sqlite"
     _GROUP_MAX = 500
 
     def __init__(self, url: str, path: Path) -> None:
@@ -258,6 +269,10 @@ class SqliteDatabase:
         async with self.transaction() as connection:
             await connection.executemany(query, rows)
 
+    async def fetchval_chain(self, chain: Chain, params: Params) -> Any:
+        async with self.transaction() as connection:
+            return await connection.fetchval_chain(chain, params)
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
         await self._acquire()
@@ -310,8 +325,6 @@ class SqliteDatabase:
 
 
 class _PostgresStatements:
-    dialect: Dialect = "postgresql"
-
     def __init__(self, target: Any) -> None:
         self._target = target  # an asyncpg Pool or Connection: the same methods
 
@@ -333,6 +346,9 @@ class _PostgresStatements:
 
     async def executemany(self, query: Query, rows: Iterable[Params]) -> None:
         await self._target.executemany(query.pg_text, [query.pg_args(row) for row in rows])
+
+    async def fetchval_chain(self, chain: Chain, params: Params) -> Any:
+        return await self.fetchval(chain.postgres, params)
 
 
 class PostgresDatabase(_PostgresStatements):

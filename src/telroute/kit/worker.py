@@ -14,6 +14,7 @@ from telroute.kit import jobs
 from telroute.kit.clock import Clock
 from telroute.kit.db import Database, is_unavailable
 from telroute.kit.jobs import Job
+from telroute.kit.wakeup import Wakeup
 
 Handler = Callable[[Job], Awaitable[bool | None]]
 """A job handler; it returns True when it finished the job itself, inside its own transaction."""
@@ -69,6 +70,7 @@ class Worker:
         concurrency: int = 200,
         max_attempts: int = 25,
         idle_poll: float = 0.05,
+        wakeup: Wakeup | None = None,
     ) -> None:
         self.name = worker_name()
         self._database = database
@@ -78,13 +80,13 @@ class Worker:
         self._concurrency = concurrency
         self._max_attempts = max_attempts
         self._idle_poll = idle_poll
-        self._wake = asyncio.Event()
+        self._wakeup = wakeup or Wakeup()
         self._tasks: set[asyncio.Task[None]] = set()
         self.processed = 0
         self._failed_claims = 0  # in a row
 
     def wake(self) -> None:
-        self._wake.set()
+        self._wakeup.notify()
 
     async def run(self, stop: asyncio.Event, *, grace: float = 5.0) -> None:
         """Claim and run jobs until `stop`; then give running jobs `grace` seconds and cancel the rest.
@@ -141,7 +143,7 @@ class Worker:
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
-        self._wake.set()
+        self._wakeup.notify()
 
     def _pause(self) -> float:
         """The idle poll; while claims fail (the database is away), doubling up to `_OUTAGE_POLL_MAX`."""
@@ -150,9 +152,9 @@ class Worker:
         return min(self._idle_poll * 2.0 ** min(self._failed_claims, 16), max(_OUTAGE_POLL_MAX, self._idle_poll))
 
     async def _idle(self, stop: asyncio.Event, pause: float) -> None:
-        self._wake.clear()
+        self._wakeup.clear()
         stopping = asyncio.create_task(stop.wait())
-        waking = asyncio.create_task(self._wake.wait())
+        waking = asyncio.create_task(self._wakeup.wait())
         await asyncio.wait({stopping, waking}, timeout=pause, return_when=asyncio.FIRST_COMPLETED)
         for task in (stopping, waking):
             task.cancel()

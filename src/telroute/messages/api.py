@@ -90,7 +90,7 @@ def routes(deps: Deps) -> list[Route]:
                 connection, account, send_request, sender, media, public_id, prices=settings.prices, now=now
             )
             await service.take_rate(connection, account, send_request.is_mms, now=deps.clock)
-        deps.wake_worker()
+        deps.wakeup.notify()
         log.info("message accepted", message_id=public_id, account=account.access_key, is_mms=send_request.is_mms)
         return response
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from telroute.kit.db import Connection, Query, Row, in_params, placeholders, sql
+from telroute.kit.db import Chain, Connection, Query, Row, in_params, placeholders, sql
 
 _MESSAGE_COLUMNS = (
     "id, public_id, account_id, direction, from_number, to_number, body, is_mms, status, message_encoding, "
@@ -20,26 +20,28 @@ _INSERT_VALUES = """:public_id, :account_id, :direction, :from_number, :to_numbe
     :message_encoding, :message_type, :segments, :amount_nd, :dlr_callback, :callback_url"""
 # The account's next position and a time that never goes backwards against it (clocks of several
 # hosts differ): pages are found by position, so position order must be time order.
-_NEXT_POSITION = sql(
-    """INSERT INTO message_positions (account_id, last_seq, last_at_us) VALUES (:account_id, 1, :now)
-       ON CONFLICT (account_id) DO UPDATE SET last_seq = message_positions.last_seq + 1,
-         last_at_us = MAX(message_positions.last_at_us, :now)
-       RETURNING last_seq, last_at_us"""
-)
-_INSERT_AT = sql(
-    f"""INSERT INTO messages ({_INSERT_COLUMNS})
-        VALUES ({_INSERT_VALUES}, :last_seq, :last_at_us, :now) RETURNING id"""
-)
-_INSERT_NEXT = sql(  # PostgreSQL: the position and the insert in one round trip
-    "",
-    postgres=f"""WITH position AS (
-          INSERT INTO message_positions (account_id, last_seq, last_at_us) VALUES (:account_id, 1, :now)
-          ON CONFLICT (account_id) DO UPDATE SET last_seq = message_positions.last_seq + 1,
-            last_at_us = GREATEST(message_positions.last_at_us, :now)
-          RETURNING last_seq, last_at_us)
-        INSERT INTO messages ({_INSERT_COLUMNS})
-        VALUES ({_INSERT_VALUES}, (SELECT last_seq FROM position), (SELECT last_at_us FROM position), :now)
-        RETURNING id""",
+_INSERT_NEXT = Chain(  # the account's next position, then the message at it
+    first=sql(
+        """INSERT INTO message_positions (account_id, last_seq, last_at_us) VALUES (:account_id, 1, :now)
+           ON CONFLICT (account_id) DO UPDATE SET last_seq = message_positions.last_seq + 1,
+             last_at_us = MAX(message_positions.last_at_us, :now)
+           RETURNING last_seq, last_at_us"""
+    ),
+    then=sql(
+        f"""INSERT INTO messages ({_INSERT_COLUMNS})
+            VALUES ({_INSERT_VALUES}, :last_seq, :last_at_us, :now) RETURNING id"""
+    ),
+    postgres=sql(  # both in one round trip
+        "",
+        postgres=f"""WITH position AS (
+              INSERT INTO message_positions (account_id, last_seq, last_at_us) VALUES (:account_id, 1, :now)
+              ON CONFLICT (account_id) DO UPDATE SET last_seq = message_positions.last_seq + 1,
+                last_at_us = GREATEST(message_positions.last_at_us, :now)
+              RETURNING last_seq, last_at_us)
+            INSERT INTO messages ({_INSERT_COLUMNS})
+            VALUES ({_INSERT_VALUES}, (SELECT last_seq FROM position), (SELECT last_at_us FROM position), :now)
+            RETURNING id""",
+    ),
 )
 _BY_PUBLIC_ID = sql(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE public_id = :public_id AND account_id = :account")
 _BY_ID = sql(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = :id")
@@ -106,12 +108,7 @@ _MEDIA_WITH_CONTENT = sql(f"SELECT {_MEDIA_META}, content FROM media WHERE messa
 
 async def insert(connection: Connection, values: dict[str, Any]) -> int:
     """Insert a message at its account's next position (whose row stays locked until commit)."""
-    if connection.dialect == "postgresql":
-        message_id: int = await connection.fetchval(_INSERT_NEXT, values)
-        return message_id
-    position = await connection.fetchrow(_NEXT_POSITION, values)
-    assert position is not None
-    message_id = await connection.fetchval(_INSERT_AT, {**values, **position})
+    message_id: int = await connection.fetchval_chain(_INSERT_NEXT, values)
     return message_id
 
 

@@ -202,7 +202,7 @@ class DurableCarrierEvents:
     async def receipt(self, receipt: CarrierReceipt) -> None:
         async with self._deps.db.transaction() as connection:
             await enqueue_receipt(connection, receipt, now=self._deps.clock())
-        self._deps.wake_worker()
+        self._deps.wakeup.notify()
 
     async def inbound(self, message: CarrierInbound) -> None:
         try:
@@ -240,7 +240,7 @@ async def receive_inbound(deps: Deps, message: CarrierInbound) -> str:
             media=media,
             context=context(deps),
         )
-    deps.wake_worker()
+    deps.wakeup.notify()
     return public_id
 
 

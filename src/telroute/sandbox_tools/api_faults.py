@@ -13,7 +13,6 @@ import time
 
 from starlette.requests import Request
 
-from telroute.accounts.auth import set_account_gate
 from telroute.accounts.model import Account
 from telroute.bootstrap import Deps
 from telroute.errors import ServiceUnavailable, TelrouteError, TooManyRequests
@@ -21,7 +20,6 @@ from telroute.kit.db import Row
 from telroute.sandbox_tools import faults_service
 
 REFRESH_SECONDS = 2.0
-_EXTRAS_KEY = "sandbox_api_faults"
 _API_PATHS = ("/v2/", "/v2.1/")
 
 
@@ -69,12 +67,10 @@ class ApiFaults:
 
 def install(deps: Deps) -> None:
     """The gate of this process's API (sandbox profile)."""
-    gate = ApiFaults(deps)
-    deps.extras[_EXTRAS_KEY] = gate
-    set_account_gate(deps, gate)
+    deps.account_gate.install(ApiFaults(deps))
 
 
 def api_rules_changed(deps: Deps) -> None:
-    gate = deps.extras.get(_EXTRAS_KEY)
+    gate = deps.account_gate.check
     if isinstance(gate, ApiFaults):
         gate.changed()
