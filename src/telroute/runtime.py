@@ -23,7 +23,7 @@ def job_handlers(deps: Deps, registry: CarrierRegistry) -> dict[str, Handler]:
     return {**message_tasks.handlers(deps, registry, faults), **webhook_tasks.handlers(deps)}
 
 
-def carrier_registry(deps: Deps, events: message_tasks.DurableCarrierEvents) -> CarrierRegistry:
+def carrier_registry(deps: Deps) -> CarrierRegistry:
     settings = deps.settings
     simulator = SimulatorCarrier(
         delay=settings.simulator_receipt_delay,
@@ -53,7 +53,7 @@ class Runtime:
             return
         deps = self.deps
         events = message_tasks.DurableCarrierEvents(deps)
-        self.registry = carrier_registry(deps, events)
+        self.registry = carrier_registry(deps)
         await self.registry.start(events)
         self.worker = Worker(
             deps.db,

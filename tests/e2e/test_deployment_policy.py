@@ -159,6 +159,8 @@ def test_an_allowed_network_is_an_explicit_logged_change(production: Production)
     changed = production.deployment.cli("policy", "allow-network", "127.0.0.0/8")
     assert "127.0.0.0/8" in changed.stdout
     assert "deployment policy changed" in changed.stderr
+    first = _first_log_line(changed.stderr)  # an admin command, too, says first what it runs under
+    assert "deployment policy" in first and "process=cli" in first and "profile=production" in first
     shown = production.deployment.cli("policy", "show").stdout
     assert "profile=production private_targets=refused allowed_networks=127.0.0.0/8" in shown.splitlines()[0]
     history = [line.split("  ")[-1] for line in shown.splitlines()[1:]]

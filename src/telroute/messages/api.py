@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import hmac
-
 import structlog
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from telroute.accounts.auth import authenticated
+from telroute.accounts.auth import authenticated, require_admin
 from telroute.accounts.model import Account
 from telroute.bootstrap import Deps
-from telroute.errors import BadRequest, NotFound, Unauthorized
+from telroute.errors import BadRequest
 from telroute.kit import idempotency, jsonapi
 from telroute.kit.addresses import require_reachable
 from telroute.kit.clock import format_link_date, parse_date
@@ -23,14 +21,6 @@ from telroute.messages.tasks import receive_inbound
 
 _FAR_FUTURE = 2**62
 log = structlog.get_logger("telroute.messages")
-
-
-def require_admin(request: Request, token: str | None) -> None:
-    if not token:
-        raise NotFound(f"no such resource: {request.url.path}")
-    offered = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-    if not hmac.compare_digest(offered.encode(), token.encode()):
-        raise Unauthorized("this endpoint needs the admin token: Authorization: Bearer <token>")
 
 
 def _date(request: Request, name: str, *, required: bool) -> int | None:

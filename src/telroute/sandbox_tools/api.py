@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from telroute.accounts.auth import authenticated
+from telroute.accounts.auth import authenticated, require_admin
 from telroute.accounts.model import CALLBACK_TYPES, Account
 from telroute.bootstrap import Deps
 from telroute.errors import RequestTimeout
@@ -22,7 +22,6 @@ from telroute.kit import jsonapi
 from telroute.kit.addresses import AddressPolicy, require_reachable
 from telroute.kit.http import attributes_of, convert, parse_json, read_body
 from telroute.kit.outbound import validate_url
-from telroute.messages.api import require_admin
 from telroute.sandbox_tools import api_faults, faults_api, model, schemas, service
 from telroute.sandbox_tools.waiting import first_match
 
