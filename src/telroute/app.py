@@ -21,6 +21,7 @@ from telroute import openapi
 from telroute.accounts import api as accounts_api
 from telroute.bootstrap import Deps
 from telroute.carriers import metrics as carrier_metrics
+from telroute.console import api as console_api
 from telroute.errors import (
     BadRequest,
     MethodNotAllowed,
@@ -214,6 +215,7 @@ def create_app(deps: Deps, *, feature_routes: Sequence[BaseRoute] = (), lifespan
         *messages_api.routes(deps),
         *messages_api.admin_routes(deps),
         *sandbox_api.routes(deps),
+        *console_api.routes(deps),
         *feature_routes,
     ]
     return _starlette(routes, lifespan, deps.settings.public_base_url)

@@ -1,0 +1,70 @@
+"""One notifier per process fans changes out to every open console's live stream.
+
+It runs only while a console is open. It wakes when this process commits (`Database.committed`), or
+every `RECHECK_SECONDS` for writes of other processes (a worker elsewhere, another API process), waits
+`COALESCE_SECONDS` so that a burst of commits costs one round, and then reads one change marker per
+account that has a console open (however many consoles that account has), handing it to those
+consoles when it moved. So the API's cost does not grow with the number of open consoles: a send
+never waits for them, and 100 consoles of one account cost what one does."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import structlog
+
+from telroute.console import repository
+from telroute.kit.db import Database
+
+RECHECK_SECONDS = 1.0
+COALESCE_SECONDS = 0.1
+Marker = tuple[int, int]
+log = structlog.get_logger("telroute.console")
+
+
+class Notifier:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._watchers: dict[int, set[asyncio.Queue[Marker]]] = {}
+        self._markers: dict[int, Marker] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    @contextlib.asynccontextmanager
+    async def watch(self, account_id: int) -> AsyncIterator[asyncio.Queue[Marker]]:
+        """A queue that receives the account's change marker whenever it moves (the newest only)."""
+        queue: asyncio.Queue[Marker] = asyncio.Queue(maxsize=1)
+        self._watchers.setdefault(account_id, set()).add(queue)
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run())
+        try:
+            yield queue
+        finally:
+            watchers = self._watchers.get(account_id, set())
+            watchers.discard(queue)
+            if not watchers:
+                self._watchers.pop(account_id, None)
+                self._markers.pop(account_id, None)
+
+    async def _run(self) -> None:
+        signal = self._db.committed
+        while self._watchers:
+            generation = signal.generation
+            try:
+                await self._round()
+            except Exception:  # the database may be away for a moment: the next round tries again
+                log.warning("the console notifier could not read changes", exc_info=True)
+            await signal.wait_after(generation, RECHECK_SECONDS)
+            await asyncio.sleep(COALESCE_SECONDS)
+
+    async def _round(self) -> None:
+        for account_id in list(self._watchers):
+            marker = await repository.marker(self._db, account_id)
+            if self._markers.get(account_id) == marker:
+                continue
+            self._markers[account_id] = marker
+            for queue in self._watchers.get(account_id, ()):
+                with contextlib.suppress(asyncio.QueueEmpty):
+                    queue.get_nowait()
+                queue.put_nowait(marker)
