@@ -1,0 +1,194 @@
+"""The console in a real browser (headless Chromium through Playwright) against a real server: sign-in,
+a message arriving live, search, one message in full, replaying a dead letter, isolation between
+accounts, hostile bodies staying inert, and no JavaScript error on any page.
+
+One server and one browser for the module. SQLite only: what the browser does does not depend on the
+database. With TELROUTE_SCREENSHOTS=1 the tests save the main views into docs/console/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.support.browser import WatchedPage, chromium
+from tests.support.server import Server, create_account, free_port
+
+pytestmark = pytest.mark.sqlite_only
+HOSTILE = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
+
+
+@pytest.fixture(scope="module")
+def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    env = {"TELROUTE_WEBHOOK_BACKOFF": "0.05", "TELROUTE_SIMULATOR_RECEIPT_DELAY": "0.2"}
+    running = Server(tmp_path_factory.mktemp("console"), env_extra=env).start()
+    yield running
+    running.terminate()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
+
+
+def _account(server: Server, prefix: str) -> tuple[tuple[str, str], str]:
+    keys = create_account(server.data_dir, "console")
+    with server.client(keys) as client:
+        found = client.get("/v2/numbers/available", params={"starts_with": prefix, "limit": 1}).json()["data"]
+        number = str(found[0]["id"])
+        assert client.post(f"/v2/numbers/{number}").status_code == 201
+    return keys, number
+
+
+@pytest.fixture(scope="module")
+def owner(console_server: Server) -> tuple[tuple[str, str], str]:
+    return _account(console_server, "1206")
+
+
+def _send(server: Server, keys: tuple[str, str], sender: str, body: str, **extra: str) -> str:
+    with server.client(keys) as client:
+        answer = client.post("/v2.1/messages", json={"to": "12025550100", "from": sender, "body": body, **extra})
+    assert answer.status_code == 202, answer.text
+    return str(answer.json()["data"]["id"])
+
+
+@pytest.fixture
+def watched(browser: Browser, console_server: Server) -> Iterator[WatchedPage]:
+    page = WatchedPage(browser, console_server.url)
+    yield page
+    page.close()
+
+
+def _sign_in(watched: WatchedPage, keys: tuple[str, str]) -> Page:
+    page = watched.page
+    page.goto("/console")
+    page.get_by_label("Access key").fill(keys[0])
+    page.get_by_label("Secret key").fill(keys[1])
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_text("Signed in as")).to_be_visible()
+    return page
+
+
+def test_a_wrong_key_shows_an_error_and_nothing_else(watched: WatchedPage, owner: tuple[tuple[str, str], str]) -> None:
+    page = watched.page
+    page.goto("/console")
+    watched.screenshot("sign-in")
+    page.get_by_label("Access key").fill(owner[0][0])
+    page.get_by_label("Secret key").fill("not-the-secret")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_role("alert")).to_have_text("Wrong access key or secret key.")
+    expect(page.get_by_label("Messages")).to_have_count(0)
+
+
+def test_a_message_appears_live_and_opens_in_full(
+    watched: WatchedPage, console_server: Server, owner: tuple[tuple[str, str], str]
+) -> None:
+    keys, number = owner
+    page = _sign_in(watched, keys)
+    expect(page.get_by_role("status").first).to_be_visible()
+    page.wait_for_timeout(300)  # the live stream is open
+    _send(console_server, keys, number, "Grüße from the console ✓ " + "x" * 60)
+    row = page.locator(".message-row", has_text="Grüße from the console")
+    expect(row).to_be_visible(timeout=1500)  # within a second of the send, give or take the browser
+    watched.screenshot("messages")
+    row.click()
+    detail = page.get_by_label("Message", exact=True)
+    expect(detail.locator(".segments mark", has_text="✓")).to_be_visible()
+    expect(detail.locator(".segment")).to_have_count(2)
+    expect(detail.get_by_text("UCS-2")).to_be_visible()
+    expect(detail.locator("table", has_text="Receipts").locator("tbody tr")).to_have_count(2, timeout=5000)
+    expect(detail.locator(".message-status")).to_have_text("delivered")
+    watched.screenshot("message")
+
+
+def test_search_filters_by_words_and_fields(
+    watched: WatchedPage, console_server: Server, owner: tuple[tuple[str, str], str]
+) -> None:
+    keys, number = owner
+    _send(console_server, keys, number, "pineapple order 42")
+    _send(console_server, keys, number, "banana order 7")
+    page = _sign_in(watched, keys)
+    search = page.get_by_label("Search")
+    search.fill("pineapple direction:outbound from:" + number)
+    search.press("Enter")
+    expect(page.locator(".message-row")).to_have_count(1)
+    expect(page.locator(".message-row")).to_contain_text("pineapple")
+    search.fill("status:bogus")
+    search.press("Enter")
+    expect(page.get_by_text("status: must be one of")).to_be_visible()
+
+
+def test_hostile_bodies_are_shown_as_text_and_never_run(
+    watched: WatchedPage, console_server: Server, owner: tuple[tuple[str, str], str]
+) -> None:
+    keys, number = owner
+    _send(console_server, keys, number, HOSTILE)
+    page = _sign_in(watched, keys)
+    row = page.locator(".message-row", has_text="<script>window.pwned=1</script>")
+    expect(row).to_be_visible()
+    row.click()
+    expect(page.locator(".body-text")).to_have_text(HOSTILE)
+    page.wait_for_timeout(200)
+    assert page.evaluate("window.pwned") is None
+    assert page.locator(".detail img, .detail script").count() == 0
+
+
+def test_a_dead_letter_is_replayed_from_the_page(
+    watched: WatchedPage, console_server: Server, owner: tuple[tuple[str, str], str]
+) -> None:
+    keys, number = owner
+    nobody = f"http://127.0.0.1:{free_port()}/dlr"  # nothing listens: every try fails
+    _send(console_server, keys, number, "callback goes nowhere", dlr_callback=nobody)
+    page = _sign_in(watched, keys)
+    page.locator(".message-row", has_text="callback goes nowhere").click()
+    dead = page.locator("table", has_text="Dead letters")
+    replay = dead.get_by_role("button", name="Replay").first
+    expect(replay).to_be_visible(timeout=8000)
+    watched.screenshot("dead-letter")
+    replay.click()
+    expect(dead.locator("tbody tr").first).to_contain_text("replayed")
+
+
+def test_one_account_never_sees_another_s(
+    watched: WatchedPage, console_server: Server, owner: tuple[tuple[str, str], str]
+) -> None:
+    keys, number = owner
+    theirs = _send(console_server, keys, number, "private to the owner")
+    stranger_keys, _ = _account(console_server, "1425")
+    page = _sign_in(watched, stranger_keys)
+    expect(page.get_by_text("No messages yet")).to_be_visible()
+    answer = watched.context.request.get(f"/console/api/messages/{theirs}")
+    assert answer.status == 404
+    found = watched.context.request.get("/console/api/messages", params={"q": "private"})
+    assert found.json()["messages"] == []
+
+
+def test_the_operator_sees_accounts_and_the_chart(watched: WatchedPage, console_server: Server) -> None:
+    token = (console_server.data_dir / "admin-token").read_text().strip()
+    page = watched.page
+    page.goto("/console")
+    page.get_by_label("Admin token").fill(token)
+    page.get_by_role("button", name="Sign in as operator").click()
+    expect(page.get_by_role("img", name="Messages per second")).to_be_visible()
+    expect(page.locator("table", has_text="Accounts")).to_be_visible()
+    watched.screenshot("operator")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_label("Admin token")).to_be_visible()
+
+
+def test_the_console_sends_security_headers_and_refuses_without_a_session(console_server: Server) -> None:
+    page = httpx.get(f"{console_server.url}/console")
+    policy = page.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert "httponly" in page.headers["set-cookie"].lower() and "samesite=strict" in page.headers["set-cookie"].lower()
+    assert httpx.get(f"{console_server.url}/console/api/messages").status_code == 401
+
+
+def test_state_changes_need_the_csrf_token(watched: WatchedPage, owner: tuple[tuple[str, str], str]) -> None:
+    _sign_in(watched, owner[0])
+    request = watched.context.request
+    assert request.post("/console/api/dead-letters/1/replay").status == 403
+    assert request.post("/console/api/messages", data={"to": "1", "from": "2", "body": "x"}).status == 403
