@@ -7,7 +7,7 @@ from typing import Any
 from telroute.kit.clock import format_timestamp
 from telroute.kit.db import Row
 from telroute.messages.model import amount_display
-from telroute.text.segments import GSM7, GSM_BASIC, GSM_EXTENSION, split_as
+from telroute.text.segments import GSM7, GSM_BASIC, GSM_EXTENSION, encoding_of, split_as
 
 
 def summary(row: Row) -> dict[str, Any]:
@@ -24,7 +24,10 @@ def summary(row: Row) -> dict[str, Any]:
 
 
 def segments_of(text: str, encoding: int) -> dict[str, Any]:
-    """Each part's text, and the characters that forced UCS-2 (none for a GSM-7 text)."""
+    """Each part's text, and the characters that forced UCS-2 (none for a GSM-7 text). A record whose
+    text GSM-7 cannot carry is shown as UCS-2, whatever it says."""
+    if encoding == GSM7 and encoding_of(text) != GSM7:
+        encoding = encoding_of(text)
     parts = split_as(text, encoding)
     forcing = [] if encoding == GSM7 else sorted({c for c in text if c not in GSM_BASIC and c not in GSM_EXTENSION})
     return {
