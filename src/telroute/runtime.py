@@ -12,6 +12,7 @@ from telroute.bootstrap import Deps
 from telroute.carriers.factory import build_carrier
 from telroute.carriers.registry import CarrierRegistry
 from telroute.carriers.simulator import SimulatorCarrier
+from telroute.console import changes as console_changes
 from telroute.kit.worker import Handler, Worker, worker_name
 from telroute.messages import tasks as message_tasks
 from telroute.sandbox_tools.delivery_faults import SandboxFaults
@@ -49,6 +50,7 @@ class Runtime:
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self, *, worker: bool) -> None:
+        self._tasks.append(asyncio.create_task(console_changes.publish(self.deps.db, self._stop)))
         if not worker:
             return
         deps = self.deps
@@ -63,7 +65,7 @@ class Runtime:
             concurrency=deps.settings.worker_batch,
             wakeup=deps.wakeup,
         )
-        self._tasks = [
+        self._tasks += [
             asyncio.create_task(self.worker.run(self._stop)),
             asyncio.create_task(self.registry.run(self._stop)),
         ]

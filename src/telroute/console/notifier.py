@@ -1,7 +1,9 @@
 """One notifier per process fans changes out to every open console's live stream.
 
-It runs only while a console is open. It wakes when this process commits (`Database.committed`), or
-every `RECHECK_SECONDS` for writes of other processes (a worker elsewhere, another API process), waits
+It runs only while a console is open. On SQLite it wakes when this process commits
+(`Database.committed`), or every `RECHECK_SECONDS` for writes of another process (a separate worker);
+on PostgreSQL when any process of the deployment publishes a commit (`changes.py`, LISTEN/NOTIFY on
+one connection of this process). Then it waits
 `COALESCE_SECONDS` so that a burst of commits costs one round, and then reads one change marker per
 account that has a console open (however many consoles that account has), handing it to those
 consoles when it moved. So the API's cost does not grow with the number of open consoles: a send
@@ -11,14 +13,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import structlog
 
 from telroute.console import repository
-from telroute.kit.db import Database
+from telroute.kit.db import Database, listen, notifies_across_processes
+from telroute.kit.signal import Signal
 
 RECHECK_SECONDS = 1.0
+LISTENING_RECHECK_SECONDS = 5.0
 COALESCE_SECONDS = 0.1
 Marker = tuple[int, int]
 log = structlog.get_logger("telroute.console")
@@ -47,15 +51,35 @@ class Notifier:
                 self._watchers.pop(account_id, None)
                 self._markers.pop(account_id, None)
 
+    async def _wakeups(self) -> tuple[Signal, float, Callable[[], Awaitable[None]] | None]:
+        """What wakes a round: this process's commits (SQLite), or every process's NOTIFY (PostgreSQL;
+        then the re-check is only a safety net). The LISTEN connection when one is open."""
+        if not notifies_across_processes(self._db):
+            return self._db.committed, RECHECK_SECONDS, None
+        remote = Signal()
+        try:
+            close = await listen(self._db, repository.CHANNEL, remote.fire)
+        except Exception:
+            log.warning("the console notifier could not LISTEN; re-checking every second", exc_info=True)
+            return self._db.committed, RECHECK_SECONDS, None
+        return remote, LISTENING_RECHECK_SECONDS, close
+
     async def _run(self) -> None:
-        signal = self._db.committed
+        signal, recheck, close = await self._wakeups()
+        try:
+            await self._rounds(signal, recheck)
+        finally:
+            if close is not None:
+                await close()
+
+    async def _rounds(self, signal: Signal, recheck: float) -> None:
         while self._watchers:
             generation = signal.generation
             try:
                 await self._round()
             except Exception:  # the database may be away for a moment: the next round tries again
                 log.warning("the console notifier could not read changes", exc_info=True)
-            await signal.wait_after(generation, RECHECK_SECONDS)
+            await signal.wait_after(generation, recheck)
             await asyncio.sleep(COALESCE_SECONDS)
 
     async def _round(self) -> None:

@@ -151,3 +151,12 @@ async def pending_dead_letters(connection: Connection) -> int:
 
 async def links(connection: Connection) -> list[Row]:
     return await connection.fetch(_LINKS)
+
+
+CHANNEL = "telroute_console"
+_NOTIFY = sql("SELECT 1", postgres=f"SELECT pg_notify('{CHANNEL}', '')")
+
+
+async def notify_change(connection: Connection) -> None:
+    """Tell every process's console notifier that something was committed (PostgreSQL; no-op on SQLite)."""
+    await connection.fetchval(_NOTIFY)

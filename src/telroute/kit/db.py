@@ -483,3 +483,21 @@ def database_error_types() -> tuple[type[Exception], ...]:
         asyncpg.InterfaceError,
         asyncpg.exceptions.InternalClientError,
     )
+
+
+def notifies_across_processes(database: Database) -> bool:
+    """True on PostgreSQL, whose LISTEN/NOTIFY reaches every process of a deployment (see `listen`)."""
+    return isinstance(database, PostgresDatabase)
+
+
+async def listen(database: Database, channel: str, on_notify: Callable[[], None]) -> Callable[[], Awaitable[None]]:
+    """PostgreSQL only: one dedicated connection LISTENing on `channel`, calling `on_notify` for each
+    notification of any process. Returns the function that closes it. (Pooled connections never
+    LISTEN: `_session_unchanged` relies on it.)"""
+    assert isinstance(database, PostgresDatabase), "LISTEN needs PostgreSQL"
+    import asyncpg
+
+    connection = await asyncpg.connect(database.url)
+    await connection.add_listener(channel, lambda *_: on_notify())
+    close: Callable[[], Awaitable[None]] = connection.close
+    return close

@@ -1,0 +1,54 @@
+"""The console's live stream across processes: a message accepted by one API process reaches a console
+open on another within a second (PostgreSQL LISTEN/NOTIFY), and the stream is the account's own."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.console_session import Events, signed_in
+from tests.support.server import Server, create_account
+
+
+@pytest.fixture
+def two_apis(tmp_path: Path) -> Iterator[tuple[Server, Server]]:
+    watching = Server(tmp_path / "a", args=("--no-worker",))
+    sending = Server(tmp_path / "b")
+    for server in (watching, sending):
+        server.data_dir.mkdir()
+    try:
+        yield watching.start(), sending.start()
+    finally:
+        for server in (watching, sending):
+            if server.process is not None:
+                server.terminate()
+
+
+@pytest.mark.postgres_only
+def test_a_message_sent_through_another_process_reaches_the_console_within_a_second(
+    two_apis: tuple[Server, Server],
+) -> None:
+    watching, sending = two_apis
+    keys = create_account(sending.data_dir, "live")
+    with sending.client(keys) as api:
+        number = api.get("/v2/numbers/available", params={"starts_with": "1303", "limit": 1}).json()["data"][0]["id"]
+        assert api.post(f"/v2/numbers/{number}").status_code == 201
+        console = signed_in(watching.url, keys)
+        try:
+            events = Events(console)
+            for attempt in range(3):  # the notifier's safety re-check (5 s) cannot pass this three times
+                time.sleep(0.3)
+                events.drain()
+                sent = time.monotonic()
+                body = {"to": "12025550100", "from": number, "body": f"live {attempt}"}
+                assert api.post("/v2.1/messages", json=body).status_code == 202
+                name, arrived = events.next(timeout=5)
+                assert name == "change"
+                assert arrived - sent < 1.0, f"the change took {arrived - sent:.2f} s"
+            listed = console.get("/console/api/messages").json()["messages"]
+            assert [m["body"] for m in listed][:3] == ["live 2", "live 1", "live 0"]
+        finally:
+            console.close()
