@@ -81,7 +81,8 @@ async def prepare(deps: Deps) -> None:
     print(
         f"demo account: access key {demo['access_key']}  secret key {demo['secret_key']}\n"
         f"  (kept in {deps.settings.data_dir / DEMO_FILE}; try: curl -u {demo['access_key']}:{demo['secret_key']} "
-        f"http://{deps.settings.host}:{deps.settings.port}/v2/numbers/available?starts_with=1206)",
+        f"http://{deps.settings.host}:{deps.settings.port}/v2/numbers/available?starts_with=1206)\n"
+        f"console: http://{deps.settings.host}:{deps.settings.port}/console (sign in with the demo keys above)",
         flush=True,
     )
 

@@ -7,14 +7,20 @@ database. With TELROUTE_SCREENSHOTS=1 the tests save the main views into docs/co
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from telroute.accounts import service as accounts_service
+from telroute.kit import db as dbkit
+from telroute.kit.clock import system_clock
 from tests.support.browser import WatchedPage, chromium
-from tests.support.server import Server, create_account, free_port
+from tests.support.databases import database_url_for
+from tests.support.server import Server, free_port
 
 pytestmark = pytest.mark.sqlite_only
 HOSTILE = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
@@ -34,8 +40,24 @@ def browser() -> Iterator[Browser]:
         yield launched
 
 
+def _keys(server: Server) -> tuple[str, str]:
+    """A fresh account, made through the accounts service here (the CLI costs a second of start-up)."""
+
+    async def create() -> tuple[str, str]:
+        database = await dbkit.connect(database_url_for(server.data_dir), pool_size=1)
+        try:
+            async with database.transaction() as connection:
+                keys = await accounts_service.create(connection, "console", now=system_clock())
+        finally:
+            await database.close()
+        return keys.access_key, keys.secret_key
+
+    with ThreadPoolExecutor(1) as thread:  # Playwright's sync API keeps an event loop running in this thread
+        return thread.submit(asyncio.run, create()).result()
+
+
 def _account(server: Server, prefix: str) -> tuple[tuple[str, str], str]:
-    keys = create_account(server.data_dir, "console")
+    keys = _keys(server)
     with server.client(keys) as client:
         found = client.get("/v2/numbers/available", params={"starts_with": prefix, "limit": 1}).json()["data"]
         number = str(found[0]["id"])
@@ -177,6 +199,13 @@ def test_the_operator_sees_accounts_and_the_chart(watched: WatchedPage, console_
     watched.screenshot("operator")
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_label("Admin token")).to_be_visible()
+
+
+def test_serve_prints_the_console_url_and_the_demo_keys(console_server: Server) -> None:
+    output = console_server.output()
+    access_key, secret_key = console_server.demo_keys()
+    assert f"console: {console_server.url}/console" in output
+    assert f"access key {access_key}  secret key {secret_key}" in output
 
 
 def test_the_console_sends_security_headers_and_refuses_without_a_session(console_server: Server) -> None:

@@ -3,7 +3,7 @@
 (function () {
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const app = document.getElementById("app");
-  const state = { query: "", offset: 0, open: null, loaded: [] };
+  const state = { query: "", offset: 0, open: null };
 
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
@@ -134,13 +134,13 @@
     const callbacks = table("Callbacks", ["Event", "URL", "Try", "Response", "Latency (ms)", "Error", "Time"],
       m.callbacks.map((c) => [c.event, c.url, c.attempt, c.status_code, c.latency_ms === null ? "" : Math.round(c.latency_ms), c.error, c.timestamp]));
     const dead = table("Dead letters", ["Event", "URL", "Tries", "Last error", "Payload", ""],
-      m.dead_letters.map((d) => [d.event, d.url, d.attempts, d.last_error, el("code", { text: d.payload }), replayButton(d)]));
+      m.dead_letters.map((d) => [d.event, d.url, d.attempts, d.last_error, el("details", {}, el("summary", { text: "payload" }), el("code", { text: d.payload })), replayButton(d)]));
     const thread = el("button", { type: "button", text: "Conversation " + m.from + " ⇄ " + m.to, onclick: () => openConversation(m.from, m.to) });
     detail.replaceChildren(
       el("h2", { text: "Message " + m.id }),
       el("p", { class: "body-text", text: m.body }),
       segmentsView(m.segments),
-      facts, media, receipts, callbacks, m.dead_letters.length ? dead : null, thread,
+      facts, media, receipts, callbacks, ...(m.dead_letters.length ? [dead] : []), thread,
     );
   }
 
@@ -223,7 +223,7 @@
   function chart(values) {
     const ns = "http://www.w3.org/2000/svg";
     const svg = document.createElementNS(ns, "svg");
-    const top = Math.max(1, ...values);
+    const top = Math.max(...values) || 1;
     svg.setAttribute("viewBox", "0 0 " + values.length * 10 + " 50");
     svg.setAttribute("role", "img");
     svg.setAttribute("aria-label", "Messages per second, last 15 minutes: " + values.join(", "));
@@ -239,12 +239,14 @@
 
   async function operatorView() {
     const o = await getJson("/console/api/operator");
-    app.replaceChildren(
-      el("section", { class: "card" }, el("h2", { text: "Messages per second (last 15 minutes)" }), chart(o.messages_per_second)),
-      el("p", { text: "Jobs queued: " + o.jobs.depth + " · pending dead letters: " + o.dead_letters }),
-      table("SMPP links", ["Carrier", "Held by", "State"], o.links.map((l) => [l.carrier, l.holder, l.state])),
-      table("Accounts", ["Access key", "Name"], o.accounts.map((a) => [a.access_key, a.name])),
-    );
+    const peak = Math.max(...o.messages_per_second);
+    app.replaceChildren(el("div", { class: "operator" },
+      el("section", { class: "card" }, el("h2", { text: "Messages per second (last 15 minutes)" }), chart(o.messages_per_second),
+        el("p", { class: "status", text: "one bar a minute, the newest on the right; peak " + peak + "/s" })),
+      el("section", { class: "card" },
+        el("p", { text: "Jobs queued: " + o.jobs.depth + " · pending dead letters: " + o.dead_letters }),
+        table("SMPP links", ["Carrier", "Held by", "State"], o.links.map((l) => [l.carrier, l.holder, l.state])),
+        table("Accounts", ["Access key", "Name"], o.accounts.map((a) => [a.access_key, a.name])))));
   }
 
   // ---- layout ----
