@@ -8,6 +8,7 @@ database. With TELROUTE_SCREENSHOTS=1 the tests save the main views into docs/co
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -221,3 +222,21 @@ def test_state_changes_need_the_csrf_token(watched: WatchedPage, owner: tuple[tu
     request = watched.context.request
     assert request.post("/console/api/dead-letters/1/replay").status == 403
     assert request.post("/console/api/messages", data={"to": "1", "from": "2", "body": "x"}).status == 403
+
+
+def test_failed_sign_ins_are_throttled_but_the_right_keys_still_get_in(
+    console_server: Server, owner: tuple[tuple[str, str], str]
+) -> None:
+    """Last in the module: it spends this address's budget of failed logins."""
+    keys = owner[0]
+    with httpx.Client(base_url=console_server.url) as client:
+        token = re.search(r'name="csrf" value="([^"]+)"', client.get("/console").text)
+        assert token is not None
+
+        def sign_in(secret: str) -> int:
+            form = {"csrf": token.group(1), "access_key": keys[0], "secret_key": secret}
+            return client.post("/console/sign-in", data=form).status_code
+
+        answers = [sign_in("wrong") for _ in range(14)]
+        assert answers[0] == 401 and answers[-1] == 429, answers
+        assert sign_in(keys[1]) == 303
