@@ -17,6 +17,7 @@ from telroute.kit import db as dbkit
 from tests.e2e.conftest import make_account
 from tests.support.console_session import Events, signed_in
 from tests.support.databases import database_url_for
+from tests.support.receiver import Receiver
 from tests.support.server import Server
 
 Keys = tuple[str, str]
@@ -138,3 +139,23 @@ def test_a_session_ends_when_the_secret_is_rotated_and_keys_stay_out_of_the_log(
     asyncio.run(rotate())
     assert _error(console.get("/console/api/messages"), 401)["code"] == "console_session"
     assert "Access key" in console.get("/console").text  # back to the sign-in page
+
+
+def test_an_mms_shows_its_image_to_its_account_alone(
+    server: Server, api: httpx.Client, buy: Buy, console: httpx.Client, media_host: Receiver
+) -> None:
+    image = b"\x89PNG\r\n\x1a\n" + bytes(range(200))
+    url = media_host.serve("/console/cat.png", image, content_type="image/png")
+    number = buy(api, "1907")
+    body = {"to": "12025550100", "from": number, "body": "a cat", "is_mms": True, "media_urls": [url]}
+    message_id = api.post("/v2.1/messages", json=body).json()["data"]["id"]
+    (media,) = console.get(f"/console/api/messages/{message_id}").json()["media"]
+    assert (media["file_name"], media["mime_type"], media["size"]) == ("cat.png", "image/png", len(image))
+    preview = console.get(f"/console/api/media/{media['id']}")
+    assert preview.content == image and preview.headers["content-type"] == "image/png"
+    assert "sandbox" in preview.headers["content-security-policy"]
+    other = signed_in(server.url, make_account(server, "stranger"))
+    try:
+        assert _error(other.get(f"/console/api/media/{media['id']}"), 404)
+    finally:
+        other.close()
