@@ -159,3 +159,10 @@ def test_an_mms_shows_its_image_to_its_account_alone(
         assert _error(other.get(f"/console/api/media/{media['id']}"), 404)
     finally:
         other.close()
+
+
+def test_the_cookies_are_secure_behind_https(server: Server) -> None:
+    plain = httpx.get(f"{server.url}/console")
+    behind_https = httpx.get(f"{server.url}/console", headers={"X-Forwarded-Proto": "https"})
+    assert "secure" not in plain.headers["set-cookie"].lower()
+    assert "; secure" in behind_https.headers["set-cookie"].lower()
