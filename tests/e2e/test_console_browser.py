@@ -175,6 +175,29 @@ def test_a_dead_letter_is_replayed_from_the_page(
     expect(dead.locator("tbody tr").first).to_contain_text("replayed")
 
 
+def test_compose_a_message_simulate_the_reply_and_read_the_thread(
+    watched: WatchedPage, owner: tuple[tuple[str, str], str]
+) -> None:
+    keys, number = owner
+    page = _sign_in(watched, keys)
+    page.get_by_role("button", name="Compose").click()
+    page.get_by_label("From (one of your numbers)").fill(number)
+    page.get_by_label("To").fill("12025550777")
+    page.get_by_label("Text").fill("are we still on for lunch?")
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("status").filter(has_text="Sent mdr2-")).to_be_visible()
+    page.get_by_label("Text").fill("yes, at noon")
+    page.get_by_role("button", name="Simulate a reply to the From number").click()
+    expect(page.get_by_role("status").filter(has_text="Received mdr2-")).to_be_visible()
+    page.get_by_role("button", name="Messages").click()
+    page.locator(".message-row", has_text="yes, at noon").click()  # it arrived live
+    page.get_by_role("button", name=f"Conversation 12025550777 ⇄ {number}").click()
+    thread = page.locator(".thread li")
+    expect(thread).to_have_count(2)
+    expect(thread.first).to_contain_text("are we still on for lunch?")
+    watched.screenshot("conversation")
+
+
 def test_one_account_never_sees_another_s(
     watched: WatchedPage, console_server: Server, owner: tuple[tuple[str, str], str]
 ) -> None:
