@@ -84,6 +84,7 @@ def test_documented_json_request(api: httpx.Client, buy: Buy, seeded: dict[str, 
         (b"numbers[0]=%2B14252081174&numbers[1]=%2B18002255277", FORM),
         (b"numbers=+14252081174&numbers=+18002255277", FORM),  # `+` left unencoded reads as a space
         (b'{"numbers": "+14252081174,+18002255277"}', "application/json"),
+        (b'{"numbers": ["+14252081174", "+18002255277"]}', FORM),  # curl -d without a Content-Type
         (b'{"data": {"attributes": {"numbers": ["+14252081174", "+18002255277"]}}}', "application/vnd.api+json"),
     ],
 )

@@ -18,13 +18,18 @@ _FORM_KEYS = ("numbers", "numbers[]")
 
 def numbers_of(raw: bytes, content_type: str) -> list[str]:
     """The numbers asked about, in order, each once, as given (trimmed)."""
-    given = _from_form(raw) if content_type.split(";")[0].strip().lower() == _FORM else _from_json(raw)
+    given = _from_form(raw) if _is_form(raw, content_type) else _from_json(raw)
     numbers = list(dict.fromkeys(part.strip() for value in given for part in value.split(",") if part.strip()))
     if not numbers:
         raise Unprocessable("numbers must list at least one phone number", pointer="/numbers")
     if len(numbers) > MAX_NUMBERS:
         raise Unprocessable(f"numbers may list at most {MAX_NUMBERS} phone numbers", pointer="/numbers")
     return numbers
+
+
+def _is_form(raw: bytes, content_type: str) -> bool:
+    # curl's `-d '{...}'` labels JSON as a form: a body that opens an object is JSON whatever its label.
+    return content_type.split(";")[0].strip().lower() == _FORM and not raw.lstrip().startswith(b"{")
 
 
 def _from_form(raw: bytes) -> list[str]:
