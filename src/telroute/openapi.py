@@ -1059,7 +1059,7 @@ def document() -> dict[str, Any]:
         "info": {
             "title": "telroute",
             "version": __version__,
-            "summary": "Flowroute-compatible numbers and messaging (v2 numbers, v2.1 messages), self-hosted.",
+            "summary": "Flowroute-compatible numbers and messaging (v2 numbers, portability, v2.1 and v2.2 messages).",
             "description": (
                 "Every response body is JSON:API (`application/vnd.api+json`) except `/metrics`, `/openapi.json` "
                 "and media bytes; every error is a JSON:API error document. Request bodies are read as JSON "

@@ -125,3 +125,15 @@ def test_v22_callback_errors(api: httpx.Client) -> None:
     assert_error(api.put("/v2.2/messages/sms_callback", json={"callback_url": "not a url"}), 400)
     assert_error(api.put("/v2.2/messages/sms_callback", content=b"{"), 400)
     assert_error(api.post("/v2.2/messages/sms_callback", json=url), 405)
+
+
+def test_an_idempotent_v22_send_replays_its_v22_answer(api: httpx.Client, buy: Buy, base: str) -> None:
+    body = {"to": f"+{OFF_NET}", "from": f"+{buy(api, '1808')}", "body": "once"}
+    headers = {"Idempotency-Key": "v22-once"}
+    first = api.post("/v2.2/messages", json=body, headers=headers)
+    again = api.post("/v2.2/messages", json=body, headers=headers)
+    assert first.status_code == again.status_code == 202
+    assert again.headers["idempotent-replayed"] == "true" and again.json() == first.json()
+    assert first.json()["data"]["links"]["self"].startswith(f"{base}/v2.2/messages/")
+    assert_error(api.post("/v2.1/messages", json=body, headers=headers), 422)  # the key is taken by another request
+    assert len(api.get("/v2.2/messages", params={"start_date": "2000-01-01"}).json()["data"]) == 1
