@@ -613,6 +613,7 @@ def bad_paths(site: Site) -> Iterator[tuple[str, list[Case]]]:
         ("PUT", "/v2.1/messages/{}", callback, frozenset({400, 404})),
         ("GET", "/v2.2/messages/{}", None, frozenset({400, 404})),
         ("PUT", "/v2.2/messages/{}", callback, frozenset({400, 404})),
+        ("GET", "/v2.2/media/{}", None, frozenset({400, 404})),
         ("GET", "/v2.1/media/{}", None, frozenset({400, 404})),
     ]
     for method, template, body, expect in templates:

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import assert_error
+from tests.support.receiver import Receiver, sized_content
 
 Buy = Callable[[httpx.Client, str], str]
 OFF_NET = "13125550123"
@@ -137,3 +138,21 @@ def test_an_idempotent_v22_send_replays_its_v22_answer(api: httpx.Client, buy: B
     assert first.json()["data"]["links"]["self"].startswith(f"{base}/v2.2/messages/")
     assert_error(api.post("/v2.1/messages", json=body, headers=headers), 422)  # the key is taken by another request
     assert len(api.get("/v2.2/messages", params={"start_date": "2000-01-01"}).json()["data"]) == 1
+
+
+def test_an_mms_read_through_v22_links_its_media_under_v22(
+    api: httpx.Client, stranger: httpx.Client, buy: Buy, base: str, media_host: Receiver
+) -> None:
+    picture = media_host.serve("/v22/cat.png", sized_content(700), content_type="image/png")
+    number = buy(api, "1808")
+    body = {"to": f"+{OFF_NET}", "from": f"+{number}", "media_urls": [picture], "is_mms": True}
+    message_id = api.post("/v2.2/messages", json={"data": {"type": "message", "attributes": body}}).json()["data"]["id"]
+    document = api.get(f"/v2.2/messages/{message_id}").json()
+    [media] = document["included"]
+    assert media["links"]["self"] == f"{base}/v2.2/media/{media['id']}"
+    assert api.get(f"/v2.1/messages/{message_id}").json()["included"][0]["links"]["self"].startswith(f"{base}/v2.1/")
+    fetched = api.get(media["links"]["self"])
+    assert fetched.status_code == 200 and fetched.headers["content-type"] == "image/png"
+    assert fetched.content == sized_content(700) == api.get(f"/v2.1/media/{media['id']}").content
+    assert_error(stranger.get(f"/v2.2/media/{media['id']}"), 404)
+    assert_error(api.get("/v2.2/media/123-nope.png"), 404)

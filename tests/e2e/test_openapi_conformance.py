@@ -267,6 +267,14 @@ def _messages_v22_and_porting(api: httpx.Client, number: str) -> None:
     listed = api.get("/v2.2/messages", params={"start_date": "2000-01-01", "limit": 2}).json()
     assert len(listed["data"]) == 2 and "next" in listed["links"]
     assert api.get("/v2.2/messages").status_code == 400
+    mms = next(
+        item
+        for item in api.get("/v2.2/messages", params={"start_date": "2000-01-01"}).json()["data"]
+        if item["attributes"]["is_mms"]
+    )
+    media = api.get(f"/v2.2/messages/{mms['id']}").json()["included"][0]
+    assert api.get(media["links"]["self"]).status_code == 200
+    assert api.get("/v2.2/media/123-nope.png").status_code == 404
     assert api.put("/v2.2/messages/sms_dlr_callback", json={"callback_url": None}).status_code == 204
     assert api.put("/v2.2/messages/dlr_callback", json={"callback_url": None}).status_code == 404
     form = {"content-type": "application/x-www-form-urlencoded"}

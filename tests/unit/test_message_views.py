@@ -36,3 +36,12 @@ def test_resources_and_links_follow_the_view() -> None:
     assert V22.accepted("mdr2-1", "http://h")["data"]["links"]["self"] == "http://h/v2.2/messages/mdr2-1"
     assert V21.accepted("mdr2-1", "http://h")["data"]["links"]["self"] == "http://h/v2.1/messages/mdr2-1"
     assert of_message({"api_version": "2.2"}) is V22 and of_message({"api_version": "2.1"}) is V21
+
+
+def test_media_links_follow_the_view() -> None:
+    def document() -> dict[str, Any]:
+        return {"data": {}, "included": [{"id": "1-a.png", "links": {"self": "http://h/v2.1/media/1-a.png"}}]}
+
+    assert V22.media_links(document(), "http://h")["included"][0]["links"]["self"] == "http://h/v2.2/media/1-a.png"
+    assert V21.media_links(document(), "http://h") == document()
+    assert V22.media_links({"data": {}}, "http://h") == {"data": {}}

@@ -54,7 +54,7 @@ def _list_links(
 
 
 def message_routes(deps: Deps, view: View) -> list[Route]:
-    """Send, list and read MDRs under `view.prefix`."""
+    """Send, list and read MDRs, and read their media, under `view.prefix`."""
     settings = deps.settings
 
     async def send(request: Request, account: Account) -> Response:
@@ -123,17 +123,10 @@ def message_routes(deps: Deps, view: View) -> list[Route]:
     async def get_message(request: Request, account: Account) -> Response:
         async with deps.db.snapshot() as connection:
             message, receipts, media = await service.get(connection, account, str(request.path_params["message_id"]))
+        base = jsonapi.base_url(request)
         resource = view.resource(schemas.mdr(message, receipts))
-        return jsonapi.document(schemas.with_media(resource, media, jsonapi.base_url(request)))
+        return jsonapi.document(view.media_links(schemas.with_media(resource, media, base), base))
 
-    return [
-        Route(f"{view.prefix}/messages", authenticated(deps, send), methods=["POST"]),
-        Route(f"{view.prefix}/messages", authenticated(deps, list_messages), methods=["GET"]),
-        Route(f"{view.prefix}/messages/{{message_id}}", authenticated(deps, get_message), methods=["GET"]),
-    ]
-
-
-def routes(deps: Deps) -> list[Route]:
     async def get_media(request: Request, account: Account) -> Response:
         row = await service.media_content(deps.db, account, str(request.path_params["media_id"]))
         disposition = f'inline; filename="{row["file_name"]}"'
@@ -142,9 +135,15 @@ def routes(deps: Deps) -> list[Route]:
         )
 
     return [
-        *message_routes(deps, V21),
-        Route("/v2.1/media/{media_id}", authenticated(deps, get_media), methods=["GET"]),
+        Route(f"{view.prefix}/messages", authenticated(deps, send), methods=["POST"]),
+        Route(f"{view.prefix}/messages", authenticated(deps, list_messages), methods=["GET"]),
+        Route(f"{view.prefix}/messages/{{message_id}}", authenticated(deps, get_message), methods=["GET"]),
+        Route(f"{view.prefix}/media/{{media_id}}", authenticated(deps, get_media), methods=["GET"]),
     ]
+
+
+def routes(deps: Deps) -> list[Route]:
+    return message_routes(deps, V21)
 
 
 def admin_routes(deps: Deps) -> list[Route]:

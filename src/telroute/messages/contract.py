@@ -52,6 +52,21 @@ def paths() -> dict[str, Any]:
                 ],
             ),
         },
+        "/v2.2/media/{media_id}": {
+            "get": operation(
+                "getMediaV22",
+                "The stored bytes of one MMS media item (v2.1's media)",
+                {
+                    "200": {
+                        "description": "The media, with the MIME type it was fetched with.",
+                        "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+                    }
+                },
+                (404,),
+                tag=_TAG,
+                parameters=[path_parameter("media_id", {"type": "string"}, "A media id from `included`.")],
+            )
+        },
         "/v2.2/messages/{id}": {
             "get": operation(
                 "getMessageV22",

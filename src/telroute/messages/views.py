@@ -1,7 +1,7 @@
 """The API versions of messaging as views of the same records.
 
 v2.1 speaks numbers as stored (`12065551234`); v2.2 speaks E.164 (`+12065551234`) in requests,
-responses and the callbacks of messages sent through it, and links to `/v2.2/`."""
+responses and the callbacks of messages sent through it, and links to `/v2.2/` (messages and media)."""
 
 from __future__ import annotations
 
@@ -43,6 +43,12 @@ class View:
             if isinstance(attributes.get(name), str):
                 attributes[name] = self.number_out(attributes[name])
         return resource
+
+    def media_links(self, document: dict[str, Any], base: str) -> dict[str, Any]:
+        """A message document (`schemas.with_media`) whose media link this view's media path."""
+        for item in document.get("included", []):
+            item["links"]["self"] = f"{base}{self.prefix}/media/{item['id']}"
+        return document
 
     def accepted(self, public_id: str, base: str) -> dict[str, Any]:
         document = schemas.accepted(public_id, base)
