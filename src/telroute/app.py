@@ -35,7 +35,9 @@ from telroute.kit import jsonapi, metrics
 from telroute.kit.db import database_error_types, is_unavailable
 from telroute.kit.migrate import head_revision, schema_revisions
 from telroute.messages import api as messages_api
+from telroute.messages import api_v22 as messages_api_v22
 from telroute.numbers import api as numbers_api
+from telroute.porting import api as porting_api
 from telroute.sandbox_tools import api as sandbox_api
 
 log = structlog.get_logger("telroute.http")
@@ -212,7 +214,9 @@ def create_app(deps: Deps, *, feature_routes: Sequence[BaseRoute] = (), lifespan
         _openapi_route(),
         *accounts_api.routes(deps),
         *numbers_api.routes(deps),
+        *porting_api.routes(deps),
         *messages_api.routes(deps),
+        *messages_api_v22.routes(deps),
         *messages_api.admin_routes(deps),
         *sandbox_api.routes(deps),
         *console_api.routes(deps),

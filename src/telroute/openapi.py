@@ -17,7 +17,9 @@ from typing import Any
 
 from telroute import __version__
 from telroute.accounts.model import CALLBACK_TYPES
+from telroute.messages import contract as messages_v22_contract
 from telroute.messages.model import MAX_BODY_CHARACTERS, MAX_MEDIA_URLS, STATUSES
+from telroute.porting import contract as porting_contract
 from telroute.sandbox_tools import fault_rules
 from telroute.sandbox_tools import model as sandbox_model
 
@@ -737,7 +739,7 @@ def _routes_paths() -> dict[str, Schema]:
         "/v2/routes": {
             "get": _operation(
                 "listRoutes",
-                "The account's inbound routes",
+                "The account's inbound routes, led by the built-in route 0 (sip-reg)",
                 {"200": _document("Routes", "Routes.")},
                 (400,),
                 tags=tags,
@@ -1057,7 +1059,7 @@ def document() -> dict[str, Any]:
         "info": {
             "title": "telroute",
             "version": __version__,
-            "summary": "Flowroute-compatible numbers and messaging (v2 numbers, v2.1 messages), self-hosted.",
+            "summary": "Flowroute-compatible numbers and messaging (v2 numbers, portability, v2.1 and v2.2 messages).",
             "description": (
                 "Every response body is JSON:API (`application/vnd.api+json`) except `/metrics`, `/openapi.json` "
                 "and media bytes; every error is a JSON:API error document. Request bodies are read as JSON "
@@ -1066,16 +1068,21 @@ def document() -> dict[str, Any]:
             "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
         },
         "servers": [{"url": "/"}],
-        "tags": [{"name": name} for name in ("numbers", "routes", "callbacks", "messages", "sandbox", "operations")],
+        "tags": [
+            {"name": name}
+            for name in ("numbers", "routes", "porting", "callbacks", "messages", "sandbox", "operations")
+        ],
         "paths": {
             **_numbers_paths(),
             **_routes_paths(),
             **_messages_paths(),
             **_sandbox_paths(),
             **_operational_paths(),
+            **porting_contract.paths(),
+            **messages_v22_contract.paths(),
         },
         "components": {
-            "schemas": _schemas(),
+            "schemas": {**_schemas(), **porting_contract.schemas(), **messages_v22_contract.schemas()},
             "responses": responses,
             "securitySchemes": {
                 "basic": {

@@ -499,3 +499,22 @@ def test_a_retried_callback_keeps_its_webhook_id_and_is_signed_afresh(site: Site
     assert first.body == second.body
     for callback in (first, second):
         Webhook(secret).verify(callback.body, callback.headers)
+
+
+def test_a_message_sent_through_v22_reports_in_v22(site: Site, path: str) -> None:
+    # Its DLRs link the v2.2 view of the record; a v2.1 message's keep linking v2.1.
+    _, client = site.account("dlr-v22")
+    with client:
+        number = buy_number(client, starts_with="206")
+        response = client.put("/v2.2/messages/sms_dlr_callback", json={"callback_url": site.receiver.url(path)})
+        assert response.status_code == 204, response.text
+        body = {"to": "+12065550199", "from": f"+{number}", "body": "Hello v2.2 DLR"}
+        message_id = sent_id(client.post("/v2.2/messages", json=body))
+        callbacks = site.receiver.wait_for(2, path=path)
+        attributes = wait_for_status(client, message_id, "delivered", receipts=2)
+    level_2, level_1 = attributes["delivery_receipts"]
+    documents = by_level(callbacks)
+    for level, receipt in ((1, level_1), (2, level_2)):
+        expected = expected_dlr(site.server, message_id, "Hello v2.2 DLR", receipt)
+        expected["data"]["links"]["related"] = f"{site.server.url}/v2.2/messages/{message_id}"
+        assert_json_equal(documents[level], expected)

@@ -251,6 +251,9 @@ def _body_endpoints(site: Site) -> list[tuple[str, str, str, dict[str, Any]]]:
         ("account-callback", "PUT", "/v2.1/messages/sms_dlr_callback", {"callback_url": None}),
         ("create-route", "POST", "/v2/routes", {"route_type": "host", "value": "x.example"}),
         ("send", "POST", "/v2.1/messages", {"to": OFF_NET, "from": site.number, "body": "x"}),
+        ("send-v22", "POST", "/v2.2/messages", {"to": f"+{OFF_NET}", "from": f"+{site.number}", "body": "x"}),
+        ("account-callback-v22", "PUT", "/v2.2/messages/sms_dlr_callback", {"callback_url": None}),
+        ("portability", "POST", "/v2/portorders/portability", {"numbers": [f"+{OFF_NET}"]}),
         ("inbound", "POST", "/sandbox/inbound", {"from": OFF_NET, "to": site.number, "body": "x"}),
     ]
 
@@ -413,6 +416,7 @@ def wrong_fields(site: Site) -> Iterator[tuple[str, list[Case]]]:
     for name, method, path in (
         ("number-callback", "POST", f"{number}/relationships/sms_callback"),
         ("account-callback", "PUT", "/v2.1/messages/mms_callback"),
+        ("account-callback-v22", "PUT", "/v2.2/messages/mms_callback"),
     ):
         yield f"{name}/url", _field_cases(name, method, path, {}, "callback_url", BAD_URLS, frozenset({400}))
         yield (
@@ -461,6 +465,7 @@ def wrong_fields(site: Site) -> Iterator[tuple[str, list[Case]]]:
             Case("send/empty-mms", "POST", "/v2.1/messages", body={"to": OFF_NET, "from": site.number, "is_mms": True}),
         ],
     )
+    yield from _v22_and_porting_fields(site, types)
     admin = {"Authorization": f"Bearer {site.admin}"}
     inbound = ("inbound", "POST", "/sandbox/inbound", {"from": OFF_NET, "to": site.number, "body": "x"})
     yield "inbound/from", _field_cases(*inbound, "from", (5, "", [], None, True), headers=admin)
@@ -487,6 +492,34 @@ def wrong_fields(site: Site) -> Iterator[tuple[str, list[Case]]]:
     )
 
 
+def _v22_and_porting_fields(site: Site, types: tuple[Any, ...]) -> Iterator[tuple[str, list[Case]]]:
+    send = ("send-v22", "POST", "/v2.2/messages", {"to": f"+{OFF_NET}", "from": f"+{site.number}", "body": "x"})
+    numbers = (*BAD_PHONE_NUMBERS, *(f"+{number}" for number in BAD_PHONE_NUMBERS), OFF_NET, site.number)
+    yield "send-v22/to", _field_cases(*send, "to", (*types, None, *numbers))
+    yield "send-v22/from", _field_cases(*send, "from", (*types, *numbers, f"+{UNOWNED}"), frozenset({400, 403, 422}))
+    yield "send-v22/wrapped", _field_cases(*send, "to", ("abc", True, [], OFF_NET), wrap=True)
+    portability: tuple[str, str, str, dict[str, Any]] = ("portability", "POST", "/v2/portorders/portability", {})
+    lists: tuple[Any, ...] = (None, 5, True, {}, [], [None], [[]], [{}], [True], [1.5], "", ",", [" "])
+    yield "portability/numbers", _field_cases(*portability, "numbers", lists)
+    yield "portability/numbers-wrapped", _field_cases(*portability, "numbers", lists[:6], wrap=True)
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    forms = (
+        b"",
+        b"numbers=",
+        b"number=1",
+        b"numbers=%00",
+        b"numbers=%FF",
+        b"numbers=" + ",".join(str(12065550000 + i) for i in range(501)).encode(),
+    )
+    yield (
+        "portability/form",
+        [
+            Case(f"portability/form#{index}", "POST", portability[2], frozenset({400, 422}), content=body, headers=form)
+            for index, body in enumerate(forms)
+        ],
+    )
+
+
 def bad_queries(site: Site) -> Iterator[tuple[str, list[Case]]]:
     lists = {
         "/v2/numbers/available": {},
@@ -495,6 +528,7 @@ def bad_queries(site: Site) -> Iterator[tuple[str, list[Case]]]:
         "/v2/numbers": {},
         "/v2/routes": {},
         "/v2.1/messages": {"start_date": "2000-01-01"},
+        "/v2.2/messages": {"start_date": "2000-01-01"},
     }
     for path, base in lists.items():
         for name in ("limit", "offset"):
@@ -577,6 +611,9 @@ def bad_paths(site: Site) -> Iterator[tuple[str, list[Case]]]:
         ("GET", "/v2/routes/{}", None, frozenset({400, 404})),
         ("GET", "/v2.1/messages/{}", None, frozenset({400, 404})),
         ("PUT", "/v2.1/messages/{}", callback, frozenset({400, 404})),
+        ("GET", "/v2.2/messages/{}", None, frozenset({400, 404})),
+        ("PUT", "/v2.2/messages/{}", callback, frozenset({400, 404})),
+        ("GET", "/v2.2/media/{}", None, frozenset({400, 404})),
         ("GET", "/v2.1/media/{}", None, frozenset({400, 404})),
     ]
     for method, template, body, expect in templates:
@@ -771,3 +808,18 @@ def test_a_405_names_every_method_of_the_path(site: Site) -> None:
             response = api.delete(path)
             assert response.status_code == 405
             assert set(response.headers["allow"].split(", ")) == allowed, path
+
+
+def test_hostile_numbers_are_reported_one_by_one_by_the_portability_check(site: Site) -> None:
+    # A portability check answers for each number: hostile ones are nonportable (malformed), not an error.
+    baseline = site.snapshot()
+    # (" 12065550100" is left out: the check trims each number, as it must for a form's unencoded `+`)
+    hostile = [*(n for n in BAD_PHONE_NUMBERS[1:] if n.strip() == n), *SQL, *TRAVERSAL, "+" + arabic("12065550100")]
+    with site.client() as api:
+        response = api.post("/v2/portorders/portability", json={"numbers": hostile})
+        assert response.status_code == 200, response.text
+        document = response.json()
+    given = list(dict.fromkeys(hostile))
+    assert document["data"] == {"hypernetwork_enabled": [], "nonportable": given, "portable": []}
+    assert all(reason.startswith("malformed: ") for reason in document["meta"]["nonportable_reasons"].values())
+    assert site.snapshot() == baseline

@@ -42,6 +42,7 @@ def test_every_operation_answers_as_documented(server: Server, contract: Contrac
         route_id = _routes(api, number)
         _callbacks(api, number)
         _messages(api, number, media_host)
+        _messages_v22_and_porting(api, number)
         _inbound(anonymous, api, number, admin)
         _sandbox(contract, server, anonymous, admin)
         _release(api, second)
@@ -255,6 +256,34 @@ def _limits(api: httpx.Client) -> None:
         for index in range(7)
     ]
     assert 429 in statuses, statuses
+
+
+def _messages_v22_and_porting(api: httpx.Client, number: str) -> None:
+    sent = api.post("/v2.2/messages", json={"to": f"+{OFF_NET}", "from": f"+{number}", "body": "tour v2.2"})
+    assert sent.status_code == 202
+    assert api.get(f"/v2.2/messages/{sent.json()['data']['id']}").status_code == 200
+    assert api.get("/v2.2/messages/mdr2-" + "0" * 32).status_code == 404
+    assert api.post("/v2.2/messages", json={"to": OFF_NET, "from": f"+{number}", "body": "x"}).status_code == 422
+    listed = api.get("/v2.2/messages", params={"start_date": "2000-01-01", "limit": 2}).json()
+    assert len(listed["data"]) == 2 and "next" in listed["links"]
+    assert api.get("/v2.2/messages").status_code == 400
+    mms = next(
+        item
+        for item in api.get("/v2.2/messages", params={"start_date": "2000-01-01"}).json()["data"]
+        if item["attributes"]["is_mms"]
+    )
+    media = api.get(f"/v2.2/messages/{mms['id']}").json()["included"][0]
+    assert api.get(media["links"]["self"]).status_code == 200
+    assert api.get("/v2.2/media/123-nope.png").status_code == 404
+    assert api.put("/v2.2/messages/sms_dlr_callback", json={"callback_url": None}).status_code == 204
+    assert api.put("/v2.2/messages/dlr_callback", json={"callback_url": None}).status_code == 404
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    checked = api.post(
+        "/v2/portorders/portability", content=f"numbers=%2B{number}&numbers=%2B14252081174", headers=form
+    )
+    assert checked.json()["data"]["portable"] == ["+14252081174"]
+    assert api.post("/v2/portorders/portability", json={"numbers": []}).status_code == 422
+    assert api.post("/v2/portorders/portability", content=b"{").status_code == 400
 
 
 def _assert_coverage(contract: Contract) -> None:

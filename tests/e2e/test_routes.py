@@ -52,7 +52,8 @@ def test_list_routes_filters_by_type_and_pages(api: httpx.Client, base: str) -> 
     uri = _create(api, "uri", "sip:desk@example.com", "uri1")
     second_host = _create(api, "host", "sip2.example.com", "host2")
     everything = api.get("/v2/routes").json()
-    assert everything == {"data": [host, uri, second_host], "links": {"self": f"{base}/v2/routes?limit=10&offset=0"}}
+    listed = [route_zero(base), host, uri, second_host]
+    assert everything == {"data": listed, "links": {"self": f"{base}/v2/routes?limit=10&offset=0"}}
     hosts = api.get("/v2/routes", params={"route_type": "host", "limit": 1}).json()
     assert hosts["data"] == [host]
     assert query_of(hosts["links"]["self"]) == "route_type=host&limit=1&offset=0"
@@ -64,7 +65,21 @@ def test_list_routes_filters_by_type_and_pages(api: httpx.Client, base: str) -> 
 def test_routes_of_another_account_are_invisible(api: httpx.Client, stranger: httpx.Client) -> None:
     route = _create(api, "host", "sip.example.com", "mine")
     assert_error(stranger.get(f"/v2/routes/{route['id']}"), 404)
-    assert stranger.get("/v2/routes").json()["data"] == []
+    assert [item["id"] for item in stranger.get("/v2/routes").json()["data"]] == ["0"]
+
+
+def test_route_list_starts_with_route_zero_as_documented(api: httpx.Client, base: str) -> None:
+    # The documented example: list_inbound_routes(limit=2) -> route 0 (sip-reg), then the account's first route.
+    created = _create(api, "number", "12065551212", "PSTNroute1")
+    _create(api, "host", "sip.example.com", "host1")
+    document = api.get("/v2/routes", params={"limit": 2}).json()
+    assert document["data"] == [route_zero(base), created]
+    assert document["links"] == {
+        "self": f"{base}/v2/routes?limit=2&offset=0",
+        "next": f"{base}/v2/routes?limit=2&offset=2",
+    }
+    assert api.get("/v2/routes", params={"route_type": "sip-reg"}).json()["data"] == [route_zero(base)]
+    assert api.get("/v2/routes", params={"route_type": "number"}).json()["data"] == [created]
 
 
 @pytest.mark.parametrize("route_id", ["999999999", "abc", "-1"])
@@ -79,9 +94,9 @@ def test_unknown_route_is_404(api: httpx.Client, route_id: str) -> None:
      ({"data": {"type": "route", "attributes": {"route_type": "host"}}}, 422),
      ({"route_type": 5, "value": "x"}, 400)],
 )  # fmt: skip
-def test_invalid_routes_are_refused(api: httpx.Client, body: dict[str, Any], status: int) -> None:
+def test_invalid_routes_are_refused(api: httpx.Client, body: dict[str, Any], status: int, base: str) -> None:
     assert_error(api.post("/v2/routes", json=body), status)
-    assert api.get("/v2/routes").json()["data"] == []
+    assert api.get("/v2/routes").json()["data"] == [route_zero(base)]
 
 
 def test_edge_strategies(api: httpx.Client) -> None:

@@ -1,4 +1,5 @@
-"""HTTP: account-level callback settings, `PUT /v2.1/messages/{callback_type}`."""
+"""HTTP: account-level callback settings, `PUT /v2.1/messages/{callback_type}` (and v2.2's, through
+`callback_route`)."""
 
 from __future__ import annotations
 
@@ -22,10 +23,10 @@ class CallbackBody(msgspec.Struct):
     callback_url: str | None
 
 
-def callback_type_of(request: Request) -> str:
+def callback_type_of(request: Request, types: tuple[str, ...] = CALLBACK_TYPES) -> str:
     callback_type = str(request.path_params["callback_type"])
-    if callback_type not in CALLBACK_TYPES:
-        raise NotFound(f"unknown callback type {callback_type!r}; expected one of {', '.join(CALLBACK_TYPES)}")
+    if callback_type not in types:
+        raise NotFound(f"unknown callback type {callback_type!r}; expected one of {', '.join(types)}")
     return callback_type
 
 
@@ -38,18 +39,18 @@ async def read_callback_url(request: Request, policy: AddressPolicy) -> str | No
     return require_reachable(url, policy, name="callback_url", pointer="/callback_url")
 
 
-def routes(deps: Deps) -> list[Route]:
+def callback_route(deps: Deps, path: str, types: tuple[str, ...], methods: list[str]) -> Route:
+    """`path` (with `{callback_type}`) sets one of the account's callbacks of `types`; 204."""
+
     async def set_account_callback(request: Request, account: Account) -> Response:
-        callback_type = callback_type_of(request)
+        callback_type = callback_type_of(request, types)
         url = await read_callback_url(request, deps.http.policy)
         async with deps.db.transaction() as connection:
             await service.set_callback(connection, account, callback_type, url)
         return jsonapi.no_content()
 
-    return [
-        Route(
-            "/v2.1/messages/{callback_type}",
-            authenticated(deps, set_account_callback),
-            methods=["PUT", "POST"],
-        )
-    ]
+    return Route(path, authenticated(deps, set_account_callback), methods=methods)
+
+
+def routes(deps: Deps) -> list[Route]:
+    return [callback_route(deps, "/v2.1/messages/{callback_type}", CALLBACK_TYPES, ["PUT", "POST"])]

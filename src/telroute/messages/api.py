@@ -1,4 +1,6 @@
-"""HTTP for /v2.1/messages and /v2.1/media: parse, call the service, render JSON:API."""
+"""HTTP for /v2.1/messages and /v2.1/media: parse, call the service, render JSON:API.
+
+The message routes take a `views.View`, so that /v2.2/messages (`api_v22.py`) is the same code."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from telroute.kit.http import attributes_of, convert, parse_json, read_body
 from telroute.messages import model, schemas, service
 from telroute.messages.media import fetch_all
 from telroute.messages.tasks import receive_inbound
+from telroute.messages.views import V21, View
 
 _FAR_FUTURE = 2**62
 log = structlog.get_logger("telroute.messages")
@@ -35,12 +38,14 @@ def _date(request: Request, name: str, *, required: bool) -> int | None:
         raise BadRequest(f"{name} must be a date (YYYY-MM-DD) or an ISO 8601 date-time", parameter=name) from exc
 
 
-def _list_links(base: str, start: int, end: int | None, page: jsonapi.Page, more: bool) -> dict[str, str]:
+def _list_links(
+    base: str, start: int, end: int | None, page: jsonapi.Page, more: bool, view: View = V21
+) -> dict[str, str]:
     def link(offset: int) -> str:
         pairs: list[tuple[str, object]] = [("limit", page.limit), ("start_date", format_link_date(start))]
         if end is not None:
             pairs.append(("end_date", format_link_date(end)))
-        return jsonapi.url_with_query(base, "/v2.1/messages", [*pairs, ("offset", offset)])
+        return jsonapi.url_with_query(base, f"{view.prefix}/messages", [*pairs, ("offset", offset)])
 
     links = {"self": link(page.offset)}
     if more:
@@ -48,11 +53,13 @@ def _list_links(base: str, start: int, end: int | None, page: jsonapi.Page, more
     return links
 
 
-def routes(deps: Deps) -> list[Route]:
+def message_routes(deps: Deps, view: View) -> list[Route]:
+    """Send, list and read MDRs, and read their media, under `view.prefix`."""
     settings = deps.settings
 
     async def send(request: Request, account: Account) -> Response:
         attributes, pointer = attributes_of(parse_json(await read_body(request, settings.max_body_bytes)))
+        attributes = view.numbers_in(attributes, pointer)
         send_request = service.validate_send(convert(attributes, schemas.SendAttributes, pointer), pointer)
         dlr_pointer = f"{pointer}/dlr_callback"
         require_reachable(send_request.dlr_callback, deps.http.policy, name="dlr_callback", pointer=dlr_pointer)
@@ -72,12 +79,20 @@ def routes(deps: Deps) -> list[Route]:
                 return replay
             public_id = model.new_message_id()
             response = await idempotency.remember(
-                connection, request, account.id, "message", schemas.accepted(public_id, jsonapi.base_url(request)), 202
+                connection, request, account.id, "message", view.accepted(public_id, jsonapi.base_url(request)), 202
             )
             # Last before the commit: the account's message-position and rate rows, whose locks
             # serialize its sends until then.
             await service.accept(
-                connection, account, send_request, sender, media, public_id, prices=settings.prices, now=now
+                connection,
+                account,
+                send_request,
+                sender,
+                media,
+                public_id,
+                prices=settings.prices,
+                now=now,
+                api_version=view.version,
             )
             await service.take_rate(connection, account, send_request.is_mms, now=deps.clock)
         deps.wakeup.notify()
@@ -100,15 +115,17 @@ def routes(deps: Deps) -> list[Route]:
                 limit=page.limit,
                 offset=page.offset,
             )
-        items = [schemas.mdr(message, receipts) for message, receipts in found]
+        items = [view.resource(schemas.mdr(message, receipts)) for message, receipts in found]
         return jsonapi.document(
-            {"data": items, "links": _list_links(jsonapi.base_url(request), start, end, page, more)}
+            {"data": items, "links": _list_links(jsonapi.base_url(request), start, end, page, more, view)}
         )
 
     async def get_message(request: Request, account: Account) -> Response:
         async with deps.db.snapshot() as connection:
             message, receipts, media = await service.get(connection, account, str(request.path_params["message_id"]))
-        return jsonapi.document(schemas.with_media(schemas.mdr(message, receipts), media, jsonapi.base_url(request)))
+        base = jsonapi.base_url(request)
+        resource = view.resource(schemas.mdr(message, receipts))
+        return jsonapi.document(view.media_links(schemas.with_media(resource, media, base), base))
 
     async def get_media(request: Request, account: Account) -> Response:
         row = await service.media_content(deps.db, account, str(request.path_params["media_id"]))
@@ -118,11 +135,15 @@ def routes(deps: Deps) -> list[Route]:
         )
 
     return [
-        Route("/v2.1/messages", authenticated(deps, send), methods=["POST"]),
-        Route("/v2.1/messages", authenticated(deps, list_messages), methods=["GET"]),
-        Route("/v2.1/messages/{message_id}", authenticated(deps, get_message), methods=["GET"]),
-        Route("/v2.1/media/{media_id}", authenticated(deps, get_media), methods=["GET"]),
+        Route(f"{view.prefix}/messages", authenticated(deps, send), methods=["POST"]),
+        Route(f"{view.prefix}/messages", authenticated(deps, list_messages), methods=["GET"]),
+        Route(f"{view.prefix}/messages/{{message_id}}", authenticated(deps, get_message), methods=["GET"]),
+        Route(f"{view.prefix}/media/{{media_id}}", authenticated(deps, get_media), methods=["GET"]),
     ]
+
+
+def routes(deps: Deps) -> list[Route]:
+    return message_routes(deps, V21)
 
 
 def admin_routes(deps: Deps) -> list[Route]:

@@ -13,7 +13,7 @@ from telroute.accounts import repository as accounts_repository
 from telroute.config import Prices
 from telroute.kit import metrics
 from telroute.kit.db import Connection, Row
-from telroute.messages import model, repository, schemas
+from telroute.messages import model, repository, schemas, views
 from telroute.messages.media import FetchedMedia
 from telroute.messages.service import store_media
 from telroute.numbers import model as numbers_model
@@ -90,7 +90,7 @@ async def _receipt(
         event="dlr",
         url=url,
         message_public_id=message["public_id"],
-        document=schemas.receipt_callback(message, receipt, context.base),
+        document=views.receipt_callback(message, receipt, context.base),
         now=context.now,
     )
 

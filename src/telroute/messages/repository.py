@@ -11,13 +11,13 @@ from telroute.kit.db import Chain, Connection, Query, Row, in_params, placeholde
 _MESSAGE_COLUMNS = (
     "id, public_id, account_id, direction, from_number, to_number, body, is_mms, status, message_encoding, "
     "message_type, segments, amount_nd, dlr_callback, callback_url, carrier, parts_pending, error, "
-    "created_at_us, updated_at_us"
+    "created_at_us, updated_at_us, api_version"
 )
 _INSERT_COLUMNS = """public_id, account_id, direction, from_number, to_number, body, is_mms, status,
-    message_encoding, message_type, segments, amount_nd, dlr_callback, callback_url,
+    message_encoding, message_type, segments, amount_nd, dlr_callback, callback_url, api_version,
     seq, created_at_us, updated_at_us"""
 _INSERT_VALUES = """:public_id, :account_id, :direction, :from_number, :to_number, :body, :is_mms, :status,
-    :message_encoding, :message_type, :segments, :amount_nd, :dlr_callback, :callback_url"""
+    :message_encoding, :message_type, :segments, :amount_nd, :dlr_callback, :callback_url, :api_version"""
 # The account's next position and a time that never goes backwards against it (clocks of several
 # hosts differ): pages are found by position, so position order must be time order.
 _INSERT_NEXT = Chain(  # the account's next position, then the message at it
@@ -108,7 +108,7 @@ _MEDIA_WITH_CONTENT = sql(f"SELECT {_MEDIA_META}, content FROM media WHERE messa
 
 async def insert(connection: Connection, values: dict[str, Any]) -> int:
     """Insert a message at its account's next position (whose row stays locked until commit)."""
-    message_id: int = await connection.fetchval_chain(_INSERT_NEXT, values)
+    message_id: int = await connection.fetchval_chain(_INSERT_NEXT, {"api_version": "2.1", **values})
     return message_id
 
 

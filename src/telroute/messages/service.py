@@ -155,6 +155,7 @@ async def accept(
     *,
     prices: Prices,
     now: int,
+    api_version: str = "2.1",
 ) -> None:
     """Insert the outbound MDR (queued) as `public_id`, its media and its delivery job."""
     pricing = model.price_outbound(request.body, request.is_mms, prices)
@@ -175,6 +176,7 @@ async def accept(
             "amount_nd": pricing.amount_nd,
             "dlr_callback": request.dlr_callback,
             "callback_url": None,
+            "api_version": api_version,
             "now": now,
         },
     )

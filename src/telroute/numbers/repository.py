@@ -209,10 +209,11 @@ async def set_callback(connection: Connection, value: str, account_id: int, colu
 
 
 _ROUTE_COLUMNS = "id, route_type, value, alias, edge_strategy"
+# An account's routes, led by the built-in route 0 (sip-reg, no account) as Flowroute's list shows it.
 _ROUTES = sql(
-    f"SELECT {_ROUTE_COLUMNS} FROM routes WHERE account_id = :account "
+    f"SELECT {_ROUTE_COLUMNS} FROM routes WHERE (account_id = :account OR account_id IS NULL) "
     "AND (:route_type IS NULL OR route_type = :route_type) ORDER BY id LIMIT :limit OFFSET :offset",
-    postgres=f"SELECT {_ROUTE_COLUMNS} FROM routes WHERE account_id = :account "
+    postgres=f"SELECT {_ROUTE_COLUMNS} FROM routes WHERE (account_id = :account OR account_id IS NULL) "
     "AND (CAST(:route_type AS TEXT) IS NULL OR route_type = :route_type) ORDER BY id LIMIT :limit OFFSET :offset",
 )
 _ROUTE = sql(f"SELECT {_ROUTE_COLUMNS} FROM routes WHERE id = :id AND (account_id = :account OR account_id IS NULL)")
