@@ -1,13 +1,13 @@
 """The console reads one message's callback attempts and dead letters: index them by message.
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0007
 """
 
 from alembic import op
 
 revision = "0008"
-down_revision = "0004"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
