@@ -21,6 +21,8 @@ from telroute import openapi
 from telroute.accounts import api as accounts_api
 from telroute.bootstrap import Deps
 from telroute.carriers import metrics as carrier_metrics
+from telroute.cnam import api as cnam_api
+from telroute.e911 import api as e911_api
 from telroute.errors import (
     BadRequest,
     MethodNotAllowed,
@@ -211,6 +213,8 @@ def create_app(deps: Deps, *, feature_routes: Sequence[BaseRoute] = (), lifespan
         _openapi_route(),
         *accounts_api.routes(deps),
         *numbers_api.routes(deps),
+        *e911_api.routes(deps),
+        *cnam_api.routes(deps),
         *messages_api.routes(deps),
         *messages_api.admin_routes(deps),
         *sandbox_api.routes(deps),

@@ -17,6 +17,8 @@ from typing import Any
 
 from telroute import __version__
 from telroute.accounts.model import CALLBACK_TYPES
+from telroute.cnam import contract as cnam_contract
+from telroute.e911 import contract as e911_contract
 from telroute.messages.model import MAX_BODY_CHARACTERS, MAX_MEDIA_URLS, STATUSES
 from telroute.sandbox_tools import fault_rules
 from telroute.sandbox_tools import model as sandbox_model
@@ -1066,16 +1068,21 @@ def document() -> dict[str, Any]:
             "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
         },
         "servers": [{"url": "/"}],
-        "tags": [{"name": name} for name in ("numbers", "routes", "callbacks", "messages", "sandbox", "operations")],
+        "tags": [
+            {"name": name}
+            for name in ("numbers", "routes", "callbacks", "messages", "sandbox", "operations", "e911", "cnam")
+        ],
         "paths": {
             **_numbers_paths(),
             **_routes_paths(),
             **_messages_paths(),
             **_sandbox_paths(),
             **_operational_paths(),
+            **e911_contract.paths(),
+            **cnam_contract.paths(),
         },
         "components": {
-            "schemas": _schemas(),
+            "schemas": {**_schemas(), **e911_contract.schemas(), **cnam_contract.schemas()},
             "responses": responses,
             "securitySchemes": {
                 "basic": {
