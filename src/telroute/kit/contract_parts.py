@@ -52,9 +52,9 @@ def operation(
     parameters: list[Schema] | None = None,
     request_body: Schema | None = None,
 ) -> Schema:
-    """An operation under Basic auth (so 401 and 429), with the HTTP edge's errors."""
+    """An operation under Basic auth (so 401 and 429), with the HTTP edge's errors (and 413 if it reads a body)."""
     all_responses = dict(responses)
-    for status in sorted({*_EDGE, 401, 429, *errors}):
+    for status in sorted({*_EDGE, 401, 429, *errors, *((413,) if request_body is not None else ())}):
         all_responses[str(status)] = {"$ref": f"#/components/responses/Error{status}"}
     all_responses["5XX"] = {"$ref": "#/components/responses/ServerError"}
     result: Schema = {"operationId": operation_id, "summary": summary, "tags": [tag], "responses": all_responses}
