@@ -13,12 +13,19 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import assert_error, make_account, query_of
+from tests.support.databases import database_url_for
 from tests.support.flowroute_sdks import NodeSdk, PythonSdk
+from tests.support.isolated import Deployment
+from tests.support.messaging import admin_token
 from tests.support.server import Server, run_cli
 
 Buy = Callable[[httpx.Client, str], str]
 PREFIX = "1505"  # numbers this module buys (no other module reads 505)
 RECORD_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}\+00:00")
+E911_FIELDS = {
+    "label": "Leaving", "first_name": "Ann", "last_name": "Lee", "street_name": "Main St", "street_number": "645",
+    "city": "Portland", "state": "OR", "country": "US", "zipcode": "97201",
+}  # fmt: skip
 HTTP_DATE = re.compile(r"[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT")
 
 
@@ -183,3 +190,29 @@ def test_the_sandbox_approves_by_itself_after_the_delay(instant: Server) -> None
         assert attributes["approval_datetime"] == attributes["creation_datetime"]
         assert [item["id"] for item in sdk.list_cnams(is_approved=True).json()["data"]] == [preset["id"]]
         assert sdk.list_cnams(is_approved=False).json()["data"] == []
+
+
+def test_deleting_a_sandbox_account_removes_its_presets_and_addresses(server: Server, buy: Buy) -> None:
+    keys = make_account(server, "leaving")
+    with server.client(keys) as client:
+        sdk = PythonSdk(client)
+        preset = _created(sdk.create_cnam_record("LEAVING"))
+        _decide(server, "approve", preset["id"])
+        number = buy(client, PREFIX)
+        address = _created(sdk.create_address(**E911_FIELDS))
+        assert sdk.associate(address["id"], number).status_code == 204
+        assert sdk.associate_cnam(preset["id"], number).status_code == 202
+    admin = {"Authorization": f"Bearer {admin_token(server)}"}
+    with httpx.Client(base_url=server.url, timeout=30) as anonymous:
+        assert anonymous.delete(f"/sandbox/accounts/{keys[0]}", headers=admin).status_code == 204
+    deployed = Deployment(server.data_dir, database_url_for(server.data_dir))
+    [left] = deployed.query(
+        "SELECT (SELECT COUNT(*) FROM cnam_presets WHERE id = :preset) + "
+        "(SELECT COUNT(*) FROM e911_addresses WHERE id = :address) AS count",
+        {"preset": int(preset["id"]), "address": int(address["id"])},
+    )
+    assert left["count"] == 0
+    with server.client(make_account(server, "next owner")) as client:
+        assert client.post(f"/v2/numbers/{number}").status_code == 201
+        relationships = client.get(f"/v2/numbers/{number}").json()["data"]["relationships"]
+        assert relationships["cnam_preset"] == relationships["e911_address"] == {"data": None}

@@ -66,3 +66,11 @@ async def decide(connection: Connection, preset_id: int, status: str, reason: st
 
 async def attach(connection: Connection, value: str, account_id: int, preset_id: int | None) -> None:
     await connection.execute(_ATTACH, {"id": preset_id, "value": value, "account": account_id})
+
+
+_FORGET = sql("DELETE FROM cnam_presets WHERE account_id = :account")
+
+
+async def forget(connection: Connection, account_id: int) -> None:
+    """Every preset of an account that is going away (its numbers released first)."""
+    await connection.execute(_FORGET, {"account": account_id})

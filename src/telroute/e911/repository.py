@@ -73,3 +73,11 @@ async def numbers_attached(connection: Connection, address_id: int, account_id: 
 
 async def attach(connection: Connection, value: str, account_id: int, address_id: int | None) -> None:
     await connection.execute(_ATTACH, {"id": address_id, "value": value, "account": account_id})
+
+
+_FORGET = sql("DELETE FROM e911_addresses WHERE account_id = :account")
+
+
+async def forget(connection: Connection, account_id: int) -> None:
+    """Every address of an account that is going away (its numbers released first)."""
+    await connection.execute(_FORGET, {"account": account_id})
