@@ -157,8 +157,11 @@ class NodeSdk:
     def delete_deactivate_e911_service_for_your_phone_number(self, number_id: str) -> httpx.Response:
         return self.client.delete(f"/v2/numbers/{number_id}/relationships/e911s", headers=USER_AGENT)
 
-    def create_a_new_cnam_record(self, value: str) -> httpx.Response:
-        return self._json("POST", "/v2/cnams", {"value": value})
+    def create_a_new_cnam_record(self, value: str, m_content_type: str = "application/vnd.api+json") -> httpx.Response:
+        """The controller also sends a header literally named `'Content-Type'` (quotes included) with the
+        caller's `mContentType` (the demo passes application/vnd.api+json)."""
+        headers = {**_NODE_JSON, "'Content-Type'": m_content_type}
+        return self._json("POST", "/v2/cnams", {"value": value}, headers)
 
     def list_account_cnam_records(self, limit: int | None = 10, offset: int | None = None,
                                   is_approved: bool | None = None) -> httpx.Response:  # fmt: skip
