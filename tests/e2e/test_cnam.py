@@ -1,11 +1,12 @@
 """CNAM presets (/v2/cnams) driven by the requests the official SDKs send, against real servers: the
 shared one (approval delay 30 s, so presets stay pending unless an operator decides) and one started
-with `serve --cnam-approval-delay 0`."""
+with `serve --cnam-approval-delay 1`."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from tests.e2e.conftest import assert_error, make_account, query_of
 from tests.support.databases import database_url_for
 from tests.support.flowroute_sdks import NodeSdk, PythonSdk
 from tests.support.isolated import Deployment
-from tests.support.messaging import admin_token
+from tests.support.messaging import admin_token, wait_until
 from tests.support.server import Server, run_cli
 
 Buy = Callable[[httpx.Client, str], str]
@@ -30,9 +31,9 @@ HTTP_DATE = re.compile(r"[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d 
 
 
 @pytest.fixture(scope="module")
-def instant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A sandbox whose presets are approved as soon as they are created."""
-    running = Server(Path(tmp_path_factory.mktemp("cnam-instant")), args=("--cnam-approval-delay", "0")).start()
+def quick(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A sandbox whose presets are approved by themselves a second after they are created."""
+    running = Server(Path(tmp_path_factory.mktemp("cnam-quick")), args=("--cnam-approval-delay", "1")).start()
     yield running
     running.terminate()
 
@@ -181,13 +182,20 @@ def test_unknown_presets_are_404(api: httpx.Client, path: str) -> None:
     assert_error(api.get(path), 404)
 
 
-def test_the_sandbox_approves_by_itself_after_the_delay(instant: Server) -> None:
-    with instant.client(make_account(instant, "instant")) as client:
+def test_the_sandbox_approves_by_itself_after_the_delay(quick: Server) -> None:
+    with quick.client(make_account(quick, "quick")) as client:
         sdk = PythonSdk(client)
         preset = _created(sdk.create_cnam_record("BROWN BAG"))
-        attributes = preset["attributes"]
-        assert attributes["is_approved"] is True
-        assert attributes["approval_datetime"] == attributes["creation_datetime"]
+        assert preset["attributes"]["is_approved"] is False  # created now: the delay has not passed
+        assert sdk.list_cnams(is_approved=True).json()["data"] == []
+
+        def approved() -> dict[str, Any] | None:
+            found: dict[str, Any] = sdk.get_cnam(preset["id"]).json()["data"]["attributes"]
+            return found if found["is_approved"] else None
+
+        attributes = wait_until(approved, timeout=15, what="the preset approved by itself")
+        created = datetime.fromisoformat(attributes["creation_datetime"])
+        assert datetime.fromisoformat(attributes["approval_datetime"]) - created == timedelta(seconds=1)
         assert [item["id"] for item in sdk.list_cnams(is_approved=True).json()["data"]] == [preset["id"]]
         assert sdk.list_cnams(is_approved=False).json()["data"] == []
 
