@@ -104,6 +104,8 @@ def test_a_place_that_is_not_real_is_422_pointing_at_the_field(
         ({"city": "   "}, "city"),
         ({"first_name": "Bob\nSmith"}, "first_name"),
         ({"street_number": 12.5}, "street_number"),
+        ({"street_number": -5}, "street_number"),
+        ({"zip": 10**20}, "zip"),
         ({"state": "Washington"}, "state"),
         ({"surprise": "field"}, "surprise"),
         ({"address_type": "Suite"}, "address_type_number"),

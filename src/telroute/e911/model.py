@@ -26,6 +26,9 @@ Country = Annotated[str, msgspec.Meta(min_length=2, max_length=16)]
 Zip = Annotated[str, msgspec.Meta(min_length=5, max_length=10)]
 AddressType = Annotated[str, msgspec.Meta(max_length=32, pattern=r"^[A-Za-z ]*$")]
 AddressTypeNumber = Annotated[str, msgspec.Meta(max_length=16, pattern=r"^[0-9A-Za-z -]*$")]
+# A number where text is expected (what an SDK's caller passed): its digits must fit the text's rule.
+Digits16 = Annotated[int, msgspec.Meta(ge=0, le=10**16 - 1)]
+ZipDigits = Annotated[int, msgspec.Meta(ge=0, le=99_999)]
 Unset = msgspec.UnsetType
 UNSET = msgspec.UNSET
 REQUIRED = ("label", "first_name", "last_name", "street_name", "street_number", "city", "state", "country", "zip")
@@ -40,14 +43,14 @@ class AddressFields(msgspec.Struct, forbid_unknown_fields=True):
     first_name: Name | Unset = UNSET
     last_name: Name | Unset = UNSET
     street_name: StreetName | Unset = UNSET
-    street_number: StreetNumber | int | Unset = UNSET
+    street_number: StreetNumber | Digits16 | Unset = UNSET
     city: City | Unset = UNSET
     state: State | Unset = UNSET
     country: Country | Unset = UNSET
-    zip: Zip | int | Unset = UNSET
-    zip_code: Zip | int | Unset = UNSET
+    zip: Zip | ZipDigits | Unset = UNSET
+    zip_code: Zip | ZipDigits | Unset = UNSET
     address_type: AddressType | Unset | None = UNSET
-    address_type_number: AddressTypeNumber | int | Unset | None = UNSET
+    address_type_number: AddressTypeNumber | Digits16 | Unset | None = UNSET
 
 
 class E911Data(msgspec.Struct, forbid_unknown_fields=True):
