@@ -21,7 +21,9 @@ from telroute import openapi
 from telroute.accounts import api as accounts_api
 from telroute.bootstrap import Deps
 from telroute.carriers import metrics as carrier_metrics
+from telroute.cnam import api as cnam_api
 from telroute.console import api as console_api
+from telroute.e911 import api as e911_api
 from telroute.errors import (
     BadRequest,
     MethodNotAllowed,
@@ -215,6 +217,8 @@ def create_app(deps: Deps, *, feature_routes: Sequence[BaseRoute] = (), lifespan
         *accounts_api.routes(deps),
         *numbers_api.routes(deps),
         *porting_api.routes(deps),
+        *e911_api.routes(deps),
+        *cnam_api.routes(deps),
         *messages_api.routes(deps),
         *messages_api_v22.routes(deps),
         *messages_api.admin_routes(deps),

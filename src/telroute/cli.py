@@ -23,6 +23,7 @@ from telroute.cli_common import (
     run_with_deps,
     settings_for,
 )
+from telroute.cnam import cli as cnam_cli
 from telroute.deployment import cli as deployment_cli
 from telroute.messages import cli as messages_cli
 from telroute.numbers import cli as numbers_cli
@@ -40,6 +41,7 @@ app.add_typer(carriers_cli.carriers, name="carriers")
 app.add_typer(carriers_cli.routes, name="routes")
 app.add_typer(deployment_cli.policy, name="policy")
 app.command("init")(deployment_cli.init)
+app.add_typer(cnam_cli.cnam, name="cnam")
 
 
 @app.command()
@@ -70,6 +72,10 @@ def serve(
     no_worker: Annotated[bool, typer.Option("--no-worker", help="Serve the API only; run workers apart.")] = False,
     public_base_url: Annotated[str | None, typer.Option(help="Base of links behind a proxy.")] = None,
     log_format: Annotated[str | None, typer.Option(help="console or json.")] = None,
+    cnam_approval_delay: Annotated[
+        float | None,
+        typer.Option(min=0, help="Sandbox: seconds until a new CNAM preset is approved by itself [default: 30]."),
+    ] = None,
 ) -> None:
     """Run the HTTP API (and, unless --no-worker, the background worker)."""
     settings = settings_for(
@@ -81,6 +87,7 @@ def serve(
         allow_private_targets=allow_private_targets,
         public_base_url=public_base_url,
         log_format=log_format,
+        cnam_approval_delay=cnam_approval_delay,
     )
     from telroute import sandbox
 

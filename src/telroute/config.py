@@ -63,6 +63,7 @@ class Settings:
     carrier_lease_seconds: float = 15.0
     worker_batch: int = 200
     inventory_per_block: int | None = None
+    cnam_approval_delay: float = 30.0  # sandbox: a pending CNAM preset counts as approved this long after creation
     prices: Prices = field(default_factory=Prices)
 
     @property
@@ -132,6 +133,13 @@ def _positive_number(name: str, value: str | None) -> float | None:
     return number
 
 
+def _non_negative_number(name: str, value: str | None) -> float | None:
+    number = _number(value)
+    if number is not None and not number >= 0:
+        raise ValueError(f"{name} must be a number of seconds, 0 or more, not {value!r}")
+    return number
+
+
 def _positive_integer(name: str, value: str | None) -> int | None:
     number = _integer(value)
     if number is not None and number < 1:
@@ -180,5 +188,8 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         inventory_per_block=_integer(source.get("TELROUTE_INVENTORY_PER_BLOCK")),
         job_lease_seconds=_number(source.get("TELROUTE_JOB_LEASE_SECONDS")),
         carrier_lease_seconds=_number(source.get("TELROUTE_CARRIER_LEASE_SECONDS")),
+        cnam_approval_delay=_non_negative_number(
+            "TELROUTE_CNAM_APPROVAL_DELAY", source.get("TELROUTE_CNAM_APPROVAL_DELAY")
+        ),
         **_http_edge(source),
     )

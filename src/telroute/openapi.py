@@ -17,6 +17,8 @@ from typing import Any
 
 from telroute import __version__
 from telroute.accounts.model import CALLBACK_TYPES
+from telroute.cnam import contract as cnam_contract
+from telroute.e911 import contract as e911_contract
 from telroute.messages import contract as messages_v22_contract
 from telroute.messages.model import MAX_BODY_CHARACTERS, MAX_MEDIA_URLS, STATUSES
 from telroute.porting import contract as porting_contract
@@ -1070,7 +1072,17 @@ def document() -> dict[str, Any]:
         "servers": [{"url": "/"}],
         "tags": [
             {"name": name}
-            for name in ("numbers", "routes", "porting", "callbacks", "messages", "sandbox", "operations")
+            for name in (
+                "numbers",
+                "routes",
+                "porting",
+                "e911",
+                "cnam",
+                "callbacks",
+                "messages",
+                "sandbox",
+                "operations",
+            )
         ],
         "paths": {
             **_numbers_paths(),
@@ -1080,9 +1092,17 @@ def document() -> dict[str, Any]:
             **_operational_paths(),
             **porting_contract.paths(),
             **messages_v22_contract.paths(),
+            **e911_contract.paths(),
+            **cnam_contract.paths(),
         },
         "components": {
-            "schemas": {**_schemas(), **porting_contract.schemas(), **messages_v22_contract.schemas()},
+            "schemas": {
+                **_schemas(),
+                **porting_contract.schemas(),
+                **messages_v22_contract.schemas(),
+                **e911_contract.schemas(),
+                **cnam_contract.schemas(),
+            },
             "responses": responses,
             "securitySchemes": {
                 "basic": {

@@ -51,6 +51,8 @@ TABLES = (
     "carriers",
     "carrier_prefixes",
     "carrier_leases",
+    "e911_addresses",
+    "cnam_presets",
 )
 
 
@@ -139,6 +141,10 @@ BAD_PATH_SEGMENTS = (
     "a%00b",
 )
 TEN_MB = 10 * 1024 * 1024
+E911 = {
+    "label": "Home", "first_name": "Ann", "last_name": "Lee", "street_name": "Main St", "street_number": "645",
+    "city": "Seattle", "state": "WA", "country": "US", "zip": "98104",
+}  # fmt: skip
 _addresses = (f"203.0.113.{a}" if b == 0 else f"203.0.{b}.{a}" for b in itertools.count() for a in range(1, 255))
 
 
@@ -255,6 +261,10 @@ def _body_endpoints(site: Site) -> list[tuple[str, str, str, dict[str, Any]]]:
         ("account-callback-v22", "PUT", "/v2.2/messages/sms_dlr_callback", {"callback_url": None}),
         ("portability", "POST", "/v2/portorders/portability", {"numbers": [f"+{OFF_NET}"]}),
         ("inbound", "POST", "/sandbox/inbound", {"from": OFF_NET, "to": site.number, "body": "x"}),
+        ("create-e911", "POST", "/v2/e911s", {"data": {"type": "e911", "attributes": E911}}),
+        ("validate-e911", "POST", "/v2/e911s/validate", {"data": {"type": "e911", "attributes": E911}}),
+        ("patch-e911", "PATCH", "/v2/e911s/1", {"data": {"type": "e911", "attributes": {"label": "x"}}}),
+        ("create-cnam", "POST", "/v2/cnams", {"value": "NAME"}),
     ]
 
 
@@ -707,8 +717,54 @@ def bad_credentials(site: Site) -> Iterator[tuple[str, list[Case]]]:
     )
 
 
+def e911_and_cnam(site: Site) -> Iterator[tuple[str, list[Case]]]:
+    """Overlong fields, wrong types, unknown fields, Unicode and injection strings in E911 and CNAM bodies,
+    the Python SDK's form-encoded CNAM body broken, and bad filters and path segments."""
+    odd: tuple[Any, ...] = (5, 1.5, True, [], {}, "", "   ", "x" * 200, "a\u202eb", "Ω" * 70, "\x07", *SQL, *TRAVERSAL)
+    for field_name in (*E911, "address_type", "address_type_number", "zip_code", "surprise"):
+        cases = _field_cases("e911", "POST", "/v2/e911s", E911, field_name, odd, wrap=True)
+        yield f"e911/{field_name}", [case for case in cases if not _valid_e911(field_name, case.body)]
+    values: tuple[Any, ...] = (5, None, [], {}, True, "x" * 16, "12065551212", "Ümit", "A\u202eB", "", *SQL, "é" * 300)
+    yield "cnam/value", _field_cases("cnam", "POST", "/v2/cnams", {}, "value", values)
+    yield "cnam/unknown", _field_cases("cnam", "POST", "/v2/cnams", {"value": "NAME"}, "surprise", (1, "x"))
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    broken = (b"value=A&value=B", b"value=%FF", b"value", b"=", b"value=%00", b"value=" + b"x" * 300, b"a=1")
+    yield (
+        "cnam/form",
+        [
+            Case(f"cnam/form#{index}", "POST", "/v2/cnams", frozenset({400, 422}), content=content, headers=form)
+            for index, content in enumerate(broken)
+        ],
+    )
+    queries = [("/v2/e911s", "state", value) for value in ("W", "WAS", "1A", "ÅÅ", *SQL)]
+    queries += [("/v2/cnams", "is_approved", value) for value in ("yes", "2", "truee", *SQL)]
+    queries += [(path, "limit", "-1") for path in ("/v2/e911s", "/v2/cnams", "/v2/e911s/1/relationships/numbers")]
+    yield (
+        "e911-cnam/queries",
+        [Case(f"query {path}?{name}={value!r}", "GET", path, params={name: value}) for path, name, value in queries],
+    )
+    segments = (*SQL, *TRAVERSAL, arabic("1"), "9" * 19, "-1", "1.5")
+    paths = [f"/v2/e911s/{segment}" for segment in segments] + [f"/v2/cnams/{segment}" for segment in segments]
+    yield "e911-cnam/paths", [Case(f"path {path!r}", "GET", path, frozenset({400, 404})) for path in paths]
+    relationships = [f"/v2/numbers/{bad}/relationships/{kind}/1" for bad in ("20a", "+") for kind in ("e911s", "cnam")]
+    yield "e911-cnam/numbers", [Case(f"path {path!r}", "PATCH", path) for path in relationships]
+
+
+def _valid_e911(field_name: str, body: dict[str, Any]) -> bool:
+    """The few odd values that are valid E911 input (free text in a name): left out of the corpus."""
+    value = body["data"]["attributes"][field_name]
+    free_text = ("label", "first_name", "last_name", "street_name", "city")
+    return (
+        field_name in free_text
+        and isinstance(value, str)
+        and value.strip() != ""
+        and len(value) <= 64
+        and (value.isprintable() or value in SQL or value in TRAVERSAL)
+    )
+
+
 def corpus(site: Site) -> Iterator[tuple[str, list[Case]]]:
-    for source in (malformed_bodies, wrong_fields, bad_queries, bad_paths, bad_credentials):
+    for source in (malformed_bodies, wrong_fields, bad_queries, bad_paths, bad_credentials, e911_and_cnam):
         yield from source(site)
 
 

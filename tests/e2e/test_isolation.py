@@ -15,14 +15,20 @@ import pytest
 from telroute.accounts.model import CALLBACK_TYPES
 from tests.e2e.test_openapi_contract import Contract
 from tests.support.databases import database_url_for
+from tests.support.flowroute_sdks import PythonSdk
 from tests.support.isolated import Deployment
 from tests.support.messaging import admin_token, new_account, wait_until
 from tests.support.receiver import Receiver, sized_content
-from tests.support.server import Server
+from tests.support.server import Server, run_cli
 
 PREFIX = "1702"  # numbers this module buys (no other module reads 702)
 OFF_NET = "13125550123"
 NEVER = "19995550100"  # a valid number that is in no inventory (999 is no area code in use)
+E911_FIELDS = {
+    "label": "E911", "first_name": "Ann", "last_name": "Lee", "street_name": "Main St", "street_number": "645",
+    "city": "Seattle", "state": "WA", "country": "US", "zipcode": "98104",
+}  # fmt: skip
+E911_ATTRIBUTES = {**{key: value for key, value in E911_FIELDS.items() if key != "zipcode"}, "zip": "98104"}
 
 
 @dataclass
@@ -226,3 +232,49 @@ def test_a_reads_only_its_own_inbound_side_of_an_on_net_message(server: Server, 
     for item in listed:
         attributes = item["attributes"]
         assert {attributes["to"], attributes["from"]} <= numbers, attributes
+
+
+def _tag_of(owner: Owner) -> str:
+    return next(secret for secret in owner.secrets if re.fullmatch(r"[0-9a-f]{12}", secret))
+
+
+def _e911_and_cnam_views(server: Server, owner: Owner, address_id: str, preset_id: str) -> dict[str, Any]:
+    with httpx.Client(base_url=server.url, auth=owner.keys, timeout=30) as api:
+        paths = ("/v2/e911s", f"/v2/e911s/{address_id}", f"/v2/e911s/{address_id}/relationships/numbers",
+                 "/v2/cnams", f"/v2/cnams/{preset_id}", f"/v2/numbers/{owner.spare}")  # fmt: skip
+        return {path: api.get(path).json() for path in paths}
+
+
+def test_b_gets_404_for_every_e911_address_and_cnam_preset_of_a(
+    server: Server, contract: Contract, owner: Owner, intruder: Intruder
+) -> None:
+    tag = _tag_of(owner)
+    with contract.client(server, owner.keys) as api:
+        a = PythonSdk(api)
+        address = a.create_address(**{**E911_FIELDS, "label": f"label-{tag}"}).json()["data"]["id"]
+        assert a.associate(address, owner.spare).status_code == 204
+        preset = a.create_cnam_record(f"N{tag}").json()["data"]["id"]
+    run_cli(server.data_dir, "cnam", "approve", preset)
+    with contract.client(server, owner.keys) as api:
+        assert PythonSdk(api).associate_cnam(preset, owner.spare).status_code == 202
+    before = _e911_and_cnam_views(server, owner, address, preset)
+    with contract.client(server, intruder.keys) as client:
+        b = Probe(client, owner)
+        own = b.request("POST", "/v2/e911s", 201, json={"data": {"type": "e911", "attributes": E911_ATTRIBUTES}})
+        own_address = own.json()["data"]["id"]
+        for kind, identifier in (("e911s", address), ("cnams", preset)):
+            absent = b.request("GET", f"/v2/{kind}/987654321", 404).json()["errors"][0]["detail"]
+            found = b.request("GET", f"/v2/{kind}/{identifier}", 404).json()["errors"][0]["detail"]
+            assert re.sub(rf"\b{identifier}\b", "<id>", found) == absent.replace("987654321", "<id>")
+            b.request("DELETE", f"/v2/{kind}/{identifier}", 404)
+        b.request("PATCH", f"/v2/e911s/{address}", 404, json={"data": {"type": "e911", "attributes": {"label": "x"}}})
+        b.request("GET", f"/v2/e911s/{address}/relationships/numbers", 404)
+        b.request("PATCH", f"/v2/numbers/{intruder.number}/relationships/e911s/{address}", 404)
+        b.request("PATCH", f"/v2/numbers/{owner.number}/relationships/e911s/{own_address}", 404)
+        b.request("DELETE", f"/v2/numbers/{owner.spare}/relationships/e911s", 404)
+        for spelling in ("cnam", "cnams"):
+            b.request("PATCH", f"/v2/numbers/{intruder.number}/relationships/{spelling}/{preset}", 404)
+            b.request("DELETE", f"/v2/numbers/{owner.spare}/relationships/{spelling}", 404)
+        assert [item["id"] for item in b.request("GET", "/v2/e911s", 200).json()["data"]] == [own_address]
+        assert b.request("GET", "/v2/cnams", 200, params={"is_approved": "true"}).json()["data"] == []
+    assert _e911_and_cnam_views(server, owner, address, preset) == before, "B changed something of A's"

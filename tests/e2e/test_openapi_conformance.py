@@ -10,6 +10,7 @@ from collections import defaultdict
 import httpx
 
 from tests.e2e.test_openapi_contract import Contract
+from tests.support import e911_cnam_tour
 from tests.support.messaging import admin_token, new_account, wait_until
 from tests.support.receiver import Receiver, sized_content
 from tests.support.server import Server
@@ -41,6 +42,7 @@ def test_every_operation_answers_as_documented(server: Server, contract: Contrac
         number, second = _numbers(api)
         route_id = _routes(api, number)
         _callbacks(api, number)
+        e911_cnam_tour.tour(api, server, number)
         _messages(api, number, media_host)
         _messages_v22_and_porting(api, number)
         _inbound(anonymous, api, number, admin)

@@ -101,6 +101,8 @@ def convert(attributes: dict[str, Any], target: type[T], pointer: str) -> T:
     except msgspec.ValidationError as exc:
         message = str(exc)
         field = message.rsplit("`$.", 1)[-1].rstrip("`") if "`$." in message else ""
+        if not field and message.startswith("Object contains unknown field `"):
+            field = message.removeprefix("Object contains unknown field `").partition("`")[0]
         path = f"{pointer}/{field.split('.')[0].split('[')[0]}" if field else pointer
         raise BadRequest(message.replace("`$.", "`"), pointer=path) from exc
 

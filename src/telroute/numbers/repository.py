@@ -11,7 +11,7 @@ from telroute.kit.db import Connection, Row, in_params, placeholders, sql
 
 _NUMBER_COLUMNS = (
     "value, state, rate_center, number_type, setup_cost_nd, monthly_cost_nd, alias, "
-    "cnam_lookups_enabled, messaging_enabled, primary_route_id, failover_route_id"
+    "cnam_lookups_enabled, messaging_enabled, primary_route_id, failover_route_id, e911_address_id, cnam_preset_id"
 )
 # Only what each list renders: every column read costs on the search path.
 _AVAILABLE_COLUMNS = "value, state, rate_center, number_type, setup_cost_nd, monthly_cost_nd"
@@ -128,12 +128,13 @@ _PURCHASE = sql(
     """UPDATE numbers SET account_id = :account, purchased_at_us = :now, alias = NULL,
          cnam_lookups_enabled = :cnam, messaging_enabled = :messaging, primary_route_id = 0,
          failover_route_id = NULL, sms_callback = NULL, mms_callback = NULL, sms_dlr_callback = NULL,
-         mms_dlr_callback = NULL
+         mms_dlr_callback = NULL, e911_address_id = NULL, cnam_preset_id = NULL
        WHERE value = :value AND account_id IS NULL
        RETURNING npa, nxx, setup_cost_nd"""
 )
 _RELEASE = sql(
-    """UPDATE numbers SET account_id = NULL, purchased_at_us = NULL, alias = NULL
+    """UPDATE numbers SET account_id = NULL, purchased_at_us = NULL, alias = NULL, e911_address_id = NULL,
+         cnam_preset_id = NULL
        WHERE value = :value AND account_id = :account
        RETURNING npa, nxx, setup_cost_nd"""
 )

@@ -87,15 +87,19 @@ def route(row: Row, base: str) -> dict[str, Any]:
     }
 
 
+def _reference(kind: str, identifier: int | None) -> dict[str, Any]:
+    return {"data": None if identifier is None else {"type": kind, "id": str(identifier)}}
+
+
 def _route_reference(route_id: int | None) -> dict[str, Any]:
-    return {"data": None if route_id is None else {"type": "route", "id": str(route_id)}}
+    return _reference("route", route_id)
 
 
 def number_detail(row: Row, routes: list[Row], base: str) -> dict[str, Any]:
     resource = owned_number(row, base)
     resource["relationships"] = {
-        "cnam_preset": {"data": None},
-        "e911_address": {"data": None},
+        "cnam_preset": _reference("cnam", row["cnam_preset_id"]),
+        "e911_address": _reference("e911", row["e911_address_id"]),
         "failover_route": _route_reference(row["failover_route_id"]),
         "primary_route": _route_reference(row["primary_route_id"]),
     }

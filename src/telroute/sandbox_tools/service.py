@@ -7,6 +7,8 @@ import random
 from telroute.accounts import repository as accounts_repository
 from telroute.accounts import service as accounts_service
 from telroute.accounts.model import Account, NewKeys
+from telroute.cnam import repository as cnam_repository
+from telroute.e911 import repository as e911_repository
 from telroute.errors import NotFound, Unprocessable
 from telroute.kit.db import Connection, Row
 from telroute.kit.jsonapi import Page
@@ -92,6 +94,8 @@ async def delete_account(connection: Connection, access_key: str) -> None:
     await repository.forget_number_settings(connection, account_id)
     for value in await repository.owned_numbers(connection, account_id):
         await numbers_repository.release(connection, value, account_id)
+    await e911_repository.forget(connection, account_id)
+    await cnam_repository.forget(connection, account_id)
     await repository.delete_account_rows(connection, account_id)
 
 

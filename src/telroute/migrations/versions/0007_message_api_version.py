@@ -1,14 +1,14 @@
 """The API version a message was sent through (`2.1` or `2.2`): its callbacks speak that version.
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0004"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
