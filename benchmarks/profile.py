@@ -74,8 +74,8 @@ def profile(deployment: Deployment, seconds: int) -> None:
     folder = Path(tempfile.mkdtemp(prefix="telroute-profile-"))
     pids = [process.popen.pid for process in deployment.processes]
     spies = [spy(pid, seconds + 6, folder / f"{pid}.txt") for pid in pids]
-    wrk(f"{deployment.api.url}/v2.1/messages", seconds=seconds, script=deployment.body)
-    wait_drained(deployment, timeout=120)
+    sends = wrk(f"{deployment.api.url}/v2.1/messages", seconds=seconds, script=deployment.body)
+    wait_drained(deployment, before + sends.requests - sends.non_2xx, timeout=120)
     delivered = deployment.level2() - before
     cpu_us = 1e6 * (deployment.cpu_seconds() - cpu) / max(1, delivered)
     for sampler in spies:
