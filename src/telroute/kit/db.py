@@ -72,6 +72,19 @@ class Chain:
     postgres: Query
 
 
+@dataclass(slots=True)
+class StatementCount:
+    """SQL statements this process sent to its database, and transactions it committed (per `Database`).
+
+    Counted where the statement is issued, so the count is deterministic: the benchmark and a test read
+    it to say how many statements a delivered message costs. SQLite's BEGIN/SAVEPOINT/COMMIT are not
+    statements here; `transactions` counts units of work (on SQLite each a savepoint of a group commit).
+    """
+
+    statements: int = 0
+    transactions: int = 0
+
+
 class Connection(Protocol):
     async def fetch(self, query: Query, params: Params | None = None) -> list[Row]: ...
 
@@ -89,6 +102,7 @@ class Connection(Protocol):
 class Database(Connection, Protocol):
     url: str
     committed: Signal  # fires after every commit of this process
+    counted: StatementCount
 
     def transaction(self) -> AbstractAsyncContextManager[Connection]: ...
 
@@ -104,24 +118,30 @@ def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
 class _SqliteStatements:
     """Statement methods over one sqlite3 connection; callers hold the lock."""
 
-    def __init__(self, raw: sqlite3.Connection) -> None:
+    def __init__(self, raw: sqlite3.Connection, counted: StatementCount) -> None:
         self._raw = raw
+        self._counted = counted
+
+    def _run(self, query: Query, params: Params | None) -> sqlite3.Cursor:
+        self._counted.statements += 1
+        return self._raw.execute(query.sqlite, params or {})
 
     async def fetch(self, query: Query, params: Params | None = None) -> list[Row]:
-        return self._raw.execute(query.sqlite, params or {}).fetchall()
+        return self._run(query, params).fetchall()
 
     async def fetchrow(self, query: Query, params: Params | None = None) -> Row | None:
-        row: Row | None = self._raw.execute(query.sqlite, params or {}).fetchone()
+        row: Row | None = self._run(query, params).fetchone()
         return row
 
     async def fetchval(self, query: Query, params: Params | None = None) -> Any:
-        row = self._raw.execute(query.sqlite, params or {}).fetchone()
+        row = self._run(query, params).fetchone()
         return None if row is None else next(iter(row.values()))
 
     async def execute(self, query: Query, params: Params | None = None) -> int:
-        return self._raw.execute(query.sqlite, params or {}).rowcount
+        return self._run(query, params).rowcount
 
     async def executemany(self, query: Query, rows: Iterable[Params]) -> None:
+        self._counted.statements += 1
         self._raw.executemany(query.sqlite, rows)
 
     async def fetchval_chain(self, chain: Chain, params: Params) -> Any:
@@ -167,7 +187,8 @@ class SqliteDatabase:
         for pragma in pragmas:
             raw.execute(f"PRAGMA {pragma}")
         self._raw = raw
-        self._statements = _SqliteStatements(raw)
+        self.counted = StatementCount()
+        self._statements = _SqliteStatements(raw, self.counted)
         self._lock = asyncio.Lock()
         self._waiting = 0
         self._group: asyncio.Future[None] | None = None
@@ -287,6 +308,7 @@ class SqliteDatabase:
                 raise
             self._raw.execute("RELEASE unit")
             self._group_units += 1
+            self.counted.transactions += 1
         except Exception:
             self._release()
             await self._settled(group)
@@ -325,26 +347,32 @@ class SqliteDatabase:
 
 
 class _PostgresStatements:
-    def __init__(self, target: Any) -> None:
+    def __init__(self, target: Any, counted: StatementCount) -> None:
         self._target = target  # an asyncpg Pool or Connection: the same methods
+        self._counted = counted
 
     async def fetch(self, query: Query, params: Params | None = None) -> list[Row]:
+        self._counted.statements += 1
         rows: list[Row] = await self._target.fetch(query.pg_text, *query.pg_args(params))
         return rows
 
     async def fetchrow(self, query: Query, params: Params | None = None) -> Row | None:
+        self._counted.statements += 1
         row: Row | None = await self._target.fetchrow(query.pg_text, *query.pg_args(params))
         return row
 
     async def fetchval(self, query: Query, params: Params | None = None) -> Any:
+        self._counted.statements += 1
         return await self._target.fetchval(query.pg_text, *query.pg_args(params))
 
     async def execute(self, query: Query, params: Params | None = None) -> int:
+        self._counted.statements += 1
         status: str = await self._target.execute(query.pg_text, *query.pg_args(params))
         tail = status.rsplit(" ", 1)[-1]
         return int(tail) if tail.isdigit() else 0
 
     async def executemany(self, query: Query, rows: Iterable[Params]) -> None:
+        self._counted.statements += 1
         await self._target.executemany(query.pg_text, [query.pg_args(row) for row in rows])
 
     async def fetchval_chain(self, chain: Chain, params: Params) -> Any:
@@ -353,7 +381,8 @@ class _PostgresStatements:
 
 class PostgresDatabase(_PostgresStatements):
     def __init__(self, url: str, pool: Any) -> None:
-        super().__init__(pool)
+        self.counted = StatementCount()
+        super().__init__(pool, self.counted)
         self.url = url
         self._pool = pool
         self.committed = Signal()
@@ -361,7 +390,8 @@ class PostgresDatabase(_PostgresStatements):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
         async with self._pool.acquire() as connection, connection.transaction():
-            yield _PostgresStatements(connection)
+            yield _PostgresStatements(connection, self.counted)
+        self.counted.transactions += 1
         self.committed.fire()
 
     async def executemany(self, query: Query, rows: Iterable[Params]) -> None:
@@ -375,7 +405,7 @@ class PostgresDatabase(_PostgresStatements):
             self._pool.acquire() as connection,
             connection.transaction(isolation="repeatable_read", readonly=True),
         ):
-            yield _PostgresStatements(connection)
+            yield _PostgresStatements(connection, self.counted)
 
     async def close(self) -> None:
         await self._pool.close()

@@ -5,7 +5,8 @@ Two kinds:
 - Counted in this process as things happen: HTTP requests (by method, matched route *template* and
   status, with a latency histogram, from `HttpMetrics`, a pure-ASGI middleware), and the counters the
   delivery, callback and SMPP code paths bump (`count_delivery`, `count_receipt`, `count_callback`,
-  `count_smpp_event`).
+  `count_smpp_event`), and the SQL statements and transactions this process's `Database` counted
+  (`telroute_db_statements_total`, `telroute_db_transactions_total`).
 - Read from the database at scrape time, so that they are the same whichever process is scraped:
   the job queue (depth by kind, age of the oldest job), and whatever the `sources` passed to
   `exposition` add (`app.py` passes each carrier link's state, from `carriers/metrics.py`).
@@ -30,7 +31,7 @@ from prometheus_client import (
     disable_created_metrics,
     generate_latest,
 )
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -215,9 +216,23 @@ async def _database_families(database: Database, clock: Clock, sources: Sequence
     return families
 
 
+def _statement_families(database: Database) -> list[Metric]:
+    """This process's statement and transaction counts, read before the scrape's own statements."""
+    statements = CounterMetricFamily(
+        "telroute_db_statements", "SQL statements this process sent to the database.", value=database.counted.statements
+    )
+    transactions = CounterMetricFamily(
+        "telroute_db_transactions",
+        "Transactions (units of work) this process committed.",
+        value=database.counted.transactions,
+    )
+    return [statements, transactions]
+
+
 async def exposition(database: Database, clock: Clock, sources: Sequence[Source] = ()) -> bytes:
     """The text of one scrape: this process's metrics, then the database's (the job queue's, then each
     source's in order)."""
     scraped = CollectorRegistry()
-    scraped.register(_Families(await _database_families(database, clock, sources)))
+    counted = _statement_families(database)
+    scraped.register(_Families([*counted, *await _database_families(database, clock, sources)]))
     return generate_latest(REGISTRY) + generate_latest(scraped)

@@ -27,8 +27,11 @@ async def take(
     """Allow one event in `bucket` at `per_second` (bursts of up to one second's worth) or raise 429."""
     interval = 1_000_000 // max(1, per_second)
     burst = interval * max(1, per_second)
-    await connection.execute(_ENSURE, {"bucket": bucket})
-    tat = int(await connection.fetchval(_LOCK, {"bucket": bucket}))
+    tat = await connection.fetchval(_LOCK, {"bucket": bucket})
+    if tat is None:  # the bucket's first event: create its row (a rival may create it first), then lock it
+        await connection.execute(_ENSURE, {"bucket": bucket})
+        tat = await connection.fetchval(_LOCK, {"bucket": bucket})
+    tat = int(tat)
     current = now() if callable(now) else now
     arrival = max(tat, current) + interval
     if arrival - burst > current:

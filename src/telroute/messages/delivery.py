@@ -37,11 +37,8 @@ async def _dlr_url(connection: Connection, message: Row) -> str | None:
     if message["dlr_callback"]:
         return str(message["dlr_callback"])
     column = "mms_dlr_callback" if message["is_mms"] else "sms_dlr_callback"
-    number = await numbers_repository.owner_of(connection, message["from_number"])
-    if number is not None and number["account_id"] == message["account_id"] and number[column]:
-        return str(number[column])
-    account = await accounts_repository.callbacks(connection, message["account_id"])
-    url = account.get(column)
+    found = await numbers_repository.dlr_callbacks(connection, message["from_number"], message["account_id"])
+    url = None if found is None else found[f"number_{column}"] or found[column]
     return None if url is None else str(url)
 
 

@@ -183,6 +183,14 @@ _OWNER = sql(
     "mms_dlr_callback FROM numbers WHERE value = :value AND account_id IS NOT NULL"
 )
 
+# An account's DLR callbacks and, when the account owns `value`, that number's: one round trip for the
+# precedence of `messages.delivery._dlr_url` instead of two.
+_DLR_CALLBACKS = sql(
+    "SELECT n.sms_dlr_callback AS number_sms_dlr_callback, n.mms_dlr_callback AS number_mms_dlr_callback, "
+    "a.sms_dlr_callback, a.mms_dlr_callback FROM accounts a "
+    "LEFT JOIN numbers n ON n.value = :value AND n.account_id = a.id WHERE a.id = :account"
+)
+
 
 async def owned(connection: Connection, value: str, account_id: int) -> Row | None:
     return await connection.fetchrow(_OWNED, {"value": value, "account": account_id})
@@ -191,6 +199,12 @@ async def owned(connection: Connection, value: str, account_id: int) -> Row | No
 async def owner_of(connection: Connection, value: str) -> Row | None:
     """The owning account and callback settings of an on-net number (any account)."""
     return await connection.fetchrow(_OWNER, {"value": value})
+
+
+async def dlr_callbacks(connection: Connection, value: str, account_id: int) -> Row | None:
+    """`sms_dlr_callback`/`mms_dlr_callback` of the account, `number_`-prefixed those of its number `value`
+    (None when the account does not own it); None when there is no such account."""
+    return await connection.fetchrow(_DLR_CALLBACKS, {"value": value, "account": account_id})
 
 
 async def set_alias(connection: Connection, value: str, account_id: int, alias: str | None) -> None:
