@@ -101,14 +101,13 @@ def routes(deps: Deps) -> list[Route]:
                 offset=page.offset,
             )
         items = [schemas.mdr(message, receipts) for message, receipts in found]
-        return jsonapi.document(
-            {"data": items, "links": _list_links(jsonapi.base_url(request), start, end, page, more)}
-        )
+        links = _list_links(jsonapi.base_url(request), start, end, page, more)
+        return jsonapi.document(schemas.messages_page(items, links))
 
     async def get_message(request: Request, account: Account) -> Response:
         async with deps.db.snapshot() as connection:
             message, receipts, media = await service.get(connection, account, str(request.path_params["message_id"]))
-        return jsonapi.document(schemas.with_media(schemas.mdr(message, receipts), media, jsonapi.base_url(request)))
+        return jsonapi.document(schemas.message_document(message, receipts, media, jsonapi.base_url(request)))
 
     async def get_media(request: Request, account: Account) -> Response:
         row = await service.media_content(deps.db, account, str(request.path_params["media_id"]))

@@ -163,19 +163,16 @@ def inventory_routes(deps: Deps) -> list[Route]:
         root = jsonapi.base_url(request)
         items = [schemas.available_number(row, root) for row in rows]
         links = jsonapi.page_links(root, "/v2/numbers/available", echo, page, more)
-        return jsonapi.document(schemas.collection(items, links))
+        return jsonapi.document(schemas.available_numbers(items, links))
 
     async def areacodes(request: Request, account: Account) -> Response:
         page = jsonapi.parse_page(request, 10, 400)
         max_cost, echo_cost = _max_cost(request)
         found, more = await service.areacodes(deps.db, max_cost, page)
         root = jsonapi.base_url(request)
-        items = [
-            schemas.reference("areacode", npa, f"{root}/v2/numbers/available/exchanges?areacode={npa}") for npa in found
-        ]
         echo = {"max_setup_cost": echo_cost}
         links = jsonapi.page_links(root, "/v2/numbers/available/areacodes", echo, page, more)
-        return jsonapi.document(schemas.collection(items, links))
+        return jsonapi.document(schemas.areacodes(found, root, links))
 
     async def exchanges(request: Request, account: Account) -> Response:
         page = jsonapi.parse_page(request, 10, 200)
@@ -183,12 +180,9 @@ def inventory_routes(deps: Deps) -> list[Route]:
         areacode = _normalized(request, "areacode", _areacode)
         found, more = await service.exchanges(deps.db, areacode, max_cost, page)
         root = jsonapi.base_url(request)
-        items = [
-            schemas.reference("exchange", block, f"{root}/v2/numbers/available?starts_with=1{block}") for block in found
-        ]
         echo = {"areacode": areacode, "max_setup_cost": echo_cost}
         links = jsonapi.page_links(root, "/v2/numbers/available/exchanges", echo, page, more)
-        return jsonapi.document(schemas.collection(items, links))
+        return jsonapi.document(schemas.exchanges(found, root, links))
 
     return [
         Route("/v2/numbers/available", authenticated(deps, available), methods=["GET"]),
@@ -205,7 +199,7 @@ def owned_routes(deps: Deps) -> list[Route]:
         root = jsonapi.base_url(request)
         items = [schemas.owned_number(row, root) for row in rows]
         links = jsonapi.page_links(root, "/v2/numbers", echo, page, more)
-        return jsonapi.document(schemas.collection(items, links))
+        return jsonapi.document(schemas.owned_numbers(items, links))
 
     async def get_number(request: Request, account: Account) -> Response:
         row, routes = await service.detail(deps.db, account, _path_number(request))
@@ -286,21 +280,20 @@ def route_routes(deps: Deps) -> list[Route]:
         root = jsonapi.base_url(request)
         items = [schemas.route(row, root) for row in rows]
         links = jsonapi.page_links(root, "/v2/routes", {"route_type": route_type}, page, more)
-        return jsonapi.document(schemas.collection(items, links))
+        return jsonapi.document(schemas.routes_page(items, links))
 
     async def create_route(request: Request, account: Account) -> Response:
-        body = await read_attributes(request, schemas.RouteAttributes)
+        body = await read_attributes(request, schemas.NewRoute)
         async with deps.db.transaction() as connection:
             row = await service.create_route(connection, account, body, now=deps.clock())
-        resource = schemas.route(row, jsonapi.base_url(request))
-        return jsonapi.document({"data": resource, "links": resource["links"]}, status=201)
+        return jsonapi.document(schemas.route_document(row, jsonapi.base_url(request)), status=201)
 
     async def get_route(request: Request, account: Account) -> Response:
         raw = str(request.path_params["route_id"])
         if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
             raise NotFound(f"route {raw} was not found on this account")
-        resource = schemas.route(await service.get_route(deps.db, account, int(raw)), jsonapi.base_url(request))
-        return jsonapi.document({"data": resource, "links": resource["links"]})
+        row = await service.get_route(deps.db, account, int(raw))
+        return jsonapi.document(schemas.route_document(row, jsonapi.base_url(request)))
 
     async def edge_strategies(request: Request, account: Account) -> Response:
         return jsonapi.document(schemas.edge_strategies())

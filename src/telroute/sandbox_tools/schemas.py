@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
 from telroute.kit.db import Row
-from telroute.messages.schemas import mdr
+from telroute.kit.wire import MessageId, SelfLink
+from telroute.messages.schemas import MdrAttributes, mdr_attributes
 from telroute.sandbox_tools.codes import one_time_codes
 from telroute.sandbox_tools.model import format_moment
 
@@ -41,12 +42,24 @@ def account_document(
     }
 
 
-def message_record(message: Row, receipts: list[Row], base: str) -> dict[str, Any]:
+OneTimeCode = Annotated[str, msgspec.Meta(pattern=r"^\d{4,8}$")]
+
+
+class SandboxMessageAttributes(MdrAttributes, forbid_unknown_fields=True):
+    codes: Annotated[list[OneTimeCode], msgspec.Meta(description="One-time codes found in the body.")]
+
+
+class SandboxMessage(msgspec.Struct, tag_field="type", tag="message", forbid_unknown_fields=True):
+    id: MessageId
+    attributes: SandboxMessageAttributes
+    links: SelfLink
+
+
+def message_record(message: Row, receipts: list[Row], base: str) -> SandboxMessage:
     """An MDR as `GET /v2.1/messages/{id}` renders it, plus the one-time codes found in its body."""
-    record = mdr(message, receipts)
-    record["attributes"]["codes"] = one_time_codes(message["body"])
-    record["links"] = {"self": f"{base}/v2.1/messages/{message['public_id']}"}
-    return record
+    fields = msgspec.structs.asdict(mdr_attributes(message, receipts))
+    attributes = SandboxMessageAttributes(**fields, codes=one_time_codes(message["body"]))
+    return SandboxMessage(message["public_id"], attributes, SelfLink(f"{base}/v2.1/messages/{message['public_id']}"))
 
 
 def _moment(us: int | None) -> str | None:
