@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -19,10 +18,7 @@ from telroute.kit.http import convert, parse_json, read_attributes, read_body
 from telroute.numbers import model, schemas, service
 from telroute.numbers.repository import NumberFilters
 
-Endpoint = Callable[[Request], Awaitable[Response]]
 _NO_LIMIT = 2**62
-_RESERVED_NUMBER_PATHS = {"available": "GET, HEAD"}  # /v2/numbers/available is not a number
-_ROUTE_RELATIONSHIPS = frozenset(f"{kind}_route" for kind in service.ROUTE_KINDS)
 
 
 def _query(request: Request, name: str) -> str | None:
@@ -130,31 +126,6 @@ async def _relationship_route_id(request: Request) -> int:
     return int(route_id)
 
 
-def _method_not_allowed(allow: str) -> HTTPException:
-    return HTTPException(405, headers={"Allow": allow})
-
-
-def _by_method(handlers: dict[str, Endpoint], guard: Callable[[Request], None] = lambda request: None) -> Endpoint:
-    """One endpoint for several methods on one path, so that a 405 names every allowed method."""
-
-    async def endpoint(request: Request) -> Response:
-        guard(request)
-        return await handlers["GET" if request.method == "HEAD" else request.method](request)
-
-    return endpoint
-
-
-def _not_a_number_path(request: Request) -> None:
-    allow = _RESERVED_NUMBER_PATHS.get(str(request.path_params["number"]))
-    if allow is not None:
-        raise _method_not_allowed(allow)
-
-
-def _not_a_route_relationship(request: Request) -> None:
-    if request.path_params["callback_type"] in _ROUTE_RELATIONSHIPS:
-        raise _method_not_allowed("PATCH")
-
-
 def inventory_routes(deps: Deps) -> list[Route]:
     async def available(request: Request, account: Account) -> Response:
         page = jsonapi.parse_page(request, 10, 200)
@@ -249,16 +220,13 @@ def owned_routes(deps: Deps) -> list[Route]:
             await service.set_number_callback(connection, account, value, callback_type, url)
         return jsonapi.no_content()
 
-    number = {
-        "GET": authenticated(deps, get_number),
-        "POST": authenticated(deps, purchase),
-        "DELETE": authenticated(deps, release),
-        "PATCH": authenticated(deps, patch),
-    }
     callback = authenticated(deps, set_callback)
     return [
         Route("/v2/numbers", authenticated(deps, list_numbers), methods=["GET"]),
-        Route("/v2/numbers/{number}", _by_method(number, _not_a_number_path), methods=list(number)),
+        Route("/v2/numbers/{number}", authenticated(deps, get_number), methods=["GET"]),
+        Route("/v2/numbers/{number}", authenticated(deps, purchase), methods=["POST"]),
+        Route("/v2/numbers/{number}", authenticated(deps, release), methods=["DELETE"]),
+        Route("/v2/numbers/{number}", authenticated(deps, patch), methods=["PATCH"]),
         Route(
             "/v2/numbers/{number}/relationships/{kind:str}_route",
             authenticated(deps, set_route),
@@ -266,7 +234,7 @@ def owned_routes(deps: Deps) -> list[Route]:
         ),
         Route(
             "/v2/numbers/{number}/relationships/{callback_type}",
-            _by_method(dict.fromkeys(("POST", "PUT", "PATCH"), callback), _not_a_route_relationship),
+            callback,
             methods=["POST", "PUT", "PATCH"],
         ),
     ]
@@ -298,9 +266,9 @@ def route_routes(deps: Deps) -> list[Route]:
     async def edge_strategies(request: Request, account: Account) -> Response:
         return jsonapi.document(schemas.edge_strategies())
 
-    collection = {"GET": authenticated(deps, list_routes), "POST": authenticated(deps, create_route)}
     return [
-        Route("/v2/routes", _by_method(collection), methods=list(collection)),
+        Route("/v2/routes", authenticated(deps, list_routes), methods=["GET"]),
+        Route("/v2/routes", authenticated(deps, create_route), methods=["POST"]),
         Route("/v2/routes/edge_strategies", authenticated(deps, edge_strategies), methods=["GET"]),
         Route("/v2/routes/{route_id}", authenticated(deps, get_route), methods=["GET"]),
     ]
