@@ -1,6 +1,6 @@
-"""The sandbox tools' part of the OpenAPI document, next to `sandbox_tools/api.py` and `faults_api.py`.
-The message record's components come from its Structs (`sandbox_tools/schemas.py`); the account, fault
-and request schemas are still declared here."""
+"""The sandbox tools' part of the OpenAPI document, next to `sandbox_tools/api.py` and `faults_api.py`:
+paths and request bodies; the account, message and fault components come from the Structs of
+`sandbox_tools/schemas.py`."""
 
 from __future__ import annotations
 
@@ -12,12 +12,8 @@ from telroute.kit.contract import (
     IN_PRODUCTION,
     Schema,
     body,
-    closed,
-    collection,
-    const,
     document,
     flat_or_jsonapi,
-    links,
     no_content,
     nullable,
     open_object,
@@ -25,25 +21,24 @@ from telroute.kit.contract import (
     page,
     path,
     query,
-    ref,
     string,
 )
 from telroute.kit.wire import PHONE_NUMBER_INPUT, struct_components
 from telroute.messages.model import Status
 from telroute.sandbox_tools import fault_rules
 from telroute.sandbox_tools import model as sandbox_model
-from telroute.sandbox_tools.schemas import SandboxMessage
+from telroute.sandbox_tools.schemas import DOCUMENTS
 
 
 def schemas() -> dict[str, Any]:
-    return {**struct_components([SandboxMessage]), **_sandbox(), **_faults()}
+    return {**struct_components(DOCUMENTS), **_account_requests(), **_fault_requests()}
 
 
 def paths() -> dict[str, Schema]:
     return _sandbox_paths()
 
 
-def _sandbox() -> dict[str, Schema]:
+def _account_requests() -> dict[str, Schema]:
     callbacks = {name: nullable({"type": "string", "format": "uri", "maxLength": 2048}) for name in CALLBACK_TYPES}
     count = {"type": "integer", "minimum": 0, "maximum": sandbox_model.MAX_NUMBERS}
     wanted = {"type": "array", "items": string(PHONE_NUMBER_INPUT), "maxItems": sandbox_model.MAX_NUMBERS}
@@ -55,23 +50,8 @@ def _sandbox() -> dict[str, Schema]:
             "callbacks": open_object(callbacks),
         }
     )
-    attributes = closed(
-        {
-            "name": {"type": "string"},
-            "access_key": {"type": "string"},
-            "secret_key": {"type": "string"},
-            "numbers": {"type": "array", "items": ref("PhoneNumber")},
-            "callbacks": closed({name: ref("Url") for name in CALLBACK_TYPES}, required=[]),
-        }
-    )
-    account = closed(
-        {"type": const("sandbox_account"), "id": {"type": "string"}, "attributes": attributes, "links": links("self")}
-    )
     return {
         "SandboxAccountRequest": flat_or_jsonapi(new_account, "sandbox_account"),
-        "SandboxAccount": closed({"data": account}),
-        "SandboxMessageDocument": closed({"data": ref("SandboxMessage")}),
-        "SandboxMessages": collection("SandboxMessage"),
     }
 
 
@@ -104,33 +84,8 @@ def _fault_request() -> Schema:
     )
 
 
-def _faults() -> dict[str, Schema]:
-    number = {"type": "number"}
-    attributes = closed(
-        {
-            "kind": {"type": "string", "enum": list(fault_rules.KINDS)},
-            "match": {"type": "string"},
-            "outcome": {"type": ["string", "integer"]},
-            "receipt_delay": nullable(number),
-            "status_code": nullable({"type": "integer"}),
-            "description": nullable({"type": "string"}),
-            "delay": nullable(number),
-            "remaining": nullable({"type": "integer", "minimum": 0, "description": "Uses left; null: no count."}),
-            "share": nullable(number),
-            "expires_at": nullable({"type": "string", "format": "date-time"}),
-            "created_at": {"type": "string", "format": "date-time"},
-        },
-        required=["kind", "match", "outcome", "remaining", "share", "expires_at", "created_at"],
-    )
-    fault = closed(
-        {"type": const("sandbox_fault"), "id": {"type": "string"}, "attributes": attributes, "links": links("self")}
-    )
-    return {
-        "SandboxFaultRequest": flat_or_jsonapi(_fault_request(), "sandbox_fault"),
-        "SandboxFault": fault,
-        "SandboxFaultDocument": closed({"data": ref("SandboxFault")}),
-        "SandboxFaults": closed({"data": {"type": "array", "items": ref("SandboxFault")}}),
-    }
+def _fault_requests() -> dict[str, Schema]:
+    return {"SandboxFaultRequest": flat_or_jsonapi(_fault_request(), "sandbox_fault")}
 
 
 def _message_filters() -> list[Schema]:
