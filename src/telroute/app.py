@@ -4,7 +4,6 @@ health and metrics port."""
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
@@ -36,6 +35,7 @@ from telroute.errors import (
 from telroute.kit import jsonapi, metrics
 from telroute.kit.db import database_error_types, is_unavailable
 from telroute.kit.migrate import head_revision, schema_revisions
+from telroute.kit.routing import method_routes
 from telroute.messages import api as messages_api
 from telroute.messages import api_v22 as messages_api_v22
 from telroute.numbers import api as numbers_api
@@ -149,45 +149,6 @@ class RejectNulInUrl:
         await self.app(scope, receive, send)
 
 
-_PARAMETER = re.compile(r"\{[^}:]+(:[^}]+)?\}")
-
-
-class _SamePath:
-    """Several routes of one path template (their parameters may be named differently) served as one,
-    so that a 405 lists every method the path allows. Each request goes to the route of its method."""
-
-    def __init__(self, routes: list[Route]) -> None:
-        self.routes = routes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        method = "GET" if scope["method"] == "HEAD" else scope["method"]
-        route = next(route for route in self.routes if route.methods and method in route.methods)
-        _, child_scope = route.matches(scope)
-        scope.update(child_scope)
-        scope["route"] = route
-        await route.handle(scope, receive, send)
-
-
-def _one_route_per_path(routes: Sequence[BaseRoute]) -> list[BaseRoute]:
-    def template(route: Route) -> str:
-        return _PARAMETER.sub(lambda match: "{" + (match.group(1) or ":str") + "}", route.path)
-
-    groups: dict[str, list[Route]] = {}
-    for route in routes:
-        if isinstance(route, Route) and route.methods:
-            groups.setdefault(template(route), []).append(route)
-    merged: list[BaseRoute] = []
-    for route in routes:
-        group = groups.get(template(route), []) if isinstance(route, Route) and route.methods else []
-        if len(group) < 2:
-            merged.append(route)
-        elif route is group[0]:
-            methods = sorted({method for member in group for method in member.methods or ()})
-            named = next((member for member in group if "GET" in (member.methods or ())), route)
-            merged.append(Route(named.path, _SamePath(group), methods=methods))
-    return merged
-
-
 @asynccontextmanager
 async def _no_lifespan(app: Starlette) -> AsyncIterator[None]:
     yield
@@ -195,7 +156,7 @@ async def _no_lifespan(app: Starlette) -> AsyncIterator[None]:
 
 def _starlette(routes: Sequence[BaseRoute], lifespan: Lifespan | None, public_base_url: str | None) -> Starlette:
     app = Starlette(
-        routes=_one_route_per_path(routes),
+        routes=method_routes(routes),
         middleware=[Middleware(metrics.HttpMetrics), Middleware(RejectNulInUrl)],
         exception_handlers={
             TelrouteError: on_telroute_error,

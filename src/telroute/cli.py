@@ -10,7 +10,7 @@ import typer
 import uvloop
 from rich.table import Table
 
-from telroute import backup_cli, bootstrap, server
+from telroute import backup_cli, bootstrap, policy_cli, server
 from telroute.accounts import service as accounts_service
 from telroute.bootstrap import Deps
 from telroute.carriers import cli as carriers_cli
@@ -24,7 +24,6 @@ from telroute.cli_common import (
     settings_for,
 )
 from telroute.cnam import cli as cnam_cli
-from telroute.deployment import cli as deployment_cli
 from telroute.messages import cli as messages_cli
 from telroute.numbers import cli as numbers_cli
 from telroute.webhooks import cli as webhooks_cli
@@ -39,8 +38,8 @@ app.add_typer(messages_cli.simulate, name="simulate")
 app.add_typer(webhooks_cli.webhooks, name="webhooks")
 app.add_typer(carriers_cli.carriers, name="carriers")
 app.add_typer(carriers_cli.routes, name="routes")
-app.add_typer(deployment_cli.policy, name="policy")
-app.command("init")(deployment_cli.init)
+app.add_typer(policy_cli.policy, name="policy")
+app.command("init")(policy_cli.init)
 app.add_typer(cnam_cli.cnam, name="cnam")
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import pytest
 
 from telroute.errors import Unprocessable
+from telroute.messages import schemas
 from telroute.messages.views import V21, V22, of_message
 
 
@@ -27,21 +29,52 @@ def test_a_missing_number_is_left_to_the_shared_validation() -> None:
     assert V22.numbers_in({"to": None}, "") == {"to": None}
 
 
-def test_resources_and_links_follow_the_view() -> None:
-    def resource() -> dict[str, Any]:
-        return {"attributes": {"to": "13125550123", "from": "12065550100", "body": "x"}}
+def _message(**extra: Any) -> dict[str, Any]:
+    return {
+        "public_id": "mdr2-" + "0" * 32,
+        "body": "x",
+        "status": "delivered",
+        "direction": "outbound",
+        "amount_nd": 4_000_000,
+        "to_number": "13125550123",
+        "from_number": "12065550100",
+        "message_encoding": 0,
+        "created_at_us": 1_700_000_000_000_000,
+        "is_mms": False,
+        "message_type": "longcode",
+        **extra,
+    }
 
-    assert V22.resource(resource())["attributes"] == {"to": "+13125550123", "from": "+12065550100", "body": "x"}
-    assert V21.resource(resource()) == resource()
-    assert V22.accepted("mdr2-1", "http://h")["data"]["links"]["self"] == "http://h/v2.2/messages/mdr2-1"
-    assert V21.accepted("mdr2-1", "http://h")["data"]["links"]["self"] == "http://h/v2.1/messages/mdr2-1"
+
+def _media() -> dict[str, Any]:
+    return {
+        "public_id": "1-a.png",
+        "url": "http://m/a.png",
+        "file_name": "a.png",
+        "mime_type": "image/png",
+        "file_size": 1,
+    }
+
+
+def test_resources_and_links_follow_the_view() -> None:
+    v22 = V22.mdr(schemas.mdr(_message(), [])).attributes
+    assert (v22.to, v22.from_, v22.body) == ("+13125550123", "+12065550100", "x")
+    v21 = V21.mdr(schemas.mdr(_message(), [])).attributes
+    assert (v21.to, v21.from_) == ("13125550123", "12065550100")
+    assert V22.accepted("mdr2-1", "http://h").data.links.self == "http://h/v2.2/messages/mdr2-1"
+    assert V21.accepted("mdr2-1", "http://h").data.links.self == "http://h/v2.1/messages/mdr2-1"
     assert of_message({"api_version": "2.2"}) is V22 and of_message({"api_version": "2.1"}) is V21
 
 
 def test_media_links_follow_the_view() -> None:
-    def document() -> dict[str, Any]:
-        return {"data": {}, "included": [{"id": "1-a.png", "links": {"self": "http://h/v2.1/media/1-a.png"}}]}
+    def document() -> schemas.MessageDocument:
+        return schemas.message_document(_message(is_mms=True), [], [_media()], "http://h")
 
-    assert V22.media_links(document(), "http://h")["included"][0]["links"]["self"] == "http://h/v2.2/media/1-a.png"
-    assert V21.media_links(document(), "http://h") == document()
-    assert V22.media_links({"data": {}}, "http://h") == {"data": {}}
+    def media_link(view_document: schemas.MessageDocument) -> str:
+        assert view_document.included is not msgspec.UNSET
+        return view_document.included[0].links.self
+
+    assert media_link(V22.message_document(document(), "http://h")) == "http://h/v2.2/media/1-a.png"
+    assert media_link(V21.message_document(document(), "http://h")) == "http://h/v2.1/media/1-a.png"
+    plain = V22.message_document(schemas.message_document(_message(), [], [], "http://h"), "http://h")
+    assert plain.included is msgspec.UNSET and plain.data.attributes.to == "+13125550123"

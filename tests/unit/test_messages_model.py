@@ -18,6 +18,7 @@ from telroute.messages.model import (
     price_outbound,
     submit_outcome,
 )
+from telroute.text.segments import Encoding
 
 DEFAULT = Prices()
 
@@ -155,7 +156,7 @@ UCS2_71 = UCS2_70 + "x"
     ],
 )
 def test_outbound_sms_is_priced_per_segment(body: str, encoding: int, segments: int) -> None:
-    assert price_outbound(body, False, DEFAULT) == Pricing(encoding, segments, 4_000_000 * segments)
+    assert price_outbound(body, False, DEFAULT) == Pricing(Encoding(encoding), segments, 4_000_000 * segments)
 
 
 def test_outbound_sms_price_follows_the_rate_table() -> None:

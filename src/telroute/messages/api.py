@@ -115,17 +115,15 @@ def message_routes(deps: Deps, view: View) -> list[Route]:
                 limit=page.limit,
                 offset=page.offset,
             )
-        items = [view.resource(schemas.mdr(message, receipts)) for message, receipts in found]
-        return jsonapi.document(
-            {"data": items, "links": _list_links(jsonapi.base_url(request), start, end, page, more, view)}
-        )
+        items = [view.mdr(schemas.mdr(message, receipts)) for message, receipts in found]
+        links = _list_links(jsonapi.base_url(request), start, end, page, more, view)
+        return jsonapi.document(schemas.messages_page(items, links))
 
     async def get_message(request: Request, account: Account) -> Response:
         async with deps.db.snapshot() as connection:
             message, receipts, media = await service.get(connection, account, str(request.path_params["message_id"]))
         base = jsonapi.base_url(request)
-        resource = view.resource(schemas.mdr(message, receipts))
-        return jsonapi.document(view.media_links(schemas.with_media(resource, media, base), base))
+        return jsonapi.document(view.message_document(schemas.message_document(message, receipts, media, base), base))
 
     async def get_media(request: Request, account: Account) -> Response:
         row = await service.media_content(deps.db, account, str(request.path_params["media_id"]))

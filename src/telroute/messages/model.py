@@ -4,16 +4,35 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from enum import StrEnum
 
 from telroute.config import Prices
-from telroute.text.segments import count_segments, encoding_of
+from telroute.text.segments import Encoding, count_segments, encoding_of
 
-QUEUED = "queued"
-SUBMITTED = "smsc submit"
-BUFFERED = "message buffered"
-DELIVERED = "delivered"
-FINAL_STATUSES = frozenset({"delivered", "undelivered", "expired", "rejected", "failed"})
-STATUSES = (QUEUED, SUBMITTED, BUFFERED, DELIVERED, "undelivered", "failed", "expired", "rejected")
+__all__ = ["Encoding"]
+
+
+class Status(StrEnum):
+    """An outbound message's status (an inbound message's is the empty string)."""
+
+    QUEUED = "queued"
+    SUBMITTED = "smsc submit"
+    BUFFERED = "message buffered"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    REJECTED = "rejected"
+
+
+QUEUED = Status.QUEUED
+SUBMITTED = Status.SUBMITTED
+BUFFERED = Status.BUFFERED
+DELIVERED = Status.DELIVERED
+FINAL_STATUSES = frozenset(
+    status.value for status in (Status.DELIVERED, Status.UNDELIVERED, Status.EXPIRED, Status.REJECTED, Status.FAILED)
+)
+STATUSES = tuple(status.value for status in Status)
 MAX_BODY_CHARACTERS = 1600
 MAX_MEDIA_URLS = 10
 
@@ -37,15 +56,15 @@ OUTCOMES_BY_STATE = {
     "DELIVRD": DELIVERED_OUTCOME,
     "ACCEPTD": BUFFERED_OUTCOME,
     "ENROUTE": BUFFERED_OUTCOME,
-    "UNDELIV": ReceiptOutcome("undelivered", 1100, "Message could not be delivered to handset"),
-    "EXPIRED": ReceiptOutcome("expired", 1101, "Message expired before it could be delivered"),
-    "REJECTD": ReceiptOutcome("rejected", 1102, "Message rejected by carrier"),
-    "DELETED": ReceiptOutcome("failed", 1103, "Message deleted by carrier"),
-    "UNKNOWN": ReceiptOutcome("failed", 1104, "Message state unknown at carrier"),
+    "UNDELIV": ReceiptOutcome(Status.UNDELIVERED, 1100, "Message could not be delivered to handset"),
+    "EXPIRED": ReceiptOutcome(Status.EXPIRED, 1101, "Message expired before it could be delivered"),
+    "REJECTD": ReceiptOutcome(Status.REJECTED, 1102, "Message rejected by carrier"),
+    "DELETED": ReceiptOutcome(Status.FAILED, 1103, "Message deleted by carrier"),
+    "UNKNOWN": ReceiptOutcome(Status.FAILED, 1104, "Message state unknown at carrier"),
 }
-SUBMIT_REJECTED = ReceiptOutcome("rejected", 1102, "Message rejected by carrier")
-SUBMIT_FAILED = ReceiptOutcome("failed", 1105, "Message could not be submitted to carrier")
-EXPIRED_IN_QUEUE = ReceiptOutcome("expired", 1106, "Message expired before a carrier accepted it")
+SUBMIT_REJECTED = ReceiptOutcome(Status.REJECTED, 1102, "Message rejected by carrier")
+SUBMIT_FAILED = ReceiptOutcome(Status.FAILED, 1105, "Message could not be submitted to carrier")
+EXPIRED_IN_QUEUE = ReceiptOutcome(Status.EXPIRED, 1106, "Message expired before a carrier accepted it")
 
 
 def outcome_of_state(state: str) -> ReceiptOutcome:
@@ -58,7 +77,7 @@ def overridden(outcome: ReceiptOutcome, code: int | None, description: str | Non
 
 
 def submit_outcome(status: str, detail: str) -> ReceiptOutcome:
-    base = SUBMIT_REJECTED if status == "rejected" else SUBMIT_FAILED
+    base = SUBMIT_REJECTED if status == Status.REJECTED else SUBMIT_FAILED
     return ReceiptOutcome(base.status, base.code, f"{base.description}: {detail}"[:200])
 
 
@@ -73,7 +92,7 @@ def is_message_id(text: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Pricing:
-    encoding: int
+    encoding: Encoding
     segments: int
     amount_nd: int
 

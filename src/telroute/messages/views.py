@@ -8,8 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from telroute.errors import Unprocessable
 from telroute.kit.db import Row
+from telroute.kit.wire import SelfLink
 from telroute.messages import schemas
 
 NUMBER_FIELDS = ("to", "from")
@@ -36,23 +39,27 @@ class View:
             for name, value in attributes.items()
         }
 
-    def resource(self, resource: dict[str, Any]) -> dict[str, Any]:
-        """An MDR resource (from `schemas.mdr`) with its numbers in this view's format."""
-        attributes = resource["attributes"]
-        for name in NUMBER_FIELDS:
-            if isinstance(attributes.get(name), str):
-                attributes[name] = self.number_out(attributes[name])
+    def attributes(self, attributes: schemas.MdrAttributes) -> schemas.MdrAttributes:
+        """MDR attributes (from `schemas.mdr_attributes`) with their numbers in this view's format."""
+        attributes.to = self.number_out(attributes.to)
+        attributes.from_ = self.number_out(attributes.from_)
+        return attributes
+
+    def mdr(self, resource: schemas.Mdr) -> schemas.Mdr:
+        self.attributes(resource.attributes)
         return resource
 
-    def media_links(self, document: dict[str, Any], base: str) -> dict[str, Any]:
-        """A message document (`schemas.with_media`) whose media link this view's media path."""
-        for item in document.get("included", []):
-            item["links"]["self"] = f"{base}{self.prefix}/media/{item['id']}"
+    def message_document(self, document: schemas.MessageDocument, base: str) -> schemas.MessageDocument:
+        """A message document in this view: its numbers, and its media linked under this view's path."""
+        self.attributes(document.data.attributes)
+        if document.included is not msgspec.UNSET:
+            for item in document.included:
+                item.links = SelfLink(f"{base}{self.prefix}/media/{item.id}")
         return document
 
-    def accepted(self, public_id: str, base: str) -> dict[str, Any]:
+    def accepted(self, public_id: str, base: str) -> schemas.MessageAccepted:
         document = schemas.accepted(public_id, base)
-        document["data"]["links"]["self"] = f"{base}{self.prefix}/messages/{public_id}"
+        document.data.links = SelfLink(f"{base}{self.prefix}/messages/{public_id}")
         return document
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -19,10 +18,7 @@ from telroute.kit.http import convert, parse_json, read_attributes, read_body
 from telroute.numbers import model, schemas, service
 from telroute.numbers.repository import NumberFilters
 
-Endpoint = Callable[[Request], Awaitable[Response]]
 _NO_LIMIT = 2**62
-_RESERVED_NUMBER_PATHS = {"available": "GET, HEAD"}  # /v2/numbers/available is not a number
-_ROUTE_RELATIONSHIPS = frozenset(f"{kind}_route" for kind in service.ROUTE_KINDS)
 
 
 def _query(request: Request, name: str) -> str | None:
@@ -130,31 +126,6 @@ async def _relationship_route_id(request: Request) -> int:
     return int(route_id)
 
 
-def _method_not_allowed(allow: str) -> HTTPException:
-    return HTTPException(405, headers={"Allow": allow})
-
-
-def _by_method(handlers: dict[str, Endpoint], guard: Callable[[Request], None] = lambda request: None) -> Endpoint:
-    """One endpoint for several methods on one path, so that a 405 names every allowed method."""
-
-    async def endpoint(request: Request) -> Response:
-        guard(request)
-        return await handlers["GET" if request.method == "HEAD" else request.method](request)
-
-    return endpoint
-
-
-def _not_a_number_path(request: Request) -> None:
-    allow = _RESERVED_NUMBER_PATHS.get(str(request.path_params["number"]))
-    if allow is not None:
-        raise _method_not_allowed(allow)
-
-
-def _not_a_route_relationship(request: Request) -> None:
-    if request.path_params["callback_type"] in _ROUTE_RELATIONSHIPS:
-        raise _method_not_allowed("PATCH")
-
-
 def inventory_routes(deps: Deps) -> list[Route]:
     async def available(request: Request, account: Account) -> Response:
         page = jsonapi.parse_page(request, 10, 200)
@@ -163,19 +134,16 @@ def inventory_routes(deps: Deps) -> list[Route]:
         root = jsonapi.base_url(request)
         items = [schemas.available_number(row, root) for row in rows]
         links = jsonapi.page_links(root, "/v2/numbers/available", echo, page, more)
-        return jsonapi.document(schemas.collection(items, links))
+        return jsonapi.document(schemas.available_numbers(items, links))
 
     async def areacodes(request: Request, account: Account) -> Response:
         page = jsonapi.parse_page(request, 10, 400)
         max_cost, echo_cost = _max_cost(request)
         found, more = await service.areacodes(deps.db, max_cost, page)
         root = jsonapi.base_url(request)
-        items = [
-            schemas.reference("areacode", npa, f"{root}/v2/numbers/available/exchanges?areacode={npa}") for npa in found
-        ]
         echo = {"max_setup_cost": echo_cost}
         links = jsonapi.page_links(root, "/v2/numbers/available/areacodes", echo, page, more)
-        return jsonapi.document(schemas.collection(items, links))
+        return jsonapi.document(schemas.areacodes(found, root, links))
 
     async def exchanges(request: Request, account: Account) -> Response:
         page = jsonapi.parse_page(request, 10, 200)
@@ -183,12 +151,9 @@ def inventory_routes(deps: Deps) -> list[Route]:
         areacode = _normalized(request, "areacode", _areacode)
         found, more = await service.exchanges(deps.db, areacode, max_cost, page)
         root = jsonapi.base_url(request)
-        items = [
-            schemas.reference("exchange", block, f"{root}/v2/numbers/available?starts_with=1{block}") for block in found
-        ]
         echo = {"areacode": areacode, "max_setup_cost": echo_cost}
         links = jsonapi.page_links(root, "/v2/numbers/available/exchanges", echo, page, more)
-        return jsonapi.document(schemas.collection(items, links))
+        return jsonapi.document(schemas.exchanges(found, root, links))
 
     return [
         Route("/v2/numbers/available", authenticated(deps, available), methods=["GET"]),
@@ -205,7 +170,7 @@ def owned_routes(deps: Deps) -> list[Route]:
         root = jsonapi.base_url(request)
         items = [schemas.owned_number(row, root) for row in rows]
         links = jsonapi.page_links(root, "/v2/numbers", echo, page, more)
-        return jsonapi.document(schemas.collection(items, links))
+        return jsonapi.document(schemas.owned_numbers(items, links))
 
     async def get_number(request: Request, account: Account) -> Response:
         row, routes = await service.detail(deps.db, account, _path_number(request))
@@ -255,16 +220,13 @@ def owned_routes(deps: Deps) -> list[Route]:
             await service.set_number_callback(connection, account, value, callback_type, url)
         return jsonapi.no_content()
 
-    number = {
-        "GET": authenticated(deps, get_number),
-        "POST": authenticated(deps, purchase),
-        "DELETE": authenticated(deps, release),
-        "PATCH": authenticated(deps, patch),
-    }
     callback = authenticated(deps, set_callback)
     return [
         Route("/v2/numbers", authenticated(deps, list_numbers), methods=["GET"]),
-        Route("/v2/numbers/{number}", _by_method(number, _not_a_number_path), methods=list(number)),
+        Route("/v2/numbers/{number}", authenticated(deps, get_number), methods=["GET"]),
+        Route("/v2/numbers/{number}", authenticated(deps, purchase), methods=["POST"]),
+        Route("/v2/numbers/{number}", authenticated(deps, release), methods=["DELETE"]),
+        Route("/v2/numbers/{number}", authenticated(deps, patch), methods=["PATCH"]),
         Route(
             "/v2/numbers/{number}/relationships/{kind:str}_route",
             authenticated(deps, set_route),
@@ -272,7 +234,7 @@ def owned_routes(deps: Deps) -> list[Route]:
         ),
         Route(
             "/v2/numbers/{number}/relationships/{callback_type}",
-            _by_method(dict.fromkeys(("POST", "PUT", "PATCH"), callback), _not_a_route_relationship),
+            callback,
             methods=["POST", "PUT", "PATCH"],
         ),
     ]
@@ -286,28 +248,27 @@ def route_routes(deps: Deps) -> list[Route]:
         root = jsonapi.base_url(request)
         items = [schemas.route(row, root) for row in rows]
         links = jsonapi.page_links(root, "/v2/routes", {"route_type": route_type}, page, more)
-        return jsonapi.document(schemas.collection(items, links))
+        return jsonapi.document(schemas.routes_page(items, links))
 
     async def create_route(request: Request, account: Account) -> Response:
-        body = await read_attributes(request, schemas.RouteAttributes)
+        body = await read_attributes(request, schemas.NewRoute)
         async with deps.db.transaction() as connection:
             row = await service.create_route(connection, account, body, now=deps.clock())
-        resource = schemas.route(row, jsonapi.base_url(request))
-        return jsonapi.document({"data": resource, "links": resource["links"]}, status=201)
+        return jsonapi.document(schemas.route_document(row, jsonapi.base_url(request)), status=201)
 
     async def get_route(request: Request, account: Account) -> Response:
         raw = str(request.path_params["route_id"])
         if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
             raise NotFound(f"route {raw} was not found on this account")
-        resource = schemas.route(await service.get_route(deps.db, account, int(raw)), jsonapi.base_url(request))
-        return jsonapi.document({"data": resource, "links": resource["links"]})
+        row = await service.get_route(deps.db, account, int(raw))
+        return jsonapi.document(schemas.route_document(row, jsonapi.base_url(request)))
 
     async def edge_strategies(request: Request, account: Account) -> Response:
         return jsonapi.document(schemas.edge_strategies())
 
-    collection = {"GET": authenticated(deps, list_routes), "POST": authenticated(deps, create_route)}
     return [
-        Route("/v2/routes", _by_method(collection), methods=list(collection)),
+        Route("/v2/routes", authenticated(deps, list_routes), methods=["GET"]),
+        Route("/v2/routes", authenticated(deps, create_route), methods=["POST"]),
         Route("/v2/routes/edge_strategies", authenticated(deps, edge_strategies), methods=["GET"]),
         Route("/v2/routes/{route_id}", authenticated(deps, get_route), methods=["GET"]),
     ]

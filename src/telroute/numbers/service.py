@@ -17,7 +17,7 @@ from telroute.kit.jsonapi import Page
 from telroute.numbers import repository
 from telroute.numbers.inventory import InventoryRow
 from telroute.numbers.repository import NumberFilters
-from telroute.numbers.schemas import NumberPatch, PurchaseBody, RouteAttributes
+from telroute.numbers.schemas import NewRoute, NumberPatch, PurchaseBody
 
 ROUTE_KINDS = ("primary", "failover")
 
@@ -112,7 +112,7 @@ async def get_route(connection: Connection, account: Account, route_id: int) -> 
     return row
 
 
-async def create_route(connection: Connection, account: Account, body: RouteAttributes, *, now: int) -> Row:
+async def create_route(connection: Connection, account: Account, body: NewRoute, *, now: int) -> Row:
     if body.route_type not in ("host", "number", "uri"):
         raise Unprocessable("route_type must be one of host, number, uri", pointer="/data/attributes/route_type")
     if not body.value:

@@ -16,7 +16,7 @@ def paths() -> dict[str, Any]:
         "Which numbers could be ported into this deployment (numbers it already serves cannot)",
         {"200": document("Portability", "Each number given, as given, in `portable` or `nonportable`.")},
         (413, 422),
-        tag="porting",
+        tags=("porting",),
         request_body={
             "required": True,
             "description": "JSON (Flowroute's reference) or a form with `numbers` repeated (the Python SDK).",

@@ -94,12 +94,9 @@ def routes(deps: Deps) -> list[Route]:
         async with deps.db.snapshot() as connection:
             found, more = await service.search(connection, account, filters, page)
         base = jsonapi.base_url(request)
-        return jsonapi.document(
-            {
-                "data": [schemas.message_record(message, receipts, base) for message, receipts in found],
-                "links": jsonapi.page_links(base, "/sandbox/messages", filters.query(), page, more),
-            }
-        )
+        items = [schemas.message_record(message, receipts, base) for message, receipts in found]
+        links = jsonapi.page_links(base, "/sandbox/messages", filters.query(), page, more)
+        return jsonapi.document(schemas.messages_page(items, links))
 
     async def wait(request: Request, account: Account) -> Response:
         filters = _filters(request, ("timeout",))
@@ -110,7 +107,8 @@ def routes(deps: Deps) -> list[Route]:
                 arrived = await service.newest(connection, account, _ARRIVALS_SHOWN)
             raise _timed_out(filters, timeout, arrived)
         message, receipts = found
-        return jsonapi.document({"data": schemas.message_record(message, receipts, jsonapi.base_url(request))})
+        record = schemas.message_record(message, receipts, jsonapi.base_url(request))
+        return jsonapi.document(schemas.SandboxMessageDocument(record))
 
     async def reset(request: Request, account: Account) -> Response:
         async with deps.db.transaction() as connection:

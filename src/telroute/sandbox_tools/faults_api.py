@@ -16,7 +16,7 @@ from telroute.kit.http import attributes_of, parse_json, read_body
 from telroute.sandbox_tools import faults_service
 from telroute.sandbox_tools.api_faults import api_rules_changed
 from telroute.sandbox_tools.fault_rules import parse_rule
-from telroute.sandbox_tools.schemas import fault_record
+from telroute.sandbox_tools.schemas import SandboxFaultDocument, SandboxFaults, fault_record
 
 log = structlog.get_logger("telroute.sandbox")
 
@@ -34,13 +34,13 @@ def routes(deps: Deps) -> list[Route]:
             row = await faults_service.create(connection, account, rule, now=now)
         api_rules_changed(deps)
         log.info("sandbox fault rule created", account=account.access_key, kind=rule.kind, match=rule.match)
-        return jsonapi.document({"data": fault_record(row, jsonapi.base_url(request))}, status=201)
+        return jsonapi.document(SandboxFaultDocument(fault_record(row, jsonapi.base_url(request))), status=201)
 
     async def list_faults(request: Request, account: Account) -> Response:
         async with deps.db.snapshot() as connection:
             rows = await faults_service.of_account(connection, account)
         base = jsonapi.base_url(request)
-        return jsonapi.document({"data": [fault_record(row, base) for row in rows]})
+        return jsonapi.document(SandboxFaults([fault_record(row, base) for row in rows]))
 
     async def delete(request: Request, account: Account) -> Response:
         async with deps.db.transaction() as connection:

@@ -9,10 +9,20 @@ between the two halves of an escape pair or a surrogate pair.
 
 from __future__ import annotations
 
+from enum import IntEnum
+
 import gsm0338  # noqa: F401  (importing it registers the "gsm03.38" codec)
 
-GSM7 = 0
-UCS2 = 8
+
+class Encoding(IntEnum):
+    """A text's alphabet, by its SMPP data_coding (and `message_encoding` on the wire)."""
+
+    GSM7 = 0
+    UCS2 = 8
+
+
+GSM7 = Encoding.GSM7
+UCS2 = Encoding.UCS2
 
 GSM_CODEC = "gsm03.38"
 _ESCAPE = 0x1B
@@ -38,7 +48,7 @@ GSM_EXTENSION = _table(bytes((_ESCAPE,)))
 _GSM_ALPHABET = GSM_BASIC | GSM_EXTENSION
 
 
-def encoding_of(text: str) -> int:
+def encoding_of(text: str) -> Encoding:
     """GSM7 when every character is in the GSM 03.38 default alphabet or its extension, else UCS2."""
     return GSM7 if _GSM_ALPHABET.issuperset(text) else UCS2
 
