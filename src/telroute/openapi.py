@@ -18,6 +18,7 @@ from typing import Any
 from telroute import __version__
 from telroute.accounts.model import CALLBACK_TYPES
 from telroute.messages.model import MAX_BODY_CHARACTERS, MAX_MEDIA_URLS, STATUSES
+from telroute.sandbox_tools import contract as sandbox_contract
 from telroute.sandbox_tools import fault_rules
 from telroute.sandbox_tools import model as sandbox_model
 
@@ -462,6 +463,7 @@ def _schemas() -> dict[str, Schema]:
         **_requests(),
         **_sandbox(),
         **_faults(),
+        **sandbox_contract.schemas(),
         "Health": _closed({"status": _const("ok")}),
         "Ready": _closed({"status": _const("ready")}),
     }
@@ -1072,6 +1074,7 @@ def document() -> dict[str, Any]:
             **_routes_paths(),
             **_messages_paths(),
             **_sandbox_paths(),
+            **sandbox_contract.paths(_operation, _page(20, 100)),
             **_operational_paths(),
         },
         "components": {

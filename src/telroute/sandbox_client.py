@@ -28,6 +28,10 @@ class MessageNotArrived(AssertionError):
     """No matching message within the timeout; the text names the filters and what did arrive."""
 
 
+class CallbackNotTried(AssertionError):
+    """No matching callback try within the timeout; the text names the filters and the tries there were."""
+
+
 def _detail(body: bytes) -> str:
     try:
         errors = json.loads(body)["errors"]
@@ -127,6 +131,17 @@ class SandboxAccount:
         assert document is not None
         return document
 
+    def _wait(self, path: str, query: str, timeout: float, not_found: type[AssertionError]) -> dict[str, Any]:
+        __tracebackhide__ = True
+        try:
+            document = self._get(path, query, timeout=timeout + _SLACK)
+        except SandboxError as exc:
+            if exc.status == 408:
+                raise not_found(exc.detail) from None
+            raise
+        record: dict[str, Any] = document["data"]
+        return record
+
     def messages(self, *, limit: int = 100, **filters: Any) -> list[dict[str, Any]]:
         """The account's messages matching `filters` (`to`, `from_`, `direction`, `status`, `contains`,
         `after`, `before`), newest first: JSON:API message records, each with `attributes.codes`."""
@@ -146,14 +161,7 @@ class SandboxAccount:
         after `timeout` seconds, saying what it waited for and which messages did arrive."""
         __tracebackhide__ = True  # pytest shows the caller's line, not this module's
         query = _query(to=to, from_=from_, contains=contains, direction=direction, timeout=timeout, **filters)
-        try:
-            document = self._get("/sandbox/messages/wait", query, timeout=timeout + _SLACK)
-        except SandboxError as exc:
-            if exc.status == 408:
-                raise MessageNotArrived(exc.detail) from None
-            raise
-        record: dict[str, Any] = document["data"]
-        return record
+        return self._wait("/sandbox/messages/wait", query, timeout, MessageNotArrived)
 
     def otp(
         self,
@@ -171,6 +179,27 @@ class SandboxAccount:
             body = record["attributes"]["body"]
             raise MessageNotArrived(f"the newest matching message {record['id']} holds no one-time code: {body!r}")
         return codes[0]
+
+    def callbacks(self, *, limit: int = 100, **filters: Any) -> list[dict[str, Any]]:
+        """The callbacks telroute tried to send this account's app, newest first, matching `filters`
+        (`message_id`, `kind`, `outcome`, `status`, `after`, `before`): each with `url`, `payload`, `status`,
+        `latency_ms`, `error`, `attempt`, `dead_lettered` and `outcome` among its attributes."""
+        found: list[dict[str, Any]] = self._get("/sandbox/callbacks", _query(limit=limit, **filters))["data"]
+        return found
+
+    def wait_for_callback(
+        self,
+        message_id: str | None = None,
+        kind: str | None = None,
+        outcome: str | None = None,
+        timeout: float = 10,
+        **filters: Any,
+    ) -> dict[str, Any]:
+        """The newest matching callback try, as soon as one exists; fails the test (CallbackNotTried) after
+        `timeout` seconds, saying what it waited for and which tries there were."""
+        __tracebackhide__ = True
+        query = _query(message_id=message_id, kind=kind, outcome=outcome, timeout=timeout, **filters)
+        return self._wait("/sandbox/callbacks/wait", query, timeout, CallbackNotTried)
 
     def reset(self) -> None:
         """Forget the account's messages, receipts, media, callback attempts and pending jobs."""
