@@ -14,6 +14,7 @@ from telroute.carriers.registry import CarrierRegistry
 from telroute.carriers.simulator import SimulatorCarrier
 from telroute.kit.worker import Handler, Worker, worker_name
 from telroute.messages import tasks as message_tasks
+from telroute.sandbox_tools import virtual_clock
 from telroute.sandbox_tools.delivery_faults import SandboxFaults
 from telroute.webhooks import tasks as webhook_tasks
 
@@ -49,9 +50,12 @@ class Runtime:
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self, *, worker: bool) -> None:
+        deps = self.deps
+        if deps.settings.profile == "sandbox":
+            await virtual_clock.refresh(deps)
+            self._tasks.append(asyncio.create_task(virtual_clock.follow(deps, self._stop)))
         if not worker:
             return
-        deps = self.deps
         events = message_tasks.DurableCarrierEvents(deps)
         self.registry = carrier_registry(deps)
         await self.registry.start(events)
@@ -63,7 +67,7 @@ class Runtime:
             concurrency=deps.settings.worker_batch,
             wakeup=deps.wakeup,
         )
-        self._tasks = [
+        self._tasks += [
             asyncio.create_task(self.worker.run(self._stop)),
             asyncio.create_task(self.registry.run(self._stop)),
         ]

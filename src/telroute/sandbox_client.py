@@ -107,6 +107,21 @@ class SandboxAdmin:
         assert document is not None
         return str(document["data"]["id"])
 
+    def clock(self) -> dict[str, Any]:
+        """The deployment's virtual clock: `now`, `real_time` and `offset_seconds`."""
+        document = self._call("GET", "/sandbox/clock")
+        assert document is not None
+        attributes: dict[str, Any] = document["data"]["attributes"]
+        return attributes
+
+    def advance_clock(self, seconds: float) -> dict[str, Any]:
+        """Move the deployment's clock forward (for every account: receipt delays, callback retries,
+        idempotency keys, rate limits, retention); the clock afterwards."""
+        document = self._call("POST", "/sandbox/clock/advance", {"seconds": seconds})
+        assert document is not None
+        attributes: dict[str, Any] = document["data"]["attributes"]
+        return attributes
+
 
 @dataclass
 class SandboxAccount:
@@ -210,6 +225,16 @@ class SandboxAccount:
         self, *, from_: str, body: str | None = None, media_urls: list[str] | None = None, to: str | None = None
     ) -> str:
         """A message from the outside world to this account's number (or `to`); the new message's id."""
+        return self._admin("injecting an inbound message").inject_inbound(
+            from_=from_, to=to or self.number, body=body, media_urls=media_urls
+        )
+
+    def advance(self, seconds: float) -> dict[str, Any]:
+        """Move the deployment's virtual clock forward by `seconds` (it is shared: every account's time
+        moves; see `SandboxAdmin.advance_clock`)."""
+        return self._admin("moving the clock").advance_clock(seconds)
+
+    def _admin(self, what: str) -> SandboxAdmin:
         if self.admin is None:
-            raise AssertionError("injecting an inbound message needs the server's admin token")
-        return self.admin.inject_inbound(from_=from_, to=to or self.number, body=body, media_urls=media_urls)
+            raise AssertionError(f"{what} needs the server's admin token")
+        return self.admin

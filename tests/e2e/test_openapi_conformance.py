@@ -217,6 +217,14 @@ def _sandbox_callbacks(mine: httpx.Client) -> None:
     assert mine.get("/sandbox/callbacks", params={"kind": "sms"}).status_code == 400
 
 
+def _sandbox_clock(anonymous: httpx.Client, admin: dict[str, str]) -> None:
+    """The shared server's clock is read and advanced by nothing: other tests run on it."""
+    assert anonymous.get("/sandbox/clock", headers=admin).status_code == 200
+    assert anonymous.post("/sandbox/clock/advance", json={"seconds": 0}, headers=admin).status_code == 200
+    assert anonymous.post("/sandbox/clock/advance", json={"seconds": -1}, headers=admin).status_code == 422
+    assert anonymous.post("/sandbox/clock/advance", json={"seconds": 1}).status_code == 401
+
+
 def _sandbox(contract: Contract, server: Server, anonymous: httpx.Client, admin: dict[str, str]) -> None:
     callbacks = {"sms_callback": "https://example.com/in", "sms_dlr_callback": "http://127.0.0.1:9/dlr"}
     body = {"numbers": 1, "area_code": "269", "callbacks": callbacks}
@@ -237,6 +245,7 @@ def _sandbox(contract: Contract, server: Server, anonymous: httpx.Client, admin:
         _faults(mine)
         _sandbox_callbacks(mine)
         assert mine.post("/sandbox/reset").status_code == 204
+    _sandbox_clock(anonymous, admin)
     assert anonymous.delete(f"/sandbox/accounts/{access_key}", headers=admin).status_code == 204
     assert anonymous.delete(f"/sandbox/accounts/{access_key}", headers=admin).status_code == 404
     assert anonymous.delete(f"/sandbox/accounts/{access_key}").status_code == 401

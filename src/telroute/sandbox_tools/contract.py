@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from telroute.sandbox_tools import callbacks_model
+from telroute.sandbox_tools import callbacks_model, virtual_clock
 from telroute.sandbox_tools.model import MAX_TIMEOUT
 
 Schema = dict[str, Any]
@@ -61,12 +61,31 @@ def _callback() -> Schema:
     return _closed({"type": {"const": "sandbox_callback"}, "id": {"type": "string"}, "attributes": attributes})
 
 
+def _clock() -> Schema:
+    moment = {"type": "string", "format": "date-time"}
+    attributes = _closed({"now": moment, "real_time": moment, "offset_seconds": {"type": "number", "minimum": 0}})
+    return _closed({"type": {"const": "sandbox_clock"}, "id": {"const": "deployment"}, "attributes": attributes})
+
+
+def _advance() -> Schema:
+    seconds = {"type": "number", "minimum": 0, "maximum": virtual_clock.MAX_ADVANCE}
+    flat = {"type": "object", "properties": {"seconds": seconds}, "required": ["seconds"]}
+    wrapped = {
+        "type": "object",
+        "properties": {"data": {"type": "object", "properties": {"attributes": flat}, "required": ["attributes"]}},
+        "required": ["data"],
+    }
+    return {"oneOf": [flat, wrapped], "description": "Seconds to move the clock forward (flat or JSON:API)."}
+
+
 def schemas() -> dict[str, Schema]:
     links = _closed({"self": _ref("Url"), "next": _ref("Url")}, required=["self"])
     return {
         "SandboxCallback": _callback(),
         "SandboxCallbackDocument": _closed({"data": _ref("SandboxCallback")}),
         "SandboxCallbacks": _closed({"data": {"type": "array", "items": _ref("SandboxCallback")}, "links": links}),
+        "SandboxClockDocument": _closed({"data": _clock()}),
+        "SandboxClockAdvance": _advance(),
     }
 
 
@@ -83,6 +102,41 @@ def _callback_filters() -> list[Schema]:
         _query("after", _MOMENT, "Only tries after this moment (naive is UTC)."),
         _query("before", _MOMENT, "Only tries before this moment."),
     ]
+
+
+def _clock_paths(operation: Operation) -> dict[str, Schema]:
+    tags = ("sandbox",)
+    admin: list[dict[str, list[str]]] = [{"adminToken": []}]
+    document = _document("SandboxClockDocument", "The deployment's time, real time and the offset between them.")
+    body = {
+        "required": True,
+        "content": {media: {"schema": _ref("SandboxClockAdvance")} for media in ("application/json", _JSONAPI)},
+    }
+    return {
+        "/sandbox/clock": {
+            "get": operation(
+                "getSandboxClock",
+                "Sandbox: the deployment's virtual clock (admin token)." + _IN_PRODUCTION,
+                {"200": document},
+                (401, 404),
+                tags=tags,
+                security=admin,
+            )
+        },
+        "/sandbox/clock/advance": {
+            "post": operation(
+                "advanceSandboxClock",
+                "Sandbox: move the deployment's clock forward by `seconds`, for every account and process: receipt "
+                "delays, callback retries, idempotency keys, rate limits and retention follow it; jobs now due run "
+                "at once. Never backwards (422). Admin token." + _IN_PRODUCTION,
+                {"200": document},
+                (401, 404, 413, 422),
+                tags=tags,
+                body=body,
+                security=admin,
+            )
+        },
+    }
 
 
 def paths(operation: Operation, page: list[Schema]) -> dict[str, Schema]:
@@ -111,4 +165,5 @@ def paths(operation: Operation, page: list[Schema]) -> dict[str, Schema]:
                 parameters=[*_callback_filters(), _query("timeout", timeout, "Seconds to wait, at most 60.")],
             )
         },
+        **_clock_paths(operation),
     }
