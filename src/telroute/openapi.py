@@ -314,8 +314,12 @@ def _requests() -> dict[str, Schema]:
             "to": _string(PHONE_NUMBER_INPUT, "A number an account on this server owns (else 404)."),
             "body": {"type": "string"},
             "media_urls": {"type": "array", "items": url, "maxItems": MAX_MEDIA_URLS},
+            "reply_to": {
+                "type": "string",
+                "minLength": 1,
+                "description": "An outbound message's id: the reply comes from its `to` to its `from` (then optional).",
+            },
         },
-        required=("from", "to"),
     )
     purchase = _open({"cnam_lookups_enabled": {"type": "boolean"}, "messaging_enabled": {"type": "boolean"}})
     patch = _open(
@@ -379,11 +383,12 @@ def _sandbox() -> dict[str, Schema]:
         {"type": _const("sandbox_account"), "id": {"type": "string"}, "attributes": attributes, "links": _links("self")}
     )
     codes = {"type": "array", "items": _string(r"^\d{4,8}$"), "description": "One-time codes found in the body."}
+    in_reply_to = _nullable({"type": "string", "description": "The outbound message an injected reply answers."})
     message = _closed(
         {
             "type": _const("message"),
             "id": _ref("MessageId"),
-            "attributes": _closed({**_mdr_properties(), "codes": codes}),
+            "attributes": _closed({**_mdr_properties(), "codes": codes, "in_reply_to": in_reply_to}),
             "links": _links("self"),
         }
     )

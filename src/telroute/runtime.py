@@ -13,6 +13,7 @@ from telroute.carriers.factory import build_carrier
 from telroute.carriers.registry import CarrierRegistry
 from telroute.carriers.simulator import SimulatorCarrier
 from telroute.kit.worker import Handler, Worker, worker_name
+from telroute.messages import retention
 from telroute.messages import tasks as message_tasks
 from telroute.sandbox_tools import virtual_clock
 from telroute.sandbox_tools.delivery_faults import SandboxFaults
@@ -70,6 +71,7 @@ class Runtime:
         self._tasks += [
             asyncio.create_task(self.worker.run(self._stop)),
             asyncio.create_task(self.registry.run(self._stop)),
+            asyncio.create_task(retention.run(deps, self._stop)),
         ]
 
     async def stop(self) -> None:

@@ -95,14 +95,18 @@ class SandboxAdmin:
         self._call("DELETE", f"/sandbox/accounts/{urllib.parse.quote(access_key, safe='')}")
 
     def inject_inbound(
-        self, *, from_: str, to: str, body: str | None = None, media_urls: list[str] | None = None
+        self,
+        *,
+        from_: str | None = None,
+        to: str | None = None,
+        body: str | None = None,
+        media_urls: list[str] | None = None,
+        reply_to: str | None = None,
     ) -> str:
-        """An SMS (or MMS) from the outside world to `to`; the new message's id."""
-        message: dict[str, Any] = {"from": from_, "to": to}
-        if body is not None:
-            message["body"] = body
-        if media_urls:
-            message["media_urls"] = media_urls
+        """An SMS (or MMS) from the outside world to `to`, or a reply to the outbound message `reply_to` (from
+        its `to` to its `from`); the new message's id."""
+        given = {"from": from_, "to": to, "body": body, "media_urls": media_urls or None, "reply_to": reply_to}
+        message = {name: value for name, value in given.items() if value is not None}
         document = self._call("POST", "/sandbox/inbound", message)
         assert document is not None
         return str(document["data"]["id"])
@@ -222,12 +226,19 @@ class SandboxAccount:
         _request("POST", url, authorization=_basic(self.access_key, self.secret_key))
 
     def inject_inbound(
-        self, *, from_: str, body: str | None = None, media_urls: list[str] | None = None, to: str | None = None
+        self,
+        *,
+        from_: str | None = None,
+        body: str | None = None,
+        media_urls: list[str] | None = None,
+        to: str | None = None,
+        reply_to: str | None = None,
     ) -> str:
-        """A message from the outside world to this account's number (or `to`); the new message's id."""
-        return self._admin("injecting an inbound message").inject_inbound(
-            from_=from_, to=to or self.number, body=body, media_urls=media_urls
-        )
+        """A message from the outside world to this account's number (or `to`), or a reply to its outbound
+        message `reply_to`; the new message's id."""
+        to = to or (None if reply_to else self.number)
+        admin = self._admin("injecting an inbound message")
+        return admin.inject_inbound(from_=from_, to=to, body=body, media_urls=media_urls, reply_to=reply_to)
 
     def advance(self, seconds: float) -> dict[str, Any]:
         """Move the deployment's virtual clock forward by `seconds` (it is shared: every account's time

@@ -20,6 +20,12 @@ class SendAttributes(msgspec.Struct, rename={"from_": "from"}):
     dlr_callback: Any = None
 
 
+class InboundAttributes(SendAttributes):
+    """`POST /sandbox/inbound`: a send's fields, and `reply_to`, the id of the outbound message answered."""
+
+    reply_to: Any = None
+
+
 def _receipt(row: Row) -> dict[str, Any]:
     return {
         "status": row["status"],

@@ -42,9 +42,11 @@ def account_document(
 
 
 def message_record(message: Row, receipts: list[Row], base: str) -> dict[str, Any]:
-    """An MDR as `GET /v2.1/messages/{id}` renders it, plus the one-time codes found in its body."""
+    """An MDR as `GET /v2.1/messages/{id}` renders it, plus the one-time codes found in its body and the
+    outbound message it replies to (`in_reply_to`, a reply injected with `reply_to`)."""
     record = mdr(message, receipts)
     record["attributes"]["codes"] = one_time_codes(message["body"])
+    record["attributes"]["in_reply_to"] = message["in_reply_to"]
     record["links"] = {"self": f"{base}/v2.1/messages/{message['public_id']}"}
     return record
 
