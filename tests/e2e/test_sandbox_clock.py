@@ -1,7 +1,8 @@
 """The deployment's virtual clock, over real sockets against a `telroute serve` of its own (moving its clock
 moves every account's): a receipt delay of an hour and a callback's retry backoff run their course right
-after an advance, without sleeping; timestamps follow the clock; another process follows the stored offset;
-bad advances are refused with a pointer and change nothing; account keys are no admin token."""
+after an advance, without sleeping; idempotency keys expire on it; timestamps follow the clock; another
+process follows the stored offset; bad advances are refused with a pointer and change nothing; account keys
+are no admin token."""
 
 from __future__ import annotations
 
@@ -107,6 +108,20 @@ def test_a_callback_retry_runs_after_advancing_past_its_backoff(
     retried = eventually(lambda: tries("delivered"), timeout=5, what="both retried")
     assert time.monotonic() - started < 5
     assert [item["attributes"]["attempt"] for item in retried] == [2, 2]
+
+
+def test_an_idempotency_key_expires_after_a_day_on_the_clock(admin: SandboxAdmin, account: SandboxAccount) -> None:
+    body = {"to": "13125550173", "from": account.number, "body": "once"}
+    headers = {"Idempotency-Key": "clock-test-key"}
+    with _client(account) as client:
+        first = client.post("/v2.1/messages", json=body, headers=headers)
+        replayed = client.post("/v2.1/messages", json=body, headers=headers)
+        assert replayed.headers.get("Idempotent-Replayed") == "true"
+        assert replayed.json() == first.json()
+        admin.advance_clock(24 * HOUR + 1)
+        fresh = client.post("/v2.1/messages", json=body, headers=headers)
+    assert fresh.status_code == 202 and "Idempotent-Replayed" not in fresh.headers
+    assert fresh.json()["data"]["id"] != first.json()["data"]["id"]
 
 
 def test_the_clock_shows_its_offset_and_records_follow_it(admin: SandboxAdmin, account: SandboxAccount) -> None:
