@@ -1,13 +1,14 @@
 """The deployment's virtual clock, over real sockets against a `telroute serve` of its own (moving its clock
 moves every account's): a receipt delay of an hour and a callback's retry backoff run their course right
-after an advance, without sleeping; idempotency keys expire on it; timestamps follow the clock; another
-process follows the stored offset; bad advances are refused with a pointer and change nothing; account keys
-are no admin token."""
+after an advance, without sleeping; idempotency keys expire on it; timestamps follow the clock; other
+processes (an API process, a worker) follow the stored offset; bad advances are refused with a pointer and
+change nothing; account keys are no admin token."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,9 +17,10 @@ import pytest
 from telroute.kit.clock import parse_date, system_clock
 from telroute.sandbox_client import SandboxAccount, SandboxAdmin, SandboxError
 from tests.support.callback_receiver import CallbackReceiver
-from tests.support.isolated import Deployment, deployment, eventually
+from tests.support.isolated import Deployment, api_only, deployment, eventually
 from tests.support.messaging import error_of, wait_for_status
 from tests.support.server import Server
+from tests.support.worker import WorkerProcess
 
 AREA = "270"  # the area code this module buys from (its own deployment, too)
 HOUR = 3600.0
@@ -145,6 +147,26 @@ def test_another_process_follows_the_stored_offset(deployed: Deployment, admin: 
             time.sleep(0.05)
     finally:
         other.terminate()
+
+
+def test_a_worker_process_of_its_own_follows_the_clock(tmp_path: Path) -> None:
+    """An API process without a worker advances the clock; a separate `telroute worker` delivers the receipt."""
+    to = "13125550174"
+    with api_only(tmp_path) as (deployed, api_server):
+        worker = WorkerProcess(deployed).start()
+        try:
+            account = SandboxAdmin(api_server.url, deployed.admin_token()).create_account(numbers=1, area_code=AREA)
+            with _client(account) as client:
+                rule = {"kind": "delivery", "match": to, "outcome": "delivered", "receipt_delay": HOUR}
+                assert client.post("/sandbox/faults", json=rule).status_code == 201
+                message_id = _send(client, account, to)
+                wait_for_status(client, message_id, "smsc submit", receipts=1)
+                started = time.monotonic()
+                account.advance(HOUR)
+                wait_for_status(client, message_id, "delivered", timeout=5)
+            assert time.monotonic() - started < 5
+        finally:
+            worker.terminate()
 
 
 @pytest.mark.parametrize(
