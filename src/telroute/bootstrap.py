@@ -17,7 +17,7 @@ from telroute.config import Profile, Settings
 from telroute.deployment import service as deployment_service
 from telroute.deployment.model import Policy, default_policy, process_policy
 from telroute.kit import db as dbkit
-from telroute.kit.clock import Clock, system_clock
+from telroute.kit.clock import Clock, VirtualClock, system_clock
 from telroute.kit.migrate import migrate
 from telroute.kit.outbound import OutboundHttp
 from telroute.kit.wakeup import Wakeup
@@ -84,6 +84,8 @@ async def build(
         per_receiver=settings.webhook_connections_per_receiver,
         slot_wait=settings.webhook_slot_wait,
     )
+    if settings.profile == "sandbox":
+        clock = VirtualClock(clock)  # follows the deployment's stored offset (sandbox_tools/virtual_clock.py)
     return Deps(settings=settings, db=database, clock=clock, http=client)
 
 

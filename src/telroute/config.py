@@ -64,6 +64,8 @@ class Settings:
     worker_batch: int = 200
     inventory_per_block: int | None = None
     cnam_approval_delay: float = 30.0  # sandbox: a pending CNAM preset counts as approved this long after creation
+    retention_days: float | None = None  # None: the profile's (sandbox 7, production off); 0: off
+    retention_interval: float = 60.0  # seconds between the worker's pruning rounds
     prices: Prices = field(default_factory=Prices)
 
     @property
@@ -71,6 +73,12 @@ class Settings:
         if self.allow_private_targets is not None:
             return self.allow_private_targets
         return self.profile == "sandbox"
+
+    @property
+    def retention_us(self) -> int | None:
+        """How old a message may get before the worker deletes it; None: kept for ever."""
+        days = self.retention_days if self.retention_days is not None else (7.0 if self.profile == "sandbox" else 0.0)
+        return round(days * 86_400_000_000) if days > 0 else None
 
     @property
     def address_policy(self) -> AddressPolicy:
@@ -116,6 +124,15 @@ def _backoff(value: str | None) -> tuple[float, ...] | None:
     if not value:
         return None
     return tuple(float(part) for part in value.split(","))
+
+
+def _retention(value: str | None) -> float | None:
+    if not value:
+        return None
+    days = 0.0 if value.strip().lower() == "off" else float(value)
+    if not days >= 0:
+        raise ValueError(f"TELROUTE_RETENTION_DAYS must be a number of days >= 0 or off, not {value!r}")
+    return days
 
 
 def _number(value: str | None) -> float | None:
@@ -191,5 +208,7 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         cnam_approval_delay=_non_negative_number(
             "TELROUTE_CNAM_APPROVAL_DELAY", source.get("TELROUTE_CNAM_APPROVAL_DELAY")
         ),
+        retention_days=_retention(source.get("TELROUTE_RETENTION_DAYS")),
+        retention_interval=_number(source.get("TELROUTE_RETENTION_INTERVAL")),
         **_http_edge(source),
     )

@@ -31,6 +31,7 @@ from telroute.messages import contract_v22 as messages_v22_contract
 from telroute.numbers import contract as numbers_contract
 from telroute.porting import contract as porting_contract
 from telroute.sandbox_tools import contract as sandbox_contract
+from telroute.sandbox_tools import tools_contract as sandbox_tools_contract
 
 __all__ = ["CONTRIBUTORS", "JSON", "JSONAPI", "document"]
 
@@ -44,6 +45,7 @@ CONTRIBUTORS: tuple[ModuleType, ...] = (
     messages_v22_contract,
     accounts_contract,
     sandbox_contract,
+    sandbox_tools_contract,
 )
 
 TAGS = ("numbers", "routes", "porting", "e911", "cnam", "callbacks", "messages", "sandbox", "operations")

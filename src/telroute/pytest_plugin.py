@@ -5,7 +5,8 @@ plugin; inert unless a test uses its fixtures).
   (SQLite), stopped at the end; or an external server: `--telroute-url URL --telroute-admin-token TOKEN`.
 - `telroute_account` (per test): a fresh account with one number bought, deleted afterwards:
   `.base_url`, `.access_key`, `.secret_key`, `.number`, `.wait_for_message(...)`, `.otp(...)`,
-  `.inject_inbound(...)`, `.messages(...)`, `.reset()`.
+  `.inject_inbound(...)`, `.messages(...)`, `.callbacks(...)`, `.wait_for_callback(...)`,
+  `.advance(seconds)` (the deployment's virtual clock), `.reset()`.
 """
 
 from __future__ import annotations

@@ -14,7 +14,9 @@ from telroute.carriers.registry import CarrierRegistry
 from telroute.carriers.simulator import SimulatorCarrier
 from telroute.console import changes as console_changes
 from telroute.kit.worker import Handler, Worker, worker_name
+from telroute.messages import retention
 from telroute.messages import tasks as message_tasks
+from telroute.sandbox_tools import virtual_clock
 from telroute.sandbox_tools.delivery_faults import SandboxFaults
 from telroute.webhooks import tasks as webhook_tasks
 
@@ -50,10 +52,13 @@ class Runtime:
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self, *, worker: bool) -> None:
+        deps = self.deps
         self._tasks.append(asyncio.create_task(console_changes.publish(self.deps.db, self._stop)))
+        if deps.settings.profile == "sandbox":
+            await virtual_clock.refresh(deps)
+            self._tasks.append(asyncio.create_task(virtual_clock.follow(deps, self._stop)))
         if not worker:
             return
-        deps = self.deps
         events = message_tasks.DurableCarrierEvents(deps)
         self.registry = carrier_registry(deps)
         await self.registry.start(events)
@@ -68,6 +73,7 @@ class Runtime:
         self._tasks += [
             asyncio.create_task(self.worker.run(self._stop)),
             asyncio.create_task(self.registry.run(self._stop)),
+            asyncio.create_task(retention.run(deps, self._stop)),
         ]
 
     async def stop(self) -> None:

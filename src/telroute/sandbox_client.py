@@ -28,6 +28,10 @@ class MessageNotArrived(AssertionError):
     """No matching message within the timeout; the text names the filters and what did arrive."""
 
 
+class CallbackNotTried(AssertionError):
+    """No matching callback try within the timeout; the text names the filters and the tries there were."""
+
+
 def _detail(body: bytes) -> str:
     try:
         errors = json.loads(body)["errors"]
@@ -91,17 +95,36 @@ class SandboxAdmin:
         self._call("DELETE", f"/sandbox/accounts/{urllib.parse.quote(access_key, safe='')}")
 
     def inject_inbound(
-        self, *, from_: str, to: str, body: str | None = None, media_urls: list[str] | None = None
+        self,
+        *,
+        from_: str | None = None,
+        to: str | None = None,
+        body: str | None = None,
+        media_urls: list[str] | None = None,
+        reply_to: str | None = None,
     ) -> str:
-        """An SMS (or MMS) from the outside world to `to`; the new message's id."""
-        message: dict[str, Any] = {"from": from_, "to": to}
-        if body is not None:
-            message["body"] = body
-        if media_urls:
-            message["media_urls"] = media_urls
+        """An SMS (or MMS) from the outside world to `to`, or a reply to the outbound message `reply_to` (from
+        its `to` to its `from`); the new message's id."""
+        given = {"from": from_, "to": to, "body": body, "media_urls": media_urls or None, "reply_to": reply_to}
+        message = {name: value for name, value in given.items() if value is not None}
         document = self._call("POST", "/sandbox/inbound", message)
         assert document is not None
         return str(document["data"]["id"])
+
+    def clock(self) -> dict[str, Any]:
+        """The deployment's virtual clock: `now`, `real_time` and `offset_seconds`."""
+        document = self._call("GET", "/sandbox/clock")
+        assert document is not None
+        attributes: dict[str, Any] = document["data"]["attributes"]
+        return attributes
+
+    def advance_clock(self, seconds: float) -> dict[str, Any]:
+        """Move the deployment's clock forward (for every account: receipt delays, callback retries,
+        idempotency keys, rate limits, retention); the clock afterwards."""
+        document = self._call("POST", "/sandbox/clock/advance", {"seconds": seconds})
+        assert document is not None
+        attributes: dict[str, Any] = document["data"]["attributes"]
+        return attributes
 
 
 @dataclass
@@ -127,6 +150,17 @@ class SandboxAccount:
         assert document is not None
         return document
 
+    def _wait(self, path: str, query: str, timeout: float, not_found: type[AssertionError]) -> dict[str, Any]:
+        __tracebackhide__ = True
+        try:
+            document = self._get(path, query, timeout=timeout + _SLACK)
+        except SandboxError as exc:
+            if exc.status == 408:
+                raise not_found(exc.detail) from None
+            raise
+        record: dict[str, Any] = document["data"]
+        return record
+
     def messages(self, *, limit: int = 100, **filters: Any) -> list[dict[str, Any]]:
         """The account's messages matching `filters` (`to`, `from_`, `direction`, `status`, `contains`,
         `after`, `before`), newest first: JSON:API message records, each with `attributes.codes`."""
@@ -146,14 +180,7 @@ class SandboxAccount:
         after `timeout` seconds, saying what it waited for and which messages did arrive."""
         __tracebackhide__ = True  # pytest shows the caller's line, not this module's
         query = _query(to=to, from_=from_, contains=contains, direction=direction, timeout=timeout, **filters)
-        try:
-            document = self._get("/sandbox/messages/wait", query, timeout=timeout + _SLACK)
-        except SandboxError as exc:
-            if exc.status == 408:
-                raise MessageNotArrived(exc.detail) from None
-            raise
-        record: dict[str, Any] = document["data"]
-        return record
+        return self._wait("/sandbox/messages/wait", query, timeout, MessageNotArrived)
 
     def otp(
         self,
@@ -172,15 +199,53 @@ class SandboxAccount:
             raise MessageNotArrived(f"the newest matching message {record['id']} holds no one-time code: {body!r}")
         return codes[0]
 
+    def callbacks(self, *, limit: int = 100, **filters: Any) -> list[dict[str, Any]]:
+        """The callbacks telroute tried to send this account's app, newest first, matching `filters`
+        (`message_id`, `kind`, `outcome`, `status`, `after`, `before`): each with `url`, `payload`, `status`,
+        `latency_ms`, `error`, `attempt`, `dead_lettered` and `outcome` among its attributes."""
+        found: list[dict[str, Any]] = self._get("/sandbox/callbacks", _query(limit=limit, **filters))["data"]
+        return found
+
+    def wait_for_callback(
+        self,
+        message_id: str | None = None,
+        kind: str | None = None,
+        outcome: str | None = None,
+        timeout: float = 10,
+        **filters: Any,
+    ) -> dict[str, Any]:
+        """The newest matching callback try, as soon as one exists; fails the test (CallbackNotTried) after
+        `timeout` seconds, saying what it waited for and which tries there were."""
+        __tracebackhide__ = True
+        query = _query(message_id=message_id, kind=kind, outcome=outcome, timeout=timeout, **filters)
+        return self._wait("/sandbox/callbacks/wait", query, timeout, CallbackNotTried)
+
     def reset(self) -> None:
         """Forget the account's messages, receipts, media, callback attempts and pending jobs."""
         url = f"{self.base_url}/sandbox/reset"
         _request("POST", url, authorization=_basic(self.access_key, self.secret_key))
 
     def inject_inbound(
-        self, *, from_: str, body: str | None = None, media_urls: list[str] | None = None, to: str | None = None
+        self,
+        *,
+        from_: str | None = None,
+        body: str | None = None,
+        media_urls: list[str] | None = None,
+        to: str | None = None,
+        reply_to: str | None = None,
     ) -> str:
-        """A message from the outside world to this account's number (or `to`); the new message's id."""
+        """A message from the outside world to this account's number (or `to`), or a reply to its outbound
+        message `reply_to`; the new message's id."""
+        to = to or (None if reply_to else self.number)
+        admin = self._admin("injecting an inbound message")
+        return admin.inject_inbound(from_=from_, to=to, body=body, media_urls=media_urls, reply_to=reply_to)
+
+    def advance(self, seconds: float) -> dict[str, Any]:
+        """Move the deployment's virtual clock forward by `seconds` (it is shared: every account's time
+        moves; see `SandboxAdmin.advance_clock`)."""
+        return self._admin("moving the clock").advance_clock(seconds)
+
+    def _admin(self, what: str) -> SandboxAdmin:
         if self.admin is None:
-            raise AssertionError("injecting an inbound message needs the server's admin token")
-        return self.admin.inject_inbound(from_=from_, to=to or self.number, body=body, media_urls=media_urls)
+            raise AssertionError(f"{what} needs the server's admin token")
+        return self.admin

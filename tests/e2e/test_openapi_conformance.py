@@ -211,8 +211,26 @@ def _faults(mine: httpx.Client) -> None:
     assert mine.delete(f"/sandbox/faults/{created.json()['data']['id']}").status_code == 404
 
 
+def _sandbox_callbacks(mine: httpx.Client) -> None:
+    """The receipts' callbacks to a closed port: tries that failed."""
+    assert mine.get("/sandbox/callbacks/wait", params={"kind": "dlr", "timeout": 15}).status_code == 200
+    assert mine.get("/sandbox/callbacks/wait", params={"kind": "inbound_mms", "timeout": 0}).status_code == 408
+    assert mine.get("/sandbox/callbacks/wait", params={"timeout": 61}).status_code == 422
+    assert mine.get("/sandbox/callbacks", params={"outcome": "failed", "limit": 1}).status_code == 200
+    assert mine.get("/sandbox/callbacks", params={"kind": "sms"}).status_code == 400
+
+
+def _sandbox_clock(anonymous: httpx.Client, admin: dict[str, str]) -> None:
+    """The shared server's clock is read and advanced by nothing: other tests run on it."""
+    assert anonymous.get("/sandbox/clock", headers=admin).status_code == 200
+    assert anonymous.post("/sandbox/clock/advance", json={"seconds": 0}, headers=admin).status_code == 200
+    assert anonymous.post("/sandbox/clock/advance", json={"seconds": -1}, headers=admin).status_code == 422
+    assert anonymous.post("/sandbox/clock/advance", json={"seconds": 1}).status_code == 401
+
+
 def _sandbox(contract: Contract, server: Server, anonymous: httpx.Client, admin: dict[str, str]) -> None:
-    body = {"numbers": 1, "area_code": "269", "callbacks": {"sms_callback": "https://example.com/in"}}
+    callbacks = {"sms_callback": "https://example.com/in", "sms_dlr_callback": "http://127.0.0.1:9/dlr"}
+    body = {"numbers": 1, "area_code": "269", "callbacks": callbacks}
     created = anonymous.post("/sandbox/accounts", json=body, headers=admin)
     assert created.status_code == 201
     attributes = created.json()["data"]["attributes"]
@@ -228,7 +246,9 @@ def _sandbox(contract: Contract, server: Server, anonymous: httpx.Client, admin:
         assert mine.get("/sandbox/messages/wait", params={"direction": "inbound", "timeout": 0}).status_code == 408
         assert mine.get("/sandbox/messages/wait", params={"timeout": 61}).status_code == 422
         _faults(mine)
+        _sandbox_callbacks(mine)
         assert mine.post("/sandbox/reset").status_code == 204
+    _sandbox_clock(anonymous, admin)
     assert anonymous.delete(f"/sandbox/accounts/{access_key}", headers=admin).status_code == 204
     assert anonymous.delete(f"/sandbox/accounts/{access_key}", headers=admin).status_code == 404
     assert anonymous.delete(f"/sandbox/accounts/{access_key}").status_code == 401

@@ -199,13 +199,22 @@ def test_every_route_of_the_app_is_documented_and_nothing_else(contract: Contrac
     assert documented - served == set(), "documented but not served"
 
 
+_ADMIN_PATHS = (
+    "/sandbox/inbound",
+    "/sandbox/accounts",
+    "/sandbox/accounts/{access_key}",
+    "/sandbox/clock",
+    "/sandbox/clock/advance",
+)
+
+
 def test_authenticated_operations_document_401_and_429_and_the_others_need_no_auth(contract: Contract) -> None:
     for op in contract.operations():
         responses = op.spec["responses"]
         assert "5XX" in responses, op
         if op.spec["security"] == [{"basic": []}]:
             assert {"401", "429"} <= set(responses), op
-        elif op.template in ("/sandbox/inbound", "/sandbox/accounts", "/sandbox/accounts/{access_key}"):
+        elif op.template in _ADMIN_PATHS:
             assert op.spec["security"] == [{"adminToken": []}]
         else:
             assert op.template in ("/healthz", "/readyz", "/metrics", "/openapi.json"), op

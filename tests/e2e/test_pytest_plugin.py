@@ -7,6 +7,8 @@ its own server, as an app's suite would."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.support.messaging import admin_token
@@ -147,3 +149,66 @@ def test_the_plugin_is_inert_for_tests_that_do_not_use_it(pytester: pytest.Pytes
     result = pytester.runpytest(*PLAIN, "--telroute-url=http://127.0.0.1:9", "test_needs_token.py")
     result.assert_outcomes(errors=1)
     assert "--telroute-url needs --telroute-admin-token" in result.stdout.str()
+
+
+# Each parallel test writes down the account it got; the outer test compares them.
+PARALLEL_APP_TEST = (
+    SAMPLE_APP_TEST
+    + """
+
+import os
+import pathlib
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.parametrize("round", range(4))
+def test_each_gets_an_account_of_its_own(telroute_account, round):
+    test_login_sends_a_code(telroute_account)
+    assert [message["attributes"]["from"] for message in telroute_account.messages()] == [telroute_account.number]
+    seen = pathlib.Path(os.environ["SEEN_DIR"]) / f"{round}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    seen.write_text(f"{worker} {telroute_account.access_key} {telroute_account.number}")
+"""
+)
+
+
+def test_parallel_tests_each_get_their_own_account(
+    pytester: pytest.Pytester, server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = pytester.mkdir("seen")
+    monkeypatch.setenv("SEEN_DIR", str(seen))
+    pytester.makepyfile(test_app=PARALLEL_APP_TEST)
+    result = pytester.runpytest(*external(server), "-n", "2")
+    result.assert_outcomes(passed=5)
+    rows = [path.read_text().split() for path in seen.iterdir()]
+    assert len(rows) == 4
+    assert {worker for worker, _, _ in rows} == {"gw0", "gw1"}
+    assert len({key for _, key, _ in rows}) == 4  # (a number a deleted account gave back may be bought again)
+
+
+def test_a_failing_wait_in_a_parallel_run_says_what_it_waited_for(pytester: pytest.Pytester, server: Server) -> None:
+    pytester.makepyfile(
+        test_app="""
+        import pytest
+
+        @pytest.mark.parametrize("round", range(2))
+        def test_waits_in_vain(telroute_account, round):
+            telroute_account.inject_inbound(from_="13125550188", body=f"round {round}, no code")
+            telroute_account.wait_for_callback(kind="inbound_mms", timeout=0.5)
+        """
+    )
+    result = pytester.runpytest(*external(server), "-n", "2")
+    result.assert_outcomes(failed=2)
+    output = result.stdout.str()
+    assert output.count("CallbackNotTried") >= 2
+    assert "no callback matching kind='inbound_mms' within 0.5 s" in output
+
+
+def test_the_readme_sample_runs_as_printed(pytester: pytest.Pytester, server: Server) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    sample = readme.split("```python\n# test_signup.py\n", 1)[1].split("```", 1)[0]
+    pytester.makepyfile(test_signup=sample)
+    result = pytester.runpytest(*external(server))
+    result.assert_outcomes(passed=2)

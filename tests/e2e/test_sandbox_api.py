@@ -471,6 +471,10 @@ def test_production_serves_no_sandbox_path(tmp_path_factory: pytest.TempPathFact
                 ("GET", "/sandbox/messages/wait"),
                 ("POST", "/sandbox/reset"),
                 ("POST", "/sandbox/inbound"),
+                ("GET", "/sandbox/callbacks"),
+                ("GET", "/sandbox/callbacks/wait"),
+                ("GET", "/sandbox/clock"),
+                ("POST", "/sandbox/clock/advance"),
             ):
                 response = httpx.request(method, f"{production.url}{path}", headers=bearer, json={}, timeout=10)
                 error = error_of(response, 404)

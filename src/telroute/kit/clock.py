@@ -20,6 +20,25 @@ def system_clock() -> int:
     return time.time_ns() // 1000
 
 
+class VirtualClock:
+    """A `Clock` that runs `offset_us` ahead of `base` (the sandbox's virtual clock: the deployment's stored
+    offset, which the process follows). An offset only grows: time never runs backwards."""
+
+    def __init__(self, base: Clock = system_clock) -> None:
+        self._base = base
+        self.offset_us = 0
+
+    def __call__(self) -> int:
+        return self._base() + self.offset_us
+
+    def follow(self, offset_us: int) -> bool:
+        """Take the stored offset; whether the clock moved."""
+        if offset_us <= self.offset_us:
+            return False
+        self.offset_us = offset_us
+        return True
+
+
 def format_timestamp(us: int) -> str:
     """`2017-12-22T01:52:39.39Z`: UTC with exactly two fractional digits, as Flowroute sends.
     By arithmetic and a cache of dates: a page of MDRs formats hundreds of these, and through datetime

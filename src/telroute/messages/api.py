@@ -17,7 +17,7 @@ from telroute.kit import idempotency, jsonapi
 from telroute.kit.addresses import require_reachable
 from telroute.kit.clock import format_link_date, parse_date
 from telroute.kit.http import attributes_of, convert, parse_json, read_body
-from telroute.messages import model, schemas, service
+from telroute.messages import model, opt_outs, replies, schemas, service
 from telroute.messages.media import fetch_all
 from telroute.messages.tasks import receive_inbound
 from telroute.messages.views import V21, View
@@ -77,6 +77,7 @@ def message_routes(deps: Deps, view: View) -> list[Route]:
             replay = await idempotency.begin(connection, request, account.id, "message", now=now)
             if replay is not None:
                 return replay
+            await opt_outs.refuse_opted_out(connection, ours=sender, subscriber=send_request.to, pointer=pointer)
             public_id = model.new_message_id()
             response = await idempotency.remember(
                 connection, request, account.id, "message", view.accepted(public_id, jsonapi.base_url(request)), 202
@@ -155,8 +156,13 @@ def admin_routes(deps: Deps) -> list[Route]:
     async def inject_inbound(request: Request) -> Response:
         require_admin(request, deps.settings.admin_token)
         attributes, pointer = attributes_of(parse_json(await read_body(request, deps.settings.max_body_bytes)))
-        inbound = service.validate_inbound(convert(attributes, schemas.SendAttributes, pointer), pointer)
-        public_id = await receive_inbound(deps, inbound)
+        fields = convert(attributes, schemas.InboundAttributes, pointer)
+        async with deps.db.snapshot() as connection:
+            answered = await replies.answered(connection, fields.reply_to, pointer)
+        if answered is not None:
+            fields = replies.addressed(fields, answered, pointer)
+        inbound = service.validate_inbound(fields, pointer)
+        public_id = await receive_inbound(deps, inbound, reply_to_id=None if answered is None else answered["id"])
         return jsonapi.document(schemas.accepted(public_id, jsonapi.base_url(request)), status=202)
 
     return [Route("/sandbox/inbound", inject_inbound, methods=["POST"])]

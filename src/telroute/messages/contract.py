@@ -47,8 +47,12 @@ def _requests() -> dict[str, Schema]:
             "to": string(PHONE_NUMBER_INPUT, "A number an account on this server owns (else 404)."),
             "body": {"type": "string"},
             "media_urls": {"type": "array", "items": url, "maxItems": MAX_MEDIA_URLS},
+            "reply_to": {
+                "type": "string",
+                "minLength": 1,
+                "description": "An outbound message's id: the reply comes from its `to` to its `from` (then optional).",
+            },
         },
-        required=("from", "to"),
     )
     return {
         "SendMessageRequest": flat_or_jsonapi(send, "message"),

@@ -13,7 +13,7 @@ from telroute.accounts import repository as accounts_repository
 from telroute.config import Prices
 from telroute.kit import metrics
 from telroute.kit.db import Connection, Row
-from telroute.messages import model, repository, schemas, views
+from telroute.messages import model, opt_outs, replies, repository, schemas, views
 from telroute.messages.media import FetchedMedia
 from telroute.messages.service import store_media
 from telroute.numbers import model as numbers_model
@@ -182,8 +182,10 @@ async def create_inbound(
     is_mms: bool,
     media: list[FetchedMedia],
     context: Context,
+    reply_to_id: int | None = None,
 ) -> str:
-    """An inbound MDR for the owner of `to_number`, its media, and the owner's inbound callback."""
+    """An inbound MDR for the owner of `to_number`, its media, and the owner's inbound callback;
+    `reply_to_id`: the outbound message it answers (sandbox replies)."""
     pricing = model.price_inbound(body, is_mms, context.prices)
     public_id = model.new_message_id()
     url = await _inbound_url(connection, owner, is_mms)
@@ -206,6 +208,9 @@ async def create_inbound(
     }
     message_id = await repository.insert(connection, values)
     await store_media(connection, owner["account_id"], message_id, media, now=context.now)
+    await opt_outs.note_inbound(connection, ours=to_number, subscriber=from_number, body=body, now=context.now)
+    if reply_to_id is not None:
+        await replies.link(connection, message_id, reply_to_id)
     if url is not None:
         message = await repository.by_id(connection, message_id)
         assert message is not None

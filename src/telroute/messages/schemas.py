@@ -22,6 +22,12 @@ class SendAttributes(msgspec.Struct, rename={"from_": "from"}):
     dlr_callback: Any = None
 
 
+class InboundAttributes(SendAttributes):
+    """`POST /sandbox/inbound`: a send's fields, and `reply_to`, the id of the outbound message answered."""
+
+    reply_to: Any = None
+
+
 # A Status, or "" for an inbound message (one union may not hold an enum and a string literal).
 MdrStatus = Annotated[str, msgspec.Meta(extra_json_schema={"enum": [*(status.value for status in Status), ""]})]
 

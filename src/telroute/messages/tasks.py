@@ -211,8 +211,9 @@ class DurableCarrierEvents:
             log.warning("inbound message for a number nobody owns dropped", to=message.to_number, error=exc.detail)
 
 
-async def receive_inbound(deps: Deps, message: CarrierInbound) -> str:
-    """An inbound SMS/MMS from outside: fetch its media, then write the MDR and its callback job."""
+async def receive_inbound(deps: Deps, message: CarrierInbound, *, reply_to_id: int | None = None) -> str:
+    """An inbound SMS/MMS from outside: fetch its media, then write the MDR and its callback job.
+    `reply_to_id`: the outbound message a sandbox reply answers."""
     try:
         to_number = numbers_model.normalize_number(message.to_number)
         from_number = numbers_model.normalize_number(message.from_number)
@@ -239,6 +240,7 @@ async def receive_inbound(deps: Deps, message: CarrierInbound) -> str:
             is_mms=bool(media),
             media=media,
             context=context(deps),
+            reply_to_id=reply_to_id,
         )
     deps.wakeup.notify()
     return public_id

@@ -1,9 +1,10 @@
 """HTTP for the sandbox tools under /sandbox/ (served only in the sandbox profile).
 
-Admin token (`Authorization: Bearer`): `POST /sandbox/accounts`, `DELETE /sandbox/accounts/{access_key}`.
+Admin token (`Authorization: Bearer`): `POST /sandbox/accounts`, `DELETE /sandbox/accounts/{access_key}`, and
+the deployment's virtual clock (`clock_api.py`).
 Account credentials (Basic, like the Flowroute API; an account sees only its own messages):
-`GET /sandbox/messages`, `GET /sandbox/messages/wait`, `POST /sandbox/reset`; and the fault rules
-(`faults_api.py`)."""
+`GET /sandbox/messages`, `GET /sandbox/messages/wait`, `POST /sandbox/reset`; the fault rules
+(`faults_api.py`) and the callback tries (`callbacks_api.py`)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from telroute.kit import jsonapi
 from telroute.kit.addresses import AddressPolicy, require_reachable
 from telroute.kit.http import attributes_of, convert, parse_json, read_body
 from telroute.kit.outbound import validate_url
-from telroute.sandbox_tools import api_faults, faults_api, model, schemas, service
+from telroute.sandbox_tools import api_faults, callbacks_api, clock_api, faults_api, model, schemas, service
 from telroute.sandbox_tools.waiting import first_match
 
 log = structlog.get_logger("telroute.sandbox")
@@ -124,4 +125,6 @@ def routes(deps: Deps) -> list[Route]:
         Route("/sandbox/messages/wait", authenticated(deps, wait), methods=["GET"]),
         Route("/sandbox/reset", authenticated(deps, reset), methods=["POST"]),
         *faults_api.routes(deps),
+        *callbacks_api.routes(deps),
+        *clock_api.routes(deps),
     ]

@@ -72,7 +72,11 @@ def _fault_request() -> Schema:
                 "description": "delivery: delivered, undelivered, expired, rejected (at submit), no_receipt. "
                 "api: 429, 500, 503 or slow.",
             },
-            "receipt_delay": {**seconds, "description": "delivery: seconds before the level-2 receipt."},
+            "receipt_delay": {
+                **seconds,
+                "maximum": fault_rules.MAX_RECEIPT_DELAY,
+                "description": "delivery: seconds before the level-2 receipt (on the deployment's clock).",
+            },
             "status_code": {"type": "integer", "minimum": low, "maximum": high, "description": "delivery: the code"},
             "description": {"type": "string", "minLength": 1, "maxLength": fault_rules.MAX_DESCRIPTION},
             "delay": {**seconds, "description": "api: the delay of slow, the Retry-After of 429."},

@@ -22,6 +22,7 @@ API_OUTCOMES = ("429", "500", "503", "slow")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 ANY_CALL = "*"
 MAX_SECONDS = 300.0
+MAX_RECEIPT_DELAY = 7 * 24 * 3600.0  # long delays are for the virtual clock to skip over
 MAX_COUNT = 1_000_000
 MAX_EXPIRES_IN = 7 * 24 * 3600.0
 MAX_DESCRIPTION = 200
@@ -109,7 +110,7 @@ def _delivery_rule(attributes: dict[str, Any], pointer: str) -> FaultRule:
     outcome = _choice(attributes.get("outcome"), DELIVERY_OUTCOMES, "outcome", pointer)
     code = _whole(attributes.get("status_code"), "status_code", pointer, low=STATUS_CODES[0], high=STATUS_CODES[1])
     description = _description(attributes.get("description"), pointer)
-    delay = _number(attributes.get("receipt_delay"), "receipt_delay", pointer, low=0, high=MAX_SECONDS)
+    delay = _number(attributes.get("receipt_delay"), "receipt_delay", pointer, low=0, high=MAX_RECEIPT_DELAY)
     if outcome in ("rejected", "no_receipt"):
         for name, value in (("status_code", code), ("description", description), ("receipt_delay", delay)):
             if value is not None:

@@ -44,31 +44,40 @@ class MessageFilters:
 
     def query(self) -> dict[str, str | None]:
         """The filters as query parameters (for links and messages)."""
-        values = {field.name.rstrip("_"): getattr(self, field.name) for field in fields(self)}
-        for name in ("after", "before"):
-            if values[name] is not None:
-                values[name] = format_moment(values[name])
-        return values
+        return query_of(self)
 
     def describe(self) -> str:
-        chosen = [f"{name}={value!r}" for name, value in self.query().items() if value is not None]
-        return ", ".join(chosen) or "no filters (any message)"
+        return describe(self.query(), "any message")
 
 
-def _text(params: Mapping[str, str], name: str) -> str | None:
+def query_of(filters: Any) -> dict[str, str | None]:
+    """A dataclass of filters as query parameters: `after` and `before` as moments, the rest as text."""
+    values = {field.name.rstrip("_"): getattr(filters, field.name) for field in fields(filters)}
+    for name in ("after", "before"):
+        if values[name] is not None:
+            values[name] = format_moment(values[name])
+    return {name: None if value is None else str(value) for name, value in values.items()}
+
+
+def describe(query: dict[str, str | None], anything: str) -> str:
+    chosen = [f"{name}={value!r}" for name, value in query.items() if value is not None]
+    return ", ".join(chosen) or f"no filters ({anything})"
+
+
+def text(params: Mapping[str, str], name: str) -> str | None:
     raw = params.get(name)
     return None if raw is None or raw.strip() == "" else raw.strip()
 
 
-def _one_of(params: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str | None:
-    value = _text(params, name)
+def one_of(params: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str | None:
+    value = text(params, name)
     if value is not None and value not in allowed:
         raise BadRequest(f"{name} must be one of {', '.join(allowed)} (got {value!r})", parameter=name)
     return value
 
 
 def _number(params: Mapping[str, str], name: str) -> str | None:
-    value = _text(params, name)
+    value = text(params, name)
     if value is None:
         return None
     try:
@@ -77,8 +86,8 @@ def _number(params: Mapping[str, str], name: str) -> str | None:
         raise BadRequest(f"{name}: {exc}", parameter=name) from exc
 
 
-def _time(params: Mapping[str, str], name: str) -> int | None:
-    value = _text(params, name)
+def time_of(params: Mapping[str, str], name: str) -> int | None:
+    value = text(params, name)
     if value is None:
         return None
     try:
@@ -105,17 +114,21 @@ def refuse_unknown(params: Mapping[str, str], known: tuple[str, ...]) -> None:
 
 def parse_filters(params: Mapping[str, str]) -> MessageFilters:
     filters = MessageFilters(
-        direction=_one_of(params, "direction", DIRECTIONS),
+        direction=one_of(params, "direction", DIRECTIONS),
         to=_number(params, "to"),
         from_=_number(params, "from"),
-        status=_one_of(params, "status", STATUSES),
+        status=one_of(params, "status", STATUSES),
         contains=_contains(params),
-        after=_time(params, "after"),
-        before=_time(params, "before"),
+        after=time_of(params, "after"),
+        before=time_of(params, "before"),
     )
-    if filters.after is not None and filters.before is not None and filters.before <= filters.after:
-        raise Unprocessable("before must be later than after", parameter="before")
+    require_order(filters.after, filters.before)
     return filters
+
+
+def require_order(after: int | None, before: int | None) -> None:
+    if after is not None and before is not None and before <= after:
+        raise Unprocessable("before must be later than after", parameter="before")
 
 
 def parse_timeout(raw: str | None) -> float:

@@ -9,7 +9,9 @@ from telroute.sandbox_tools.model import MessageFilters
 
 _COLUMNS = (
     "id, public_id, account_id, direction, from_number, to_number, body, is_mms, status, message_encoding, "
-    "message_type, segments, amount_nd, created_at_us, updated_at_us"
+    "message_type, segments, amount_nd, created_at_us, updated_at_us, "
+    "(SELECT answered.public_id FROM message_replies AS link JOIN messages AS answered "
+    "ON answered.id = link.reply_to_id WHERE link.message_id = messages.id) AS in_reply_to"
 )
 _MATCHES = """account_id = :account
     AND (CAST(:direction AS TEXT) IS NULL OR direction = :direction)
@@ -46,6 +48,11 @@ _OF_ACCOUNT_POSTGRES = """(kind = 'deliver_webhook' AND (payload::jsonb ->> 'acc
           AND part.carrier_message_id = payload::jsonb ->> 'carrier_message_id'))"""
 _OF_MESSAGES = "message_id IN (SELECT id FROM messages WHERE account_id = :account)"
 _MESSAGE_DATA = (
+    # The worker locks a message, then deletes its job: lock the messages first too, or the two deadlock.
+    sql(
+        "SELECT id FROM messages WHERE account_id = :account",
+        postgres="SELECT id FROM messages WHERE account_id = :account ORDER BY id FOR UPDATE",
+    ),
     *(
         sql(
             f"DELETE FROM {table} WHERE {_OF_ACCOUNT_SQLITE}",
@@ -54,6 +61,7 @@ _MESSAGE_DATA = (
         for table in ("jobs", "failed_jobs")
     ),
     sql(f"DELETE FROM receipts WHERE {_OF_MESSAGES}"),
+    sql("DELETE FROM message_replies WHERE message_id IN (SELECT id FROM messages WHERE account_id = :account)"),
     sql(f"DELETE FROM carrier_message_ids WHERE {_OF_MESSAGES}"),
     sql("DELETE FROM media WHERE account_id = :account"),
     sql("DELETE FROM messages WHERE account_id = :account"),
@@ -61,6 +69,7 @@ _MESSAGE_DATA = (
     sql("DELETE FROM webhook_attempts WHERE account_id = :account"),
     sql("DELETE FROM webhook_dead_letters WHERE account_id = :account"),
     sql("DELETE FROM idempotency_keys WHERE account_id = :account AND scope = 'message'"),
+    sql("DELETE FROM opt_outs WHERE our_number IN (SELECT value FROM numbers WHERE account_id = :account)"),
 )
 _OWNED_NUMBERS = sql("SELECT value FROM numbers WHERE account_id = :account ORDER BY value")
 # What a number keeps of its owner beyond the purchase itself; `numbers.repository.release` clears the rest.
@@ -105,7 +114,7 @@ async def newest(connection: Connection, account_id: int, limit: int) -> list[Ro
 
 async def delete_message_data(connection: Connection, account_id: int) -> None:
     """Messages, receipts, carrier ids, media, jobs, failed jobs, callback attempts, dead letters and
-    idempotency keys of sends; the account, its numbers and its settings stay."""
+    idempotency keys of sends, opt-outs from its numbers; the account, its numbers and its settings stay."""
     for query in _MESSAGE_DATA:
         await connection.execute(query, {"account": account_id})
 

@@ -52,6 +52,9 @@ class SandboxAccount(_Closed):
 
 class SandboxMessageAttributes(MdrAttributes, forbid_unknown_fields=True):
     codes: Annotated[list[OneTimeCode], msgspec.Meta(description="One-time codes found in the body.")]
+    in_reply_to: Annotated[
+        MessageId | None, msgspec.Meta(description="The outbound message this one replies to (`reply_to`).")
+    ]
 
 
 class SandboxMessage(_Closed, tag_field="type", tag="message"):
@@ -113,9 +116,11 @@ def account_document(
 
 
 def message_record(message: Row, receipts: list[Row], base: str) -> SandboxMessage:
-    """An MDR as `GET /v2.1/messages/{id}` renders it, plus the one-time codes found in its body."""
+    """An MDR as `GET /v2.1/messages/{id}` renders it, plus the one-time codes found in its body and the
+    outbound message it replies to (`in_reply_to`, a reply injected with `reply_to`)."""
     fields = msgspec.structs.asdict(mdr_attributes(message, receipts))
-    attributes = SandboxMessageAttributes(**fields, codes=one_time_codes(message["body"]))
+    codes = one_time_codes(message["body"])
+    attributes = SandboxMessageAttributes(**fields, codes=codes, in_reply_to=message["in_reply_to"])
     return SandboxMessage(message["public_id"], attributes, SelfLink(f"{base}/v2.1/messages/{message['public_id']}"))
 
 

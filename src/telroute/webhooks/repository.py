@@ -8,8 +8,9 @@ from telroute.kit.db import Connection, Row, sql
 
 _ATTEMPT = sql(
     """INSERT INTO webhook_attempts (account_id, event, message_public_id, url, attempt, status_code, latency_ms,
-         error, created_at_us)
-       VALUES (:account_id, :event, :message_public_id, :url, :attempt, :status_code, :latency_ms, :error, :now)"""
+         error, payload, dead_lettered, created_at_us)
+       VALUES (:account_id, :event, :message_public_id, :url, :attempt, :status_code, :latency_ms, :error, :payload,
+         :dead_lettered, :now)"""
 )
 _DEAD = sql(
     """INSERT INTO webhook_dead_letters (account_id, event, message_public_id, url, payload, last_error, attempts,

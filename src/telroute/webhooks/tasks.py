@@ -85,6 +85,7 @@ def handler(deps: Deps) -> Handler:
     async def deliver_webhook(job: Job) -> bool:
         payload = job.payload
         outcome = await _post(deps, payload)
+        last_try = outcome.permanent or job.attempts > len(backoff)
         attempt = {
             "account_id": payload["account_id"],
             "event": payload["event"],
@@ -94,9 +95,10 @@ def handler(deps: Deps) -> Handler:
             "status_code": outcome.status_code,
             "latency_ms": outcome.latency_ms,
             "error": outcome.error,
+            "payload": payload["body"],
+            "dead_lettered": last_try and not outcome.ok,
             "now": deps.clock(),
         }
-        last_try = outcome.permanent or job.attempts > len(backoff)
         async with deps.db.transaction() as connection:
             await repository.record_attempt(connection, attempt)
             if outcome.ok:

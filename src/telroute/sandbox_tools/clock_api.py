@@ -1,0 +1,68 @@
+"""HTTP for the deployment's virtual clock (admin token: it moves time for every account and process):
+`GET /sandbox/clock` and `POST /sandbox/clock/advance` with `{"seconds": N}`."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from telroute.accounts.auth import require_admin
+from telroute.bootstrap import Deps
+from telroute.errors import Unprocessable
+from telroute.kit import jsonapi
+from telroute.kit.clock import system_clock
+from telroute.kit.http import attributes_of, parse_json, read_body
+from telroute.sandbox_tools import virtual_clock
+from telroute.sandbox_tools.model import format_moment
+
+
+def parse_seconds(attributes: dict[str, Any], pointer: str) -> float:
+    """How far to move the clock: a number from 0 to MAX_ADVANCE (time never runs backwards)."""
+    raw = attributes.get("seconds")
+    where = f"{pointer}/seconds"
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+        raise Unprocessable("seconds must be a number of seconds to move the clock forward", pointer=where)
+    if raw < 0:
+        raise Unprocessable("the clock only moves forward: seconds must not be negative", pointer=where)
+    if raw > virtual_clock.MAX_ADVANCE:
+        raise Unprocessable(f"seconds must be at most {virtual_clock.MAX_ADVANCE:g}", pointer=where)
+    return float(raw)
+
+
+def clock_document(deps: Deps) -> dict[str, Any]:
+    offset = virtual_clock.virtual(deps).offset_us
+    real = system_clock()
+    attributes = {
+        "now": format_moment(real + offset),
+        "real_time": format_moment(real),
+        "offset_seconds": offset / 1_000_000,
+    }
+    return {"data": {"type": "sandbox_clock", "id": "deployment", "attributes": attributes}}
+
+
+def routes(deps: Deps) -> list[Route]:
+    settings = deps.settings
+
+    async def show(request: Request) -> Response:
+        require_admin(request, settings.admin_token)
+        await virtual_clock.refresh(deps)
+        return jsonapi.document(clock_document(deps))
+
+    async def advance(request: Request) -> Response:
+        require_admin(request, settings.admin_token)
+        raw = await read_body(request, settings.max_body_bytes)
+        attributes, pointer = attributes_of(parse_json(raw))
+        seconds = parse_seconds(attributes, pointer)
+        async with deps.db.transaction() as connection:
+            offset = await virtual_clock.advance(connection, seconds)
+        virtual_clock.moved(deps, offset)
+        return jsonapi.document(clock_document(deps))
+
+    return [
+        Route("/sandbox/clock", show, methods=["GET"]),
+        Route("/sandbox/clock/advance", advance, methods=["POST"]),
+    ]
