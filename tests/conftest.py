@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -9,7 +10,9 @@ import pytest
 from telroute import bootstrap
 from telroute.bootstrap import Deps
 from telroute.config import Settings
-from tests.support.databases import database_url_for
+from tests.support.databases import SQLITE_FILE, database_url_for, on_postgres
+from tests.support.inprocess import InProcessServer
+from tests.support.isolated import seeded_sqlite_template
 from tests.support.server import Server, create_account
 
 
@@ -20,8 +23,11 @@ def shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def server(shared_dir: Path) -> Iterator[Server]:
-    """One sandbox server shared by the e2e tests; each test makes its own accounts."""
-    running = Server(shared_dir).start()
+    """One sandbox server shared by the e2e tests, serving from a thread of this process (tests of the process
+    itself start a `Server` of their own); each test makes its own accounts."""
+    if not on_postgres():  # on PostgreSQL it seeds the suite's database on its first start
+        shutil.copyfile(seeded_sqlite_template(), shared_dir / SQLITE_FILE)
+    running = InProcessServer(shared_dir).start()
     yield running
     running.terminate()
 

@@ -206,7 +206,7 @@ class Site:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     with deployment(tmp_path_factory.mktemp("hostile")) as deployed, Receiver() as media_host:
-        server = deployed.server(TELROUTE_SIMULATOR_RECEIPT_DELAY="0.05").start()
+        server = deployed.in_process_server(TELROUTE_SIMULATOR_RECEIPT_DELAY="0.05").start()
         try:
             yield _prepare(deployed, server, media_host)
         finally:

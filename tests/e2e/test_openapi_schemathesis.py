@@ -23,7 +23,7 @@ SEED = 20261128  # fixed, so that a failure reproduces; the benchmark script dra
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Deployment, Server]]:
     """A deployment of its own: the fuzzer buys numbers and writes routes that other tests must not see."""
     with deployment(tmp_path_factory.mktemp("schemathesis")) as place:
-        server = place.server().start()
+        server = place.in_process_server().start()
         try:
             yield place, server
         finally:

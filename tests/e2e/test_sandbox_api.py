@@ -16,7 +16,8 @@ import httpx
 import pytest
 
 from tests.support.databases import database_url_for
-from tests.support.isolated import Deployment, isolated_database_url
+from tests.support.inprocess import InProcessServer
+from tests.support.isolated import Deployment, deployment, isolated_database_url
 from tests.support.messaging import admin_token, error_of, wait_until
 from tests.support.server import Server, run_cli
 
@@ -437,9 +438,8 @@ def test_an_account_sees_waits_on_and_resets_only_its_own(server: Server) -> Non
 
 def test_callbacks_obey_the_address_policy(tmp_path_factory: pytest.TempPathFactory) -> None:
     data_dir = tmp_path_factory.mktemp("sandbox-public-only")
-    with isolated_database_url(data_dir) as url:
-        env = {"TELROUTE_DATABASE_URL": url}
-        strict = Server(data_dir, args=("--deny-private-targets",), env_extra=env).start()
+    with deployment(data_dir) as deployed:
+        strict = deployed.in_process_server(TELROUTE_ALLOW_PRIVATE_TARGETS="false").start()
         try:
             for host in ("127.0.0.1", "10.1.2.3", "[::1]", "169.254.169.254"):
                 body = {"numbers": 0, "callbacks": {"sms_dlr_callback": f"http://{host}:8080/dlr"}}
@@ -461,7 +461,7 @@ def test_production_serves_no_sandbox_path(tmp_path_factory: pytest.TempPathFact
     data_dir = tmp_path_factory.mktemp("production-sandbox")
     with isolated_database_url(data_dir) as url:
         env = {"TELROUTE_DATABASE_URL": url, "TELROUTE_ADMIN_TOKEN": "a-token-that-is-set"}
-        production = Server(data_dir, args=("--profile", "production"), env_extra=env).start()
+        production = InProcessServer(data_dir, env_extra={**env, "TELROUTE_PROFILE": "production"}).start()
         try:
             bearer = {"Authorization": "Bearer a-token-that-is-set"}
             for method, path in (

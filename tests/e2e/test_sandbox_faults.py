@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.inprocess import InProcessServer
 from tests.support.isolated import isolated_database_url
 from tests.support.messaging import admin_token, error_of, wait_for_status
 from tests.support.server import Server
@@ -288,7 +289,7 @@ def test_production_serves_no_faults(tmp_path_factory: pytest.TempPathFactory) -
     data_dir = tmp_path_factory.mktemp("production-faults")
     with isolated_database_url(data_dir) as url:
         env = {"TELROUTE_DATABASE_URL": url, "TELROUTE_ADMIN_TOKEN": "a-token-that-is-set"}
-        production = Server(data_dir, args=("--profile", "production"), env_extra=env).start()
+        production = InProcessServer(data_dir, env_extra={**env, "TELROUTE_PROFILE": "production"}).start()
         try:
             for method, path in (
                 ("POST", "/sandbox/faults"),

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 POSTGRES_URL = os.environ.get("TELROUTE_TEST_DATABASE_URL") or None
+SQLITE_FILE = "telroute.db"
 
 
 def on_postgres() -> bool:
@@ -14,4 +15,4 @@ def on_postgres() -> bool:
 
 
 def database_url_for(data_dir: Path) -> str:
-    return POSTGRES_URL or f"sqlite:///{(data_dir / 'telroute.db').resolve()}"
+    return POSTGRES_URL or f"sqlite:///{(data_dir / SQLITE_FILE).resolve()}"

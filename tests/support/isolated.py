@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import atexit
 import json
+import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
 from collections import Counter
@@ -32,7 +34,8 @@ from telroute.kit.db import sql
 from telroute.kit.migrate import migrate
 from telroute.numbers import service as numbers_service
 from telroute.numbers.inventory import generate_inventory
-from tests.support.databases import POSTGRES_URL
+from tests.support.databases import POSTGRES_URL, SQLITE_FILE, database_url_for
+from tests.support.inprocess import InProcessServer
 from tests.support.server import Server, base_env, run_cli
 
 Keys = tuple[str, str]
@@ -95,6 +98,11 @@ class Deployment:
     def server(self, *args: str, **env_extra: str) -> Server:
         """A (not yet started) `telroute serve` on this deployment."""
         return Server(self.data_dir, args=args, env_extra={"TELROUTE_DATABASE_URL": self.database_url, **env_extra})
+
+    def in_process_server(self, **env_extra: str) -> InProcessServer:
+        """A (not yet started) sandbox server on this deployment serving from a thread of the test process:
+        for tests of the API, not of the process."""
+        return InProcessServer(self.data_dir, env_extra={"TELROUTE_DATABASE_URL": self.database_url, **env_extra})
 
     def cli(
         self, *args: str, check: bool = True, env_extra: dict[str, str] | None = None
@@ -159,11 +167,15 @@ class Deployment:
 
 @contextmanager
 def deployment(data_dir: Path) -> Iterator[Deployment]:
-    """A deployment of its own. On PostgreSQL its database is a copy (CREATE DATABASE ... TEMPLATE, a file
-    copy) of one migrated and seeded as a sandbox server's first start would: a second or so instead of
-    the seconds each fresh deployment's server would spend seeding."""
-    template = "template1" if POSTGRES_URL is None else _seeded_template(POSTGRES_URL)
-    with isolated_database_url(data_dir, template=template) as url:
+    """A deployment of its own, its database a copy of one migrated and seeded as a sandbox server's first
+    start would (on PostgreSQL CREATE DATABASE ... TEMPLATE, on SQLite a file copy): a second or so instead
+    of the seconds each fresh deployment's server would spend seeding."""
+    if POSTGRES_URL is None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(seeded_sqlite_template(), data_dir / SQLITE_FILE)
+        yield Deployment(data_dir, database_url_for(data_dir))
+        return
+    with isolated_database_url(data_dir, template=_seeded_template(POSTGRES_URL)) as url:
         yield Deployment(data_dir, url)
 
 
@@ -180,13 +192,30 @@ def api_only(data_dir: Path) -> Iterator[tuple[Deployment, Server]]:
 
 @cache
 def _seeded_template(postgres_url: str) -> str:
-    """A database of this test run, at the schema head with the sandbox inventory (the same seed and
-    `TELROUTE_INVENTORY_PER_BLOCK` as `base_env`), dropped when the run ends."""
+    """A database of this test run, at the schema head with the sandbox inventory, dropped when the run ends."""
     name = f"telroute_template_{uuid.uuid4().hex[:16]}"
     admin = _with_database(postgres_url, "postgres")
     _psql(admin, f"CREATE DATABASE {name}")
     atexit.register(_psql, admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    url = _with_database(postgres_url, name)
+    _migrate_and_seed(_with_database(postgres_url, name))
+    return name
+
+
+@cache
+def seeded_sqlite_template() -> Path:
+    """A SQLite file of this test run (in a directory removed when the run ends), at the schema head with the
+    sandbox inventory; copy it, never open it."""
+    directory = Path(tempfile.mkdtemp(prefix="telroute-template-"))
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    path = directory / SQLITE_FILE
+    _migrate_and_seed(f"sqlite:///{path}")
+    assert not path.with_name(f"{SQLITE_FILE}-wal").exists(), "the template must be complete in one file"
+    return path
+
+
+def _migrate_and_seed(url: str) -> None:
+    """The schema head and the inventory a sandbox server seeds (the same seed and
+    `TELROUTE_INVENTORY_PER_BLOCK` as `base_env`)."""
     migrate(url)
     per_block = int(base_env(Path("."))["TELROUTE_INVENTORY_PER_BLOCK"])
 
@@ -199,4 +228,3 @@ def _seeded_template(postgres_url: str) -> str:
             await database.close()
 
     asyncio.run(seed())
-    return name

@@ -51,6 +51,12 @@ def create_account(data_dir: Path, name: str) -> tuple[str, str]:
     return keys["access_key"], keys["secret_key"]
 
 
+def demo_keys(data_dir: Path) -> tuple[str, str]:
+    """The keys of the demo account a sandbox server made in `data_dir`."""
+    demo = json.loads((data_dir / "demo-account.json").read_text())
+    return demo["access_key"], demo["secret_key"]
+
+
 @dataclass
 class Server:
     data_dir: Path
@@ -96,8 +102,7 @@ class Server:
         return self.log_path.read_text() if self.log_path and self.log_path.exists() else ""
 
     def demo_keys(self) -> tuple[str, str]:
-        demo = json.loads((self.data_dir / "demo-account.json").read_text())
-        return demo["access_key"], demo["secret_key"]
+        return demo_keys(self.data_dir)
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
