@@ -176,10 +176,11 @@ def create_app(deps: Deps, *, feature_routes: Sequence[BaseRoute] = (), lifespan
         *operational_routes(deps),
         _openapi_route(),
         *accounts_api.routes(deps),
-        *numbers_api.routes(deps),
-        *porting_api.routes(deps),
+        # Before numbers: a number's E911 and CNAM relationship paths are not callback types.
         *e911_api.routes(deps),
         *cnam_api.routes(deps),
+        *numbers_api.routes(deps),
+        *porting_api.routes(deps),
         *messages_api.routes(deps),
         *messages_api_v22.routes(deps),
         *messages_api.admin_routes(deps),
