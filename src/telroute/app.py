@@ -176,7 +176,7 @@ def create_app(deps: Deps, *, feature_routes: Sequence[BaseRoute] = (), lifespan
         *operational_routes(deps),
         _openapi_route(),
         *accounts_api.routes(deps),
-        # Before numbers: their number relationships are literal where the callback route's is a parameter.
+        # Before numbers: a number's E911 and CNAM relationship paths are not callback types.
         *e911_api.routes(deps),
         *cnam_api.routes(deps),
         *numbers_api.routes(deps),

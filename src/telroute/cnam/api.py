@@ -46,18 +46,18 @@ def routes(deps: Deps) -> list[Route]:
         root = jsonapi.base_url(request)
         echo = {"is_approved": None if approved is None else str(approved).lower()}
         links = jsonapi.page_links(root, "/v2/cnams", echo, page, more)
-        return jsonapi.document({"data": [schemas.preset(row, approval, now, root) for row in rows], "links": links})
+        return jsonapi.document(schemas.presets(rows, approval, now, root, links))
 
     async def get_preset(request: Request, account: Account) -> Response:
         row = await service.get(deps.db, account, _preset_id(request))
-        return jsonapi.document({"data": schemas.preset(row, approval, deps.clock(), jsonapi.base_url(request))})
+        return jsonapi.document(schemas.preset_document(row, approval, deps.clock(), jsonapi.base_url(request)))
 
     async def create(request: Request, account: Account) -> Response:
         body, pointer = await read_preset(request)
         now = deps.clock()
         async with deps.db.transaction() as connection:
             row = await service.create(connection, account, body.value, pointer=pointer, now=now)
-        return jsonapi.document({"data": schemas.preset(row, approval, now, jsonapi.base_url(request))}, status=201)
+        return jsonapi.document(schemas.preset_document(row, approval, now, jsonapi.base_url(request)), status=201)
 
     async def delete(request: Request, account: Account) -> Response:
         preset_id = _preset_id(request)

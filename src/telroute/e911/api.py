@@ -51,11 +51,11 @@ def routes(deps: Deps) -> list[Route]:
         rows, more = await service.page(deps.db, account, state, page)
         root = jsonapi.base_url(request)
         links = jsonapi.page_links(root, "/v2/e911s", {"state": state}, page, more)
-        return jsonapi.document({"data": [schemas.address(row, root) for row in rows], "links": links})
+        return jsonapi.document(schemas.addresses(rows, root, links))
 
     async def get_address(request: Request, account: Account) -> Response:
         row = await service.get(deps.db, account, _address_id(request))
-        return jsonapi.document({"data": schemas.address(row, jsonapi.base_url(request))})
+        return jsonapi.document(schemas.address_document(row, jsonapi.base_url(request)))
 
     async def validate(request: Request, account: Account) -> Response:
         await service.checked(service.given(await _fields(request)))
@@ -65,7 +65,7 @@ def routes(deps: Deps) -> list[Route]:
         address = await service.checked(service.given(await _fields(request)))
         async with deps.db.transaction() as connection:
             row = await service.create(connection, account, address, now=deps.clock())
-        return jsonapi.document({"data": schemas.address(row, jsonapi.base_url(request))}, status=201)
+        return jsonapi.document(schemas.address_document(row, jsonapi.base_url(request)), status=201)
 
     async def update(request: Request, account: Account) -> Response:
         address_id = _address_id(request)
@@ -74,7 +74,7 @@ def routes(deps: Deps) -> list[Route]:
         address = await service.checked({**stored, **changes})
         async with deps.db.transaction() as connection:
             row = await service.update(connection, account, address_id, address)
-        return jsonapi.document({"data": schemas.address(row, jsonapi.base_url(request))})
+        return jsonapi.document(schemas.address_document(row, jsonapi.base_url(request)))
 
     async def delete(request: Request, account: Account) -> Response:
         address_id = _address_id(request)
@@ -88,7 +88,7 @@ def routes(deps: Deps) -> list[Route]:
         rows, more = await service.numbers(deps.db, account, address_id, page)
         root = jsonapi.base_url(request)
         links = jsonapi.page_links(root, f"/v2/e911s/{address_id}/relationships/numbers", {}, page, more)
-        return jsonapi.document({"data": [schemas.number(row, root) for row in rows], "links": links})
+        return jsonapi.document(schemas.numbers(rows, root, links))
 
     async def associate(request: Request, account: Account) -> Response:
         value, address_id = path_number(request), _address_id(request)

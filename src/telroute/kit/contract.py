@@ -9,6 +9,7 @@ from typing import Any
 Schema = dict[str, Any]
 JSONAPI = "application/vnd.api+json"
 JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
 MAX_QUERY_INTEGER = 999_999_999_999  # `limit` and `offset` take at most 12 digits
 EDGE_STATUSES = (408, 431, 503)  # answered by the HTTP protocol before any route (telroute.edge)
 BASIC: list[dict[str, list[str]]] = [{"basic": []}]
@@ -87,9 +88,12 @@ def no_content(description: str) -> Schema:
     return {"description": description + " No body."}
 
 
-def body(schema: str, *, required: bool = True, description: str = "") -> Schema:
-    """Any Content-Type is read as JSON (the Python SDK sends PATCH bodies with none)."""
-    content = {media_type: {"schema": ref(schema)} for media_type in (JSON, JSONAPI)}
+def body(
+    schema: str, *, required: bool = True, description: str = "", media_types: tuple[str, ...] = (JSON, JSONAPI)
+) -> Schema:
+    """Any Content-Type is read as JSON (the Python SDK sends PATCH bodies with none) unless `media_types`
+    names others (a form, for the bodies that also read one)."""
+    content = {media_type: {"schema": ref(schema)} for media_type in media_types}
     request_body: Schema = {"required": required, "content": content}
     if description:
         request_body["description"] = description

@@ -44,6 +44,10 @@ SCALARS: dict[str, Any] = {
 }
 
 
+class Closed(msgspec.Struct, forbid_unknown_fields=True):
+    """The base of response shapes: their schema allows no other keys."""
+
+
 class SelfLink(msgspec.Struct, forbid_unknown_fields=True):
     self: Url
 

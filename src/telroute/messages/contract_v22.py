@@ -4,21 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from telroute.kit.contract import (
-    JSON,
-    JSONAPI,
-    body,
-    closed,
-    document,
-    operation,
-    path,
-    query,
-    ref,
-)
+import msgspec
+
+from telroute.kit.contract import JSON, JSONAPI, body, closed, document, operation, path, query
+from telroute.kit.wire import REF_TEMPLATE, struct_components
 from telroute.messages.api_v22 import CALLBACK_TYPES
-from telroute.messages.model import MAX_BODY_CHARACTERS, MAX_MEDIA_URLS, STATUSES
+from telroute.messages.model import MAX_BODY_CHARACTERS, MAX_MEDIA_URLS
+from telroute.messages.schemas import DOCUMENTS
+from telroute.messages.views import NUMBER_FIELDS, E164Number
 
 E164 = r"^\+[1-9]\d{1,14}$"
+REF_PREFIX = REF_TEMPLATE.removesuffix("{name}")
 _TAG = "messages"
 _DATE = {"type": "string", "anyOf": [{"format": "date"}, {"format": "date-time"}]}
 _PAGE = [
@@ -89,48 +85,35 @@ def paths() -> dict[str, Any]:
     }
 
 
+# The v2.1 components that hold MDR attributes, and their v2.2 variants' names.
+V22_VARIANTS = {name: f"{name}V22" for name in ("MdrAttributes", "Mdr", "MessageDetail", "MessageDocument", "Messages")}
+
+
 def schemas() -> dict[str, Any]:
-    number = {"type": "string", "pattern": E164}
-    message = {
-        "type": {"type": "string", "const": "message"},
-        "id": ref("MessageId"),
-        "attributes": ref("MdrAttributesV22"),
-    }
-    media = closed({"type": {"type": "string", "const": "media"}, "id": ref("MediaId")})
-    relationships = closed({"media": closed({"data": {"type": "array", "items": media}})})
-    return {
-        "SendMessageRequestV22": _send_request(),
-        "MdrAttributesV22": closed(_mdr_properties(number)),
-        "MdrV22": closed(message),
-        "MessageDetailV22": closed({**message, "relationships": relationships}, required=list(message)),
-        "MessageDocumentV22": closed(
-            {"data": ref("MessageDetailV22"), "included": {"type": "array", "items": ref("Media"), "minItems": 1}},
-            required=["data"],
-        ),
-        "MessagesV22": closed(
-            {
-                "data": {"type": "array", "items": ref("MdrV22")},
-                "links": closed({"self": ref("Url"), "next": ref("Url")}, required=["self"]),
-            }
-        ),
-    }
+    return {**_v22_documents(), "SendMessageRequestV22": _send_request()}
 
 
-def _mdr_properties(number: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "body": {"oneOf": [{"type": "string"}, {"type": "null"}]},
-        "status": {"type": "string", "enum": [*STATUSES, ""]},
-        "direction": {"type": "string", "enum": ["outbound", "inbound"]},
-        "amount_nanodollars": {"type": "integer", "minimum": 0},
-        "amount_display": {"type": "string", "pattern": r"^\$\d+\.\d{4}$"},
-        "to": number,
-        "from": {"type": "string", "pattern": r"^\+"},
-        "message_encoding": {"type": "integer", "enum": [0, 8]},
-        "timestamp": ref("Timestamp"),
-        "is_mms": {"type": "boolean"},
-        "message_type": {"type": "string", "enum": ["longcode", "toll-free"]},
-        "delivery_receipts": {"type": "array", "items": ref("DeliveryReceipt")},
-    }
+def _v22_documents() -> dict[str, Any]:
+    """v2.2 renders v2.1's Structs through `views.V22`, which changes only `to` and `from`: its components
+    are v2.1's, generated from those Structs, with those two fields E.164 (and renamed where they hold them)."""
+    v21 = struct_components(DOCUMENTS)
+    variants = {V22_VARIANTS[name]: _renamed(v21[name]) for name in V22_VARIANTS}
+    number = msgspec.json.schema(E164Number)
+    variants["MdrAttributesV22"]["properties"].update(dict.fromkeys(NUMBER_FIELDS, number))
+    return variants
+
+
+def _renamed(node: Any) -> Any:
+    """A copy of a schema whose references to the components with a v2.2 variant point at the variant."""
+    if isinstance(node, list):
+        return [_renamed(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    copy = {key: _renamed(value) for key, value in node.items()}
+    reference = copy.get("$ref", "").removeprefix(REF_PREFIX)
+    if reference in V22_VARIANTS:
+        copy["$ref"] = REF_PREFIX + V22_VARIANTS[reference]
+    return copy
 
 
 def _send_request() -> dict[str, Any]:

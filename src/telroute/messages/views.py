@@ -6,16 +6,20 @@ responses and the callbacks of messages sent through it, and links to `/v2.2/` (
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
 from telroute.errors import Unprocessable
 from telroute.kit.db import Row
-from telroute.kit.wire import SelfLink
+from telroute.kit.wire import PHONE_NUMBER, SelfLink
 from telroute.messages import schemas
 
 NUMBER_FIELDS = ("to", "from")
+# What `View.number_out` makes of a stored number in the E.164 view: the same digits after a `+`.
+E164Number = Annotated[
+    str, msgspec.Meta(pattern=r"^\+" + PHONE_NUMBER.removeprefix("^"), description="E.164: `+` and 11 digits.")
+]
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from telroute.accounts.model import Account
 from telroute.bootstrap import Deps
 from telroute.kit import jsonapi
 from telroute.kit.http import read_body
-from telroute.porting import portability
+from telroute.porting import portability, schemas
 from telroute.porting.request import numbers_of
 
 
@@ -21,6 +21,6 @@ def routes(deps: Deps) -> list[Route]:
         numbers = numbers_of(raw, request.headers.get("content-type", ""))
         async with deps.db.snapshot() as connection:
             result = await portability.check(connection, numbers)
-        return jsonapi.document(result.document())
+        return jsonapi.document(schemas.portability(result))
 
     return [Route("/v2/portorders/portability", authenticated(deps, check_portability), methods=["POST"])]

@@ -1,59 +1,38 @@
-"""OpenAPI of porting: `POST /v2/portorders/portability`."""
+"""The porting part of the OpenAPI document: `POST /v2/portorders/portability`, next to `porting/api.py`;
+the response components come from the Structs of `porting/schemas.py`."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from telroute.kit.contract import JSON, JSONAPI, closed, document, operation
+from telroute.kit.contract import FORM, JSON, JSONAPI, Schema, body, document, open_object, operation
+from telroute.kit.wire import struct_components
 from telroute.porting.request import MAX_NUMBERS
-
-_FORM = "application/x-www-form-urlencoded"
-
-
-def paths() -> dict[str, Any]:
-    check = operation(
-        "checkPortability",
-        "Which numbers could be ported into this deployment (numbers it already serves cannot)",
-        {"200": document("Portability", "Each number given, as given, in `portable` or `nonportable`.")},
-        (413, 422),
-        tags=("porting",),
-        request_body={
-            "required": True,
-            "description": "JSON (Flowroute's reference) or a form with `numbers` repeated (the Python SDK).",
-            "content": {
-                JSON: {"schema": {"$ref": "#/components/schemas/PortabilityRequest"}},
-                JSONAPI: {"schema": {"$ref": "#/components/schemas/PortabilityRequest"}},
-                _FORM: {"schema": {"$ref": "#/components/schemas/PortabilityForm"}},
-            },
-        },
-    )
-    return {"/v2/portorders/portability": {"post": check}}
+from telroute.porting.schemas import DOCUMENTS
 
 
 def schemas() -> dict[str, Any]:
-    numbers = {"type": "array", "items": {"type": "string"}}
     number_list = {
         "oneOf": [
             {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": MAX_NUMBERS},
             {"type": "string", "minLength": 1, "description": "One number, or several comma-delimited."},
         ]
     }
-    return {
-        "PortabilityRequest": {"type": "object", "properties": {"numbers": number_list}, "required": ["numbers"]},
-        "PortabilityForm": {"type": "object", "properties": {"numbers": number_list}, "required": ["numbers"]},
-        "Portability": closed(
-            {
-                "data": closed({"hypernetwork_enabled": numbers, "nonportable": numbers, "portable": numbers}),
-                "meta": closed(
-                    {
-                        "nonportable_reasons": {
-                            "type": "object",
-                            "additionalProperties": {"type": "string"},
-                            "description": "Why each nonportable number is: `malformed: ...` or "
-                            "`already_served_here` (in this deployment's inventory, for sale or owned).",
-                        }
-                    }
-                ),
-            }
+    request = open_object({"numbers": number_list}, required=("numbers",))
+    return {**struct_components(DOCUMENTS), "PortabilityRequest": request}
+
+
+def paths() -> dict[str, Schema]:
+    check = operation(
+        "checkPortability",
+        "Which numbers could be ported into this deployment (numbers it already serves cannot)",
+        {"200": document("Portability", "Each number given, as given, in `portable` or `nonportable`.")},
+        (413, 422),
+        tags=("porting",),
+        request_body=body(
+            "PortabilityRequest",
+            media_types=(JSON, JSONAPI, FORM),
+            description="JSON (Flowroute's reference) or a form with `numbers` repeated (the Python SDK).",
         ),
-    }
+    )
+    return {"/v2/portorders/portability": {"post": check}}

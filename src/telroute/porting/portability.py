@@ -16,20 +16,18 @@ SERVED_HERE = "already_served_here"
 
 
 @dataclass
-class Portability:
+class PortabilityCheck:
+    """The numbers given, each in `portable` or `nonportable` (with its reason)."""
+
     portable: list[str] = field(default_factory=list)
     nonportable: list[str] = field(default_factory=list)
     reasons: dict[str, str] = field(default_factory=dict)
 
-    def document(self) -> dict[str, object]:
-        data = {"hypernetwork_enabled": [], "nonportable": self.nonportable, "portable": self.portable}
-        return {"data": data, "meta": {"nonportable_reasons": self.reasons}}
 
-
-async def check(connection: Connection, numbers: list[str]) -> Portability:
+async def check(connection: Connection, numbers: list[str]) -> PortabilityCheck:
     """Each number (as given) in `portable` or `nonportable`, in the order given."""
     normalized: dict[str, str] = {}
-    result = Portability()
+    result = PortabilityCheck()
     for number in numbers:
         try:
             normalized[number] = normalize_number(number)
