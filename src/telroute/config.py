@@ -66,6 +66,12 @@ class Settings:
     cnam_approval_delay: float = 30.0  # sandbox: a pending CNAM preset counts as approved this long after creation
     retention_days: float | None = None  # None: the profile's (sandbox 7, production off); 0: off
     retention_interval: float = 60.0  # seconds between the worker's pruning rounds
+    retention_batch: int = 500  # messages (and callback tries) deleted per transaction
+    retention_pause: float = 0.05  # seconds between two pruning transactions
+    auto_replies: bool | None = None  # carriers' HELP/STOP/START replies; None: the profile's (sandbox on)
+    help_reply: str = "{account}: reply STOP to get no more messages from this number, START to get them again."
+    stop_reply: str = "{account}: you are unsubscribed and will get no more messages. Reply START to resubscribe."
+    start_reply: str = "{account}: you are subscribed again. Reply STOP to unsubscribe."
     prices: Prices = field(default_factory=Prices)
 
     @property
@@ -79,6 +85,10 @@ class Settings:
         """How old a message may get before the worker deletes it; None: kept for ever."""
         days = self.retention_days if self.retention_days is not None else (7.0 if self.profile == "sandbox" else 0.0)
         return round(days * 86_400_000_000) if days > 0 else None
+
+    @property
+    def auto_replies_on(self) -> bool:
+        return self.auto_replies if self.auto_replies is not None else self.profile == "sandbox"
 
     @property
     def address_policy(self) -> AddressPolicy:
@@ -133,6 +143,14 @@ def _retention(value: str | None) -> float | None:
     if not days >= 0:
         raise ValueError(f"TELROUTE_RETENTION_DAYS must be a number of days >= 0 or off, not {value!r}")
     return days
+
+
+def _text(name: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not value.strip():
+        raise ValueError(f"{name} must not be empty (TELROUTE_AUTO_REPLIES=off turns the replies off)")
+    return value
 
 
 def _number(value: str | None) -> float | None:
@@ -210,5 +228,11 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         ),
         retention_days=_retention(source.get("TELROUTE_RETENTION_DAYS")),
         retention_interval=_number(source.get("TELROUTE_RETENTION_INTERVAL")),
+        retention_batch=_positive_integer("TELROUTE_RETENTION_BATCH", source.get("TELROUTE_RETENTION_BATCH")),
+        retention_pause=_non_negative_number("TELROUTE_RETENTION_PAUSE", source.get("TELROUTE_RETENTION_PAUSE")),
+        auto_replies=_flag(source.get("TELROUTE_AUTO_REPLIES")),
+        help_reply=_text("TELROUTE_HELP_REPLY", source.get("TELROUTE_HELP_REPLY")),
+        stop_reply=_text("TELROUTE_STOP_REPLY", source.get("TELROUTE_STOP_REPLY")),
+        start_reply=_text("TELROUTE_START_REPLY", source.get("TELROUTE_START_REPLY")),
         **_http_edge(source),
     )

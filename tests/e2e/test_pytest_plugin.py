@@ -3,7 +3,7 @@ test sends an SMS as a Flowroute client does and reads the code back; a message 
 test with the filters and what did arrive; the plugin does nothing for tests that do not use it.
 
 All but one run reuse the suite's shared sandbox server through `--telroute-url`; one lets the plugin start
-its own server, as an app's suite would."""
+its own server, as an app's suite would, running the README's sample as printed."""
 
 from __future__ import annotations
 
@@ -66,10 +66,16 @@ def test_a_sample_app_test_reads_its_code_back(pytester: pytest.Pytester, server
     result.assert_outcomes(passed=1)
 
 
+def _readme_sample() -> str:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    return readme.split("```python\n# test_signup.py\n", 1)[1].split("```", 1)[0]
+
+
 def test_the_plugin_starts_its_own_server_when_given_none(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_app=SAMPLE_APP_TEST)
-    result = pytester.runpytest(*PLAIN, "--telroute-inventory-per-block=1")
-    result.assert_outcomes(passed=1)
+    """The README's sample as printed there: `pytest test_signup.py`, no options, the plugin's own server."""
+    pytester.makepyfile(test_signup=_readme_sample())
+    result = pytester.runpytest(*PLAIN)
+    result.assert_outcomes(passed=2)
 
 
 def test_a_message_that_never_comes_fails_with_the_filters_and_what_arrived(
@@ -207,8 +213,6 @@ def test_a_failing_wait_in_a_parallel_run_says_what_it_waited_for(pytester: pyte
 
 
 def test_the_readme_sample_runs_as_printed(pytester: pytest.Pytester, server: Server) -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    sample = readme.split("```python\n# test_signup.py\n", 1)[1].split("```", 1)[0]
-    pytester.makepyfile(test_signup=sample)
+    pytester.makepyfile(test_signup=_readme_sample())
     result = pytester.runpytest(*external(server))
     result.assert_outcomes(passed=2)

@@ -1,8 +1,9 @@
 """The deployment's virtual clock, over real sockets against a `telroute serve` of its own (moving its clock
 moves every account's): a receipt delay of an hour and a callback's retry backoff run their course right
-after an advance, without sleeping; idempotency keys expire on it; timestamps follow the clock; other
-processes (an API process, a worker) follow the stored offset; bad advances are refused with a pointer and
-change nothing; account keys are no admin token."""
+after an advance, without sleeping; idempotency keys expire on it, a send rate limit clears on it and fault
+rules expire on it; timestamps follow the clock; other processes (an API process, a worker) follow the
+stored offset; bad advances are refused with a pointer and change nothing; account keys are no admin
+token."""
 
 from __future__ import annotations
 
@@ -124,6 +125,46 @@ def test_an_idempotency_key_expires_after_a_day_on_the_clock(admin: SandboxAdmin
         fresh = client.post("/v2.1/messages", json=body, headers=headers)
     assert fresh.status_code == 202 and "Idempotent-Replayed" not in fresh.headers
     assert fresh.json()["data"]["id"] != first.json()["data"]["id"]
+
+
+def _throttled(client: httpx.Client, account: SandboxAccount) -> httpx.Response:
+    """Sends until the account's send rate answers 429 (at 1 a second, the second send at the latest)."""
+    for _ in range(5):
+        response = client.post("/v2.1/messages", json={"to": "13125550175", "from": account.number, "body": "rate"})
+        if response.status_code == 429:
+            return response
+        assert response.status_code == 202, response.text
+    raise AssertionError("five sends in a row at 1 a second were never throttled")
+
+
+def test_a_send_rate_limit_clears_after_advancing_the_clock(
+    deployed: Deployment, admin: SandboxAdmin, account: SandboxAccount
+) -> None:
+    deployed.cli("accounts", "set-limits", account.access_key, "--sms-per-second", "1")
+    with _client(account) as client:
+        throttled = _throttled(client, account)
+        assert error_of(throttled, 429) and float(throttled.headers["Retry-After"]) > 0
+        admin.advance_clock(1)  # a second of the clock, a few ms of real time: only the clock refills
+        _send(client, account, "13125550175")
+        assert _throttled(client, account).status_code == 429  # the rate still holds on the moved clock
+
+
+def test_fault_rules_stop_applying_once_they_expire_on_the_clock(admin: SandboxAdmin, account: SandboxAccount) -> None:
+    to = "13125550176"
+    with _client(account) as client:
+        delivery_rule = {"kind": "delivery", "match": to, "outcome": "undelivered", "expires_in": HOUR}
+        assert client.post("/sandbox/faults", json=delivery_rule).status_code == 201
+        wait_for_status(client, _send(client, account, to), "undelivered")
+        admin.advance_clock(HOUR + 1)
+        wait_for_status(client, _send(client, account, to), "delivered")
+        api_rule = {"kind": "api", "match": "POST /v2.1/messages", "outcome": 503, "expires_in": 60}
+        assert client.post("/sandbox/faults", json=api_rule).status_code == 201
+        body = {"to": to, "from": account.number, "body": "expiry"}
+        assert error_of(client.post("/v2.1/messages", json=body), 503)["code"] == "sandbox_fault"
+        admin.advance_clock(30)  # not yet
+        assert error_of(client.post("/v2.1/messages", json=body), 503)["code"] == "sandbox_fault"
+        admin.advance_clock(31)
+        _send(client, account, to)
 
 
 def test_the_clock_shows_its_offset_and_records_follow_it(admin: SandboxAdmin, account: SandboxAccount) -> None:

@@ -1,4 +1,4 @@
-"""Settings from TELROUTE_* variables: here, a worker's optional health and metrics listener."""
+"""Settings from TELROUTE_* variables: a worker's health listener, the HTTP edge, automatic replies, retention."""
 
 from __future__ import annotations
 
@@ -69,3 +69,30 @@ def test_the_http_edge_limits_come_from_the_environment() -> None:
 def test_an_edge_limit_that_would_refuse_everything_is_an_error(name: str, value: str) -> None:
     with pytest.raises(ValueError, match=name):
         settings_from_env({name: value})
+
+
+def test_automatic_replies_follow_the_profile_unless_set() -> None:
+    assert settings_from_env({}).with_overrides(profile="sandbox").auto_replies_on
+    assert not settings_from_env({}).with_overrides(profile="production").auto_replies_on
+    forced = settings_from_env({"TELROUTE_AUTO_REPLIES": "on"}).with_overrides(profile="production")
+    assert forced.auto_replies_on
+    assert not settings_from_env({"TELROUTE_AUTO_REPLIES": "off"}).auto_replies_on
+
+
+def test_the_automatic_reply_texts_come_from_the_environment() -> None:
+    settings = settings_from_env({"TELROUTE_HELP_REPLY": "{account}: call us", "TELROUTE_START_REPLY": "Welcome"})
+    assert (settings.help_reply, settings.start_reply) == ("{account}: call us", "Welcome")
+    assert "{account}" in settings.stop_reply
+
+
+def test_an_empty_reply_text_is_an_error() -> None:
+    with pytest.raises(ValueError, match="TELROUTE_STOP_REPLY"):
+        settings_from_env({"TELROUTE_STOP_REPLY": "  "})
+
+
+def test_the_retention_batches_come_from_the_environment() -> None:
+    settings = settings_from_env({"TELROUTE_RETENTION_BATCH": "200", "TELROUTE_RETENTION_PAUSE": "0"})
+    assert (settings.retention_batch, settings.retention_pause) == (200, 0)
+    assert (settings_from_env({}).retention_batch, settings_from_env({}).retention_pause) == (500, 0.05)
+    with pytest.raises(ValueError, match="TELROUTE_RETENTION_BATCH"):
+        settings_from_env({"TELROUTE_RETENTION_BATCH": "0"})

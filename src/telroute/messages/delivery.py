@@ -13,7 +13,7 @@ from telroute.accounts import repository as accounts_repository
 from telroute.config import Prices
 from telroute.kit import metrics
 from telroute.kit.db import Connection, Row
-from telroute.messages import model, opt_outs, replies, repository, schemas, views
+from telroute.messages import auto_replies, model, opt_outs, replies, repository, schemas, views
 from telroute.messages.media import FetchedMedia
 from telroute.messages.service import store_media
 from telroute.numbers import model as numbers_model
@@ -30,6 +30,7 @@ class Context:
     now: int
     base: str
     prices: Prices
+    replies: auto_replies.AutoReplies | None = None  # the carriers' HELP/STOP/START replies; None: off
 
 
 async def _dlr_url(connection: Connection, message: Row) -> str | None:
@@ -208,7 +209,7 @@ async def create_inbound(
     }
     message_id = await repository.insert(connection, values)
     await store_media(connection, owner["account_id"], message_id, media, now=context.now)
-    await opt_outs.note_inbound(connection, ours=to_number, subscriber=from_number, body=body, now=context.now)
+    change = await opt_outs.note_inbound(connection, ours=to_number, subscriber=from_number, body=body, now=context.now)
     if reply_to_id is not None:
         await replies.link(connection, message_id, reply_to_id)
     if url is not None:
@@ -222,6 +223,18 @@ async def create_inbound(
             url=url,
             message_public_id=public_id,
             document=schemas.inbound_callback(message, stored_media, context.base, url),
+            now=context.now,
+        )
+    if context.replies is not None:
+        await auto_replies.answer(
+            connection,
+            context.replies,
+            account_id=owner["account_id"],
+            ours=to_number,
+            subscriber=from_number,
+            body=body,
+            change=change,
+            prices=context.prices,
             now=context.now,
         )
     return public_id

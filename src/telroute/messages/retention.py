@@ -1,8 +1,9 @@
 """Retention: messages older than `Settings.retention_us` (TELROUTE_RETENTION_DAYS; sandbox 7 days,
 production off) are deleted by the worker with their receipts, carrier ids, media and reply links, and
-callback tries older than that too. In small batches, each its own short transaction with a pause after
-it, so that pruning never holds locks the API waits on for long. The age is measured on `Deps.clock`, so
-the sandbox's virtual clock moves it.
+callback tries older than that too. In small batches (TELROUTE_RETENTION_BATCH, 500), each its own short
+transaction with a pause after it (TELROUTE_RETENTION_PAUSE, 0.05 s), so that pruning never holds locks
+the API waits on for long (benchmarks/retention_stall.py measures it). The age is measured on `Deps.clock`,
+so the sandbox's virtual clock moves it.
 
 Messages are deleted oldest first, so what stays of an account is a run of consecutive positions and the
 MDR pages stay exact."""
@@ -18,8 +19,6 @@ import structlog
 from telroute.bootstrap import Deps
 from telroute.kit.db import Connection, sql
 
-BATCH = 500
-PAUSE_SECONDS = 0.05
 log = structlog.get_logger("telroute.retention")
 
 _OLDEST = sql("SELECT id FROM messages WHERE created_at_us < :cutoff ORDER BY created_at_us LIMIT :limit")
@@ -41,8 +40,8 @@ _DELETE_ATTEMPTS = sql(
 )
 
 
-async def _message_batch(connection: Connection, cutoff: int) -> int:
-    rows = await connection.fetch(_OLDEST, {"cutoff": cutoff, "limit": BATCH})
+async def _message_batch(connection: Connection, cutoff: int, size: int) -> int:
+    rows = await connection.fetch(_OLDEST, {"cutoff": cutoff, "limit": size})
     if rows:
         ids = json.dumps([row["id"] for row in rows])
         for statement in _DELETE_MESSAGES:
@@ -50,22 +49,23 @@ async def _message_batch(connection: Connection, cutoff: int) -> int:
     return len(rows)
 
 
-async def _attempt_batch(connection: Connection, cutoff: int) -> int:
-    deleted: int = await connection.execute(_DELETE_ATTEMPTS, {"cutoff": cutoff, "limit": BATCH})
+async def _attempt_batch(connection: Connection, cutoff: int, size: int) -> int:
+    deleted: int = await connection.execute(_DELETE_ATTEMPTS, {"cutoff": cutoff, "limit": size})
     return deleted
 
 
 async def prune(deps: Deps, retention_us: int) -> int:
     """One round: batches until nothing is older than the retention; how many messages went."""
     total = 0
+    size, pause = deps.settings.retention_batch, deps.settings.retention_pause
     for batch in (_message_batch, _attempt_batch):
         while True:
             async with deps.db.transaction() as connection:
-                count = await batch(connection, deps.clock() - retention_us)
+                count = await batch(connection, deps.clock() - retention_us, size)
             total += count if batch is _message_batch else 0
-            if count < BATCH:
+            if count < size:
                 break
-            await asyncio.sleep(PAUSE_SECONDS)
+            await asyncio.sleep(pause)
     return total
 
 

@@ -14,7 +14,7 @@ from telroute.kit import jobs, metrics
 from telroute.kit.db import Connection, Row
 from telroute.kit.jobs import Job
 from telroute.kit.worker import Handler, RetryLater
-from telroute.messages import delivery, model, repository
+from telroute.messages import auto_replies, delivery, model, repository
 from telroute.messages.carrier_port import (
     CarrierInbound,
     CarrierReceipt,
@@ -40,7 +40,8 @@ log = structlog.get_logger("telroute.messages")
 
 
 def context(deps: Deps) -> Context:
-    return Context(now=deps.clock(), base=deps.settings.link_base, prices=deps.settings.prices)
+    settings = deps.settings
+    return Context(now=deps.clock(), base=settings.link_base, prices=settings.prices, replies=auto_replies.of(settings))
 
 
 def _retry_delay(attempts: int) -> float:
