@@ -5,6 +5,7 @@ Tests pass fakes in here (a clock), never through `mock.patch`.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,8 @@ class Deps:
     wakeup: Wakeup = field(default_factory=Wakeup)  # notified after a job is written; the worker waits on it
     failed_logins: FailedLogins = field(default_factory=FailedLogins)
     account_gate: AccountGate = field(default_factory=AccountGate)  # the sandbox's API fault rules install one
+    # Set when the process begins to stop (SIGTERM): long-lived responses (the console's streams) end then.
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def close(self) -> None:
         await self.http.close()

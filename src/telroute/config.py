@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from telroute.kit.addresses import AddressPolicy
+from telroute.kit.token_digest import TokenDigest
 
 Profile = Literal["sandbox", "production"]
 
@@ -39,7 +40,7 @@ class Settings:
     public_base_url: str | None = None
     worker_host: str = "127.0.0.1"
     worker_port: int | None = None  # a worker-only process listens (health, metrics) only when set
-    admin_token: str | None = None
+    admin_token: TokenDigest | None = None  # only the digest: see kit/token_digest.py
     log_format: Literal["console", "json"] = "console"
     log_level: str = "info"
     max_body_bytes: int = 1_048_576
@@ -114,6 +115,10 @@ class Settings:
     def with_overrides(self, **changes: object) -> Settings:
         present = {key: value for key, value in changes.items() if value is not None}
         return replace(self, **present)  # type: ignore[arg-type]
+
+
+def _token_digest(value: str | None) -> TokenDigest | None:
+    return TokenDigest.of(value) if value else None
 
 
 def _flag(value: str | None) -> bool | None:
@@ -210,7 +215,7 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         requested_profile=_profile(source.get("TELROUTE_PROFILE")),
         allow_private_targets=_flag(source.get("TELROUTE_ALLOW_PRIVATE_TARGETS")),
         public_base_url=source.get("TELROUTE_PUBLIC_BASE_URL") or None,
-        admin_token=source.get("TELROUTE_ADMIN_TOKEN") or None,
+        admin_token=_token_digest(source.get("TELROUTE_ADMIN_TOKEN")),
         worker_host=source.get("TELROUTE_WORKER_HOST") or None,
         worker_port=_integer(source.get("TELROUTE_WORKER_PORT")),
         log_format=source.get("TELROUTE_LOG_FORMAT") or None,

@@ -16,6 +16,7 @@ from telroute.accounts.model import secret_matches
 from telroute.bootstrap import Deps
 from telroute.config import Settings
 from telroute.kit.db import lock_for_transaction
+from telroute.kit.token_digest import TokenDigest
 from telroute.numbers import service as numbers_service
 from telroute.numbers.inventory import InventoryRow, generate_inventory
 
@@ -96,4 +97,4 @@ def with_admin_token(settings: Settings) -> Settings:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w") as handle:
             handle.write(secrets.token_urlsafe(24))
-    return settings.with_overrides(admin_token=path.read_text().strip())
+    return settings.with_overrides(admin_token=TokenDigest.of(path.read_text().strip()))

@@ -99,7 +99,7 @@ async def run(
     configure_logging(settings.log_format, settings.log_level)
     deps = await build(settings, creates=creates, requires_profile=True, complete=complete_settings)
     log_policy(deps.settings, "serve" if http else "worker")
-    stop = asyncio.Event()
+    stop = deps.stopping
     _install_signals(stop)
     runtime = Runtime(deps)
     # On SIGTERM the HTTP side and the worker drain at the same time, so that together they fit in 10 s.

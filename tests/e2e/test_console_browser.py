@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import struct
+import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -20,7 +22,9 @@ from telroute.accounts import service as accounts_service
 from telroute.kit import db as dbkit
 from telroute.kit.clock import system_clock
 from tests.support.browser import WatchedPage, chromium
+from tests.support.console_numbers import HOSTILE_LABEL, give_e911_and_cnam
 from tests.support.databases import database_url_for
+from tests.support.receiver import Receiver
 from tests.support.server import Server, free_port
 
 pytestmark = pytest.mark.sqlite_only
@@ -71,11 +75,20 @@ def owner(console_server: Server) -> tuple[tuple[str, str], str]:
     return _account(console_server, "1206")
 
 
-def _send(server: Server, keys: tuple[str, str], sender: str, body: str, **extra: str) -> str:
+def _send(server: Server, keys: tuple[str, str], sender: str, body: str, **extra: object) -> str:
     with server.client(keys) as client:
         answer = client.post("/v2.1/messages", json={"to": "12025550100", "from": sender, "body": body, **extra})
     assert answer.status_code == 202, answer.text
     return str(answer.json()["data"]["id"])
+
+
+def _inbound(server: Server, number: str, bodies: list[str]) -> None:
+    """Messages to `number` through the sandbox's inbound endpoint (sends are limited to 5 a second)."""
+    token = (server.data_dir / "admin-token").read_text().strip()
+    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}) as admin:
+        for body in bodies:
+            answer = admin.post("/sandbox/inbound", json={"from": "12065550123", "to": number, "body": body})
+            assert answer.status_code == 202, answer.text
 
 
 @pytest.fixture
@@ -210,6 +223,72 @@ def test_one_account_never_sees_another_s(
     assert answer.status == 404
     found = watched.context.request.get("/console/api/messages", params={"q": "private"})
     assert found.json()["messages"] == []
+    page.get_by_role("button", name="Numbers").click()
+    expect(page.locator("table", has_text="E911").locator("tbody tr")).to_have_count(1)
+    expect(page.get_by_text(number, exact=True)).to_have_count(0)
+
+
+def test_numbers_show_their_e911_address_and_caller_name_as_text(watched: WatchedPage, console_server: Server) -> None:
+    keys, number = _account(console_server, "1206")
+    with console_server.client(keys) as api:
+        give_e911_and_cnam(console_server, api, number, "ACME PLUMBING")
+        callback = {"callback_url": "http://127.0.0.1:9000/sms"}
+        assert api.put(f"/v2/numbers/{number}/relationships/sms_callback", json=callback).status_code == 204
+    page = _sign_in(watched, keys)
+    page.get_by_role("button", name="Numbers").click()
+    numbers = page.locator("table", has_text="E911").locator("tbody tr")
+    expect(numbers).to_have_count(1)
+    expect(numbers).to_contain_text(number)
+    expect(numbers.locator(".e911 span")).to_have_text([HOSTILE_LABEL, "7742 20th Ave SW, Seattle, WA 98106"])
+    expect(numbers).to_contain_text("ACME PLUMBING")
+    expect(numbers.locator(".callbacks")).to_have_text("SMS: http://127.0.0.1:9000/sms")
+    watched.screenshot("numbers")
+    assert page.evaluate("window.pwned") is None
+    assert page.locator("table img").count() == 0
+
+
+def test_a_live_message_goes_on_top_and_the_older_pages_loaded_stay(
+    watched: WatchedPage, console_server: Server
+) -> None:
+    keys, number = _account(console_server, "1206")
+    _inbound(console_server, number, [f"backlog {n}" for n in range(51)])  # one more than a page
+    page = _sign_in(watched, keys)
+    rows = page.locator(".message-row")
+    expect(rows).to_have_count(50)
+    page.get_by_role("button", name="Older messages").click()
+    expect(rows).to_have_count(51)
+    _send(console_server, keys, number, "the newest one")
+    expect(rows.first).to_contain_text("the newest one")
+    page.wait_for_timeout(600)  # receipts of the backlog keep changing the list meanwhile
+    expect(rows).to_have_count(52)
+    expect(rows.last).to_contain_text("backlog 0")
+
+
+def _png(width: int, height: int) -> bytes:
+    """A real PNG image (red pixels), so that the browser decodes it."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    pixels = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(pixels)) + chunk(b"IEND", b"")
+
+
+def test_an_mms_shows_its_image(
+    watched: WatchedPage, console_server: Server, owner: tuple[tuple[str, str], str]
+) -> None:
+    keys, number = owner
+    with Receiver() as media_host:
+        url = media_host.serve("/console/red.png", _png(12, 8), content_type="image/png")
+        _send(console_server, keys, number, "a red square", is_mms=True, media_urls=[url])
+    page = _sign_in(watched, keys)
+    page.locator(".message-row", has_text="a red square").click()
+    image = page.locator(".detail .media img")
+    expect(image).to_have_attribute("alt", "red.png")
+    expect(image).to_be_visible()
+    image.evaluate("(img) => img.decode()")  # rejects when the browser cannot load or decode it
+    assert image.evaluate("(img) => [img.naturalWidth, img.naturalHeight]") == [12, 8]
 
 
 def test_the_operator_sees_accounts_and_the_chart(watched: WatchedPage, console_server: Server) -> None:

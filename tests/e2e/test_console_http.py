@@ -15,6 +15,7 @@ import pytest
 from telroute.accounts import service as accounts_service
 from telroute.kit import db as dbkit
 from tests.e2e.conftest import make_account
+from tests.support.console_numbers import HOSTILE_LABEL, give_e911_and_cnam
 from tests.support.console_session import Events, signed_in
 from tests.support.databases import database_url_for
 from tests.support.receiver import Receiver
@@ -107,6 +108,44 @@ def test_another_account_learns_nothing_in_the_page_the_api_or_the_stream(
         assert console.get("/console/api/messages").json()["messages"][0]["body"] == "still owner only"
         with pytest.raises(queue.Empty):
             events.next(timeout=1.5)
+    finally:
+        other.close()
+
+
+def _point_at(server: Server, number: str, address: str, preset: str) -> None:
+    """Make a number's id columns name another account's address and preset (no API allows it)."""
+
+    async def point() -> None:
+        database = await dbkit.connect(database_url_for(server.data_dir), pool_size=1)
+        try:
+            async with database.transaction() as connection:
+                await connection.execute(
+                    dbkit.sql("UPDATE numbers SET e911_address_id = :a, cnam_preset_id = :c WHERE value = :n"),
+                    {"a": int(address), "c": int(preset), "n": number},
+                )
+        finally:
+            await database.close()
+
+    asyncio.run(point())
+
+
+def test_numbers_show_their_e911_address_and_caller_name_to_their_account_alone(
+    server: Server, api: httpx.Client, buy: Buy, console: httpx.Client
+) -> None:
+    number = buy(api, "1907")
+    address, preset = give_e911_and_cnam(server, api, number, "ACME PLUMBING")
+    (shown,) = console.get("/console/api/numbers").json()["numbers"]
+    assert shown["value"] == number and shown["cnam"] == "ACME PLUMBING"
+    assert shown["e911"] == {"label": HOSTILE_LABEL, "address": "7742 20th Ave SW, Seattle, WA 98106"}
+    stranger = make_account(server, "stranger")
+    with server.client(stranger) as stranger_api:
+        theirs = buy(stranger_api, "1907")
+        assert stranger_api.get(f"/v2/e911s/{address}").status_code == 404
+    _point_at(server, theirs, address, preset)
+    other = signed_in(server.url, stranger)
+    try:
+        (listed,) = other.get("/console/api/numbers").json()["numbers"]
+        assert (listed["value"], listed["e911"], listed["cnam"]) == (theirs, None, None)
     finally:
         other.close()
 

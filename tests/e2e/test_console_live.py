@@ -1,5 +1,6 @@
 """The console's live stream across processes: a message accepted by one API process reaches a console
-open on another within a second (PostgreSQL LISTEN/NOTIFY), and the stream is the account's own."""
+open on another within a second (PostgreSQL LISTEN/NOTIFY), and a server told to stop ends its open
+streams at once instead of waiting for them through its drain."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.console_session import Events, signed_in
+from tests.support.console_session import ENDED, Events, signed_in
 from tests.support.server import Server, create_account
 
 
@@ -52,3 +53,25 @@ def test_a_message_sent_through_another_process_reaches_the_console_within_a_sec
             assert [m["body"] for m in listed][:3] == ["live 2", "live 1", "live 0"]
         finally:
             console.close()
+
+
+def test_a_stopping_server_ends_its_open_streams_instead_of_waiting_for_them(tmp_path: Path) -> None:
+    """Without the stream watching the process's stop, the server would hold the connection through
+    its 8 s drain and then cut it: no clean end of the stream within the wait below."""
+    server = Server(tmp_path / "stopping")
+    server.data_dir.mkdir()
+    server.start()
+    console = signed_in(server.url, server.demo_keys())
+    try:
+        events = Events(console)
+        told = time.monotonic()
+        server.terminate()
+        name, ended = events.next(timeout=4)
+        while name != ENDED:  # the first change (the stream's opening marker) may come before
+            name, ended = events.next(timeout=4)
+        assert ended - told < 4, "the stream was held through the server's drain"
+        assert server.process is not None and server.process.returncode == 0, server.output()
+    finally:
+        console.close()
+        if server.process is not None and server.process.poll() is None:
+            server.kill()

@@ -27,6 +27,7 @@ from telroute.app import create_app
 from telroute.bootstrap import Deps
 from telroute.config import Settings
 from telroute.console import api as console_api
+from telroute.kit.token_digest import TokenDigest
 from tests.support.server import Server
 
 DOCUMENT_URI = "urn:telroute:openapi"
@@ -172,7 +173,7 @@ def test_the_document_is_valid_openapi_3_1() -> None:
 
 def _app_routes() -> set[tuple[str, str]]:
     """(path template with `{}` for parameters, method) of every route the app serves."""
-    deps = Deps(settings=Settings(admin_token="x"), db=None, clock=lambda: 0, http=None)  # type: ignore[arg-type]
+    deps = Deps(settings=Settings(admin_token=TokenDigest.of("x")), db=None, clock=lambda: 0, http=None)  # type: ignore[arg-type]
     found = set()
     for route in create_app(deps).routes:
         assert isinstance(route, Route), route

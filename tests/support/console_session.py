@@ -9,6 +9,8 @@ import time
 
 import httpx
 
+ENDED = "(the stream ended)"
+
 
 def signed_in(base_url: str, keys: tuple[str, str]) -> httpx.Client:
     """A client holding a console session of the account of `keys`."""
@@ -23,7 +25,8 @@ def signed_in(base_url: str, keys: tuple[str, str]) -> httpx.Client:
 
 
 class Events:
-    """The names of the stream's events, with the monotonic time each arrived, read in a thread."""
+    """The names of the stream's events, with the monotonic time each arrived, read in a thread; `ENDED`
+    when the server closes the stream cleanly."""
 
     def __init__(self, client: httpx.Client) -> None:
         self.arrived: queue.Queue[tuple[str, float]] = queue.Queue()
@@ -39,8 +42,9 @@ class Events:
                     self._opened.set()
                     if line.startswith("event: "):
                         self.arrived.put((line.removeprefix("event: "), time.monotonic()))
+            self.arrived.put((ENDED, time.monotonic()))  # the server ended the stream cleanly
         except (httpx.HTTPError, RuntimeError):
-            pass  # the test closed the client: the stream ends with it
+            pass  # the test closed the client, or the connection broke: no clean end
 
     def next(self, timeout: float) -> tuple[str, float]:
         return self.arrived.get(timeout=timeout)

@@ -64,13 +64,13 @@ class InProcessServer(Server):
 
     async def _serve(self, settings: Settings) -> None:
         self._loop = asyncio.get_running_loop()
-        self._stop = stop = asyncio.Event()
         deps = await bootstrap.build(
             settings,
             creates=settings.requested_profile or "sandbox",
             requires_profile=True,
             complete=sandbox.with_admin_token,
         )
+        self._stop = stop = deps.stopping
         runtime = Runtime(deps)
         try:
             await sandbox.prepare(deps)

@@ -9,11 +9,12 @@ import pytest
 
 from telroute.bootstrap import Deps
 from telroute.config import Settings
+from telroute.kit.token_digest import TokenDigest
 
 
 def test_deps_cannot_be_changed_after_it_is_built() -> None:
     deps = Deps(settings=Settings(), db=None, clock=lambda: 0, http=None)  # type: ignore[arg-type]
-    changes: dict[str, Any] = {"settings": Settings(admin_token="x"), "wakeup": None}
+    changes: dict[str, Any] = {"settings": Settings(admin_token=TokenDigest.of("x")), "wakeup": None}
     for name, value in changes.items():
         with pytest.raises(dataclasses.FrozenInstanceError):
             setattr(deps, name, value)

@@ -15,7 +15,6 @@ IPv6 clients are counted per /64, the smallest block a client usually controls.
 
 from __future__ import annotations
 
-import hmac
 import ipaddress
 from collections.abc import Awaitable, Callable
 
@@ -26,6 +25,7 @@ from telroute.accounts import service
 from telroute.accounts.model import Account, parse_basic_auth
 from telroute.bootstrap import Deps
 from telroute.errors import NotFound, TooManyRequests, Unauthorized
+from telroute.kit.token_digest import TokenDigest
 
 AccountEndpoint = Callable[[Request, Account], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -45,13 +45,13 @@ def client_key(request: Request) -> str:
     return str(address)
 
 
-def require_admin(request: Request, token: str | None) -> None:
-    """The admin token (`Authorization: Bearer`), compared in constant time; with none configured the
+def require_admin(request: Request, token: TokenDigest | None) -> None:
+    """The admin token (`Authorization: Bearer`), compared by digest in constant time; with none configured the
     admin endpoints do not exist (404)."""
     if not token:
         raise NotFound(f"no such resource: {request.url.path}")
     offered = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-    if not hmac.compare_digest(offered.encode(), token.encode()):
+    if not token.matches(offered):
         raise Unauthorized("this endpoint needs the admin token: Authorization: Bearer <token>")
 
 

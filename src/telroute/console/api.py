@@ -92,9 +92,9 @@ def routes(deps: Deps) -> list[Route]:
         if not web.pre_token_matches(request, fields.get("csrf")):
             return _sign_in_page(request, "The form expired; please try again.", 403)
         token = deps.settings.admin_token
-        if not token or not sessions.secret_equal(fields.get("admin_token", ""), token):
+        if token is None or not token.matches(fields.get("admin_token", "")):
             return _throttled(request) or _sign_in_page(request, "Wrong admin token.", 401)
-        session = sessions.new_session("operator", "operator", sessions.fingerprint(token), now=web.now_seconds())
+        session = sessions.new_session("operator", "operator", sessions.fingerprint(token.hex), now=web.now_seconds())
         return _signed_in(request, session, key())
 
     async def sign_out(request: Request) -> Response:

@@ -86,7 +86,7 @@ def json_routes(deps: Deps, key: Callable[[], bytes], notifier: Notifier) -> lis
         return Response(bytes(row["content"]), media_type=row["mime_type"], headers=headers)
 
     async def live(request: Request, account: Account) -> Response:
-        return stream.events(notifier, account.id)
+        return stream.events(notifier, account.id, deps.stopping)
 
     async def replay(request: Request, account: Account) -> Any:
         raw = str(request.path_params["dead_letter_id"])

@@ -56,10 +56,18 @@ _DEAD_LETTERS = sql(
        WHERE account_id = :account AND message_public_id = :public_id ORDER BY id"""
 )
 _DEAD_LETTER_OWNED = sql("SELECT id FROM webhook_dead_letters WHERE id = :id AND account_id = :account")
+# A number's E911 address and CNAM preset are joined on the number's account too, so that only the
+# account's own ever shows, whatever an id column holds.
 _NUMBERS = sql(
-    """SELECT value, alias, number_type, rate_center, state, sms_callback, mms_callback, sms_dlr_callback,
-              mms_dlr_callback
-       FROM numbers WHERE account_id = :account ORDER BY value LIMIT 500"""
+    """SELECT n.value, n.alias, n.number_type, n.rate_center, n.state, n.sms_callback, n.mms_callback,
+              n.sms_dlr_callback, n.mms_dlr_callback,
+              e.label AS e911_label, e.street_number AS e911_street_number, e.street_name AS e911_street_name,
+              e.address_type AS e911_address_type, e.address_type_number AS e911_address_type_number,
+              e.city AS e911_city, e.state AS e911_state, e.zip AS e911_zip, c.value AS cnam
+       FROM numbers n
+       LEFT JOIN e911_addresses e ON e.id = n.e911_address_id AND e.account_id = n.account_id
+       LEFT JOIN cnam_presets c ON c.id = n.cnam_preset_id AND c.account_id = n.account_id
+       WHERE n.account_id = :account ORDER BY n.value LIMIT 500"""
 )
 _OWNS = sql("SELECT 1 FROM numbers WHERE account_id = :account AND value = :value")
 # What the live stream watches: the newest position, and the last change among the newest messages

@@ -3,7 +3,7 @@
 The cookie is `<payload>.<signature>`, the payload base64url JSON, the signature HMAC-SHA256 under a
 key kept in the data dir (`console-session-key`, created 0600 on first use). An account's session
 also holds a fingerprint of its secret hash, so rotating the secret ends every session of it; an
-operator's holds a fingerprint of the admin token. Nothing secret is in the payload."""
+operator's holds a fingerprint of the admin token's digest. Nothing secret is in the payload."""
 
 from __future__ import annotations
 
@@ -80,7 +80,3 @@ def decode(cookie: str | None, key: bytes, *, now: int) -> Session | None:
 
 def csrf_matches(session: Session, offered: str | None) -> bool:
     return offered is not None and hmac.compare_digest(session.csrf.encode(), offered.encode())
-
-
-def secret_equal(offered: str, expected: str) -> bool:
-    return hmac.compare_digest(offered.encode(), expected.encode())

@@ -1,39 +1,53 @@
 """`GET /console/api/stream`: Server-Sent Events telling one account's consoles that its messages
 changed. The event carries only a marker; the page then re-reads what it shows through the JSON
 endpoints, so the stream holds no message data and needs no access checks of its own beyond the
-session. A stream ends after `LIFETIME_SECONDS` (the browser reconnects at once), so that a server
-shutting down never waits long for an open console."""
+session. A stream ends after `LIFETIME_SECONDS` (the browser reconnects at once), and at once when
+the process begins to stop (`stopping`), so that a server shutting down never waits for an open
+console to go away."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import AsyncIterator
 
 from starlette.responses import StreamingResponse
 
-from telroute.console.notifier import Notifier
+from telroute.console.notifier import Marker, Notifier
 
 LIFETIME_SECONDS = 25.0
 PING_SECONDS = 10.0
 
 
-async def _events(notifier: Notifier, account_id: int) -> AsyncIterator[bytes]:
+async def _next_change(queue: asyncio.Queue[Marker], stopped: asyncio.Future[bool], wait: float) -> Marker | None:
+    """The next marker within `wait` seconds; None on a quiet interval or when the process stops."""
+    change = asyncio.ensure_future(queue.get())
+    waits: set[asyncio.Future[Marker] | asyncio.Future[bool]] = {change, stopped}
+    await asyncio.wait(waits, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+    if change.done():
+        return change.result()
+    change.cancel()
+    return None
+
+
+async def _events(notifier: Notifier, account_id: int, stopping: asyncio.Event) -> AsyncIterator[bytes]:
     yield b"retry: 500\n\n"
     loop = asyncio.get_running_loop()
     ends = loop.time() + LIFETIME_SECONDS
-    async with notifier.watch(account_id) as queue:
-        while (left := ends - loop.time()) > 0:
-            marker = None
-            with contextlib.suppress(TimeoutError):
-                marker = await asyncio.wait_for(queue.get(), min(PING_SECONDS, left))
-            if marker is None:
-                yield b": ping\n\n"
-            else:
-                yield f"event: change\ndata: {json.dumps(list(marker))}\n\n".encode()
+    stopped: asyncio.Future[bool] = asyncio.ensure_future(stopping.wait())
+    try:
+        async with notifier.watch(account_id) as queue:
+            while not stopped.done() and (left := ends - loop.time()) > 0:
+                marker = await _next_change(queue, stopped, min(PING_SECONDS, left))
+                if marker is not None:
+                    yield f"event: change\ndata: {json.dumps(list(marker))}\n\n".encode()
+                elif not stopped.done():
+                    yield b": ping\n\n"
+    finally:
+        stopped.cancel()
 
 
-def events(notifier: Notifier, account_id: int) -> StreamingResponse:
+def events(notifier: Notifier, account_id: int, stopping: asyncio.Event) -> StreamingResponse:
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return StreamingResponse(_events(notifier, account_id), media_type="text/event-stream", headers=headers)
+    body = _events(notifier, account_id, stopping)
+    return StreamingResponse(body, media_type="text/event-stream", headers=headers)

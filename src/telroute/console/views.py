@@ -90,6 +90,20 @@ def number(row: Row) -> dict[str, Any]:
         "rate_center": row["rate_center"],
         "state": row["state"],
         "callbacks": {name: row[name] for name in callbacks},
+        "e911": e911_address(row),
+        "cnam": row["cnam"],
+    }
+
+
+def e911_address(row: Row) -> dict[str, str] | None:
+    """The number's E911 address as its label and one line of text; None when it has none."""
+    if row["e911_label"] is None:
+        return None
+    unit = " ".join(part for part in (row["e911_address_type"], row["e911_address_type_number"]) if part)
+    street = f"{row['e911_street_number']} {row['e911_street_name']}" + (f", {unit}" if unit else "")
+    return {
+        "label": row["e911_label"],
+        "address": f"{street}, {row['e911_city']}, {row['e911_state']} {row['e911_zip']}",
     }
 
 

@@ -17,6 +17,7 @@ from telroute.console.session import Session
 from telroute.errors import BadRequest, Forbidden, Unauthorized
 from telroute.kit.db import Database
 from telroute.kit.http import read_body
+from telroute.kit.token_digest import TokenDigest
 
 PRE_COOKIE = "telroute_console_pre"  # the sign-in forms' CSRF token, before there is a session
 SECURITY_HEADERS = {
@@ -88,8 +89,8 @@ async def account_of(db: Database, session: Session | None) -> Account:
     return found[0]
 
 
-def require_operator(session: Session | None, admin_token: str | None) -> None:
-    if session is None or session.kind != "operator" or not admin_token:
+def require_operator(session: Session | None, admin_token: TokenDigest | None) -> None:
+    if session is None or session.kind != "operator" or admin_token is None:
         raise Unauthorized("sign in as the operator first", code="console_session")
-    if not hmac.compare_digest(sessions.fingerprint(admin_token), session.fingerprint):
+    if not hmac.compare_digest(sessions.fingerprint(admin_token.hex), session.fingerprint):
         raise Unauthorized("the session has ended; sign in again", code="console_session")

@@ -3,7 +3,7 @@
 (function () {
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const app = document.getElementById("app");
-  const state = { query: "", offset: 0, open: null };
+  const state = { query: "", open: null };
 
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
@@ -47,7 +47,7 @@
   // ---- messages: list, search, live updates ----
   const listStatus = el("p", { class: "status", role: "status", "aria-live": "polite" });
   const list = el("ol", { class: "messages", "aria-label": "Messages" });
-  const more = el("button", { type: "button", hidden: "", onclick: () => loadMessages(true), text: "Older messages" });
+  const more = el("button", { type: "button", hidden: "", onclick: () => serially(() => loadMessages(true)), text: "Older messages" });
   const detail = el("section", { class: "detail", "aria-label": "Message", tabindex: "-1" });
   const search = el("input", { id: "search", type: "search", placeholder: "to:1206… from: status:delivered is:mms after:2026-01-01 words" });
 
@@ -65,16 +65,59 @@
     return el("li", {}, button);
   }
 
+  const PAGE = 50, MERGE_PAGES = 4;
+  const rows = new Map(); // message id -> its <li>, for every message in the list
+  let pending = Promise.resolve(); // list updates run one after another, never interleaved
+
+  function serially(update) {
+    pending = pending.then(update, update);
+    return pending;
+  }
+
+  function row(message) {
+    const item = messageItem(message);
+    rows.set(message.id, item);
+    return item;
+  }
+
+  function fetchPage(offset) {
+    return getJson("/console/api/messages?q=" + encodeURIComponent(state.query) + "&offset=" + offset);
+  }
+
+  function countShown() {
+    const shown = list.children.length;
+    status(listStatus, shown ? shown + " message" + (shown === 1 ? "" : "s") : "No messages yet. Send one!", false);
+  }
+
   async function loadMessages(older) {
-    const offset = older ? state.offset + 50 : 0;
     try {
-      const page = await getJson("/console/api/messages?q=" + encodeURIComponent(state.query) + "&offset=" + offset);
-      state.offset = offset;
-      if (!older) list.replaceChildren();
-      for (const message of page.messages) list.append(messageItem(message));
+      const page = await fetchPage(older ? list.children.length : 0);
+      if (!older) { list.replaceChildren(); rows.clear(); }
+      for (const message of page.messages) if (!rows.has(message.id)) list.append(row(message));
       more.hidden = !page.more;
-      const shown = list.children.length;
-      status(listStatus, shown ? shown + " message" + (shown === 1 ? "" : "s") : "No messages yet. Send one!", false);
+      countShown();
+    } catch (error) {
+      status(listStatus, error.message, true);
+    }
+  }
+
+  // A live change: new messages go on top and changed ones are redrawn in place, so the older pages the
+  // user loaded stay. Reads pages from the newest until one reaches a message already shown.
+  async function mergeNewest() {
+    if (!rows.size) return loadMessages(false);
+    try {
+      const fresh = [];
+      let reached = false, page = null;
+      for (let offset = 0; offset < MERGE_PAGES * PAGE && !reached; offset += PAGE) {
+        page = await fetchPage(offset);
+        fresh.push(...page.messages);
+        reached = !page.more || page.messages.some((message) => rows.has(message.id));
+      }
+      if (!reached) return loadMessages(false); // too many new ones to fill the gap: start over
+      // The pages read are the newest, in order, down to a message shown: they replace the top of the list.
+      const items = fresh.map((message) => { rows.get(message.id)?.remove(); return row(message); });
+      list.prepend(...items);
+      countShown();
     } catch (error) {
       status(listStatus, error.message, true);
     }
@@ -200,11 +243,21 @@
     return form;
   }
 
+  function lines(className, texts) {
+    return el("span", { class: "lines " + className }, ...texts.map((text) => el("span", { text })));
+  }
+
+  function callbacksCell(callbacks) {
+    const set = [["SMS", callbacks.sms_callback], ["MMS", callbacks.mms_callback], ["DLR", callbacks.sms_dlr_callback]].filter(([, url]) => url);
+    return lines("callbacks", set.map(([kind, url]) => kind + ": " + url));
+  }
+
   function numbersView() {
     const box = el("section", { class: "card", "aria-label": "Numbers" }, el("h2", { text: "Numbers" }));
     getJson("/console/api/numbers").then((found) => {
-      box.append(table("Your numbers and their callbacks", ["Number", "Alias", "SMS callback", "MMS callback", "DLR callback"],
-        found.numbers.map((n) => [n.value, n.alias, n.callbacks.sms_callback, n.callbacks.mms_callback, n.callbacks.sms_dlr_callback])));
+      box.append(table("Your numbers, their callbacks, E911 addresses and caller names",
+        ["Number", "Alias", "Callbacks", "E911 address", "CNAM"],
+        found.numbers.map((n) => [n.value, n.alias, callbacksCell(n.callbacks), n.e911 ? lines("e911", [n.e911.label, n.e911.address]) : "", n.cnam])));
     }, (error) => box.append(el("p", { class: "error", text: error.message })));
     return box;
   }
@@ -256,12 +309,12 @@
     const tabs = el("nav", { "aria-label": "Views" }, ...Object.keys(panes).map((name) =>
       el("button", { type: "button", text: name, onclick: () => side.replaceChildren(name === "Messages" ? detail : panes[name]()) })));
     const searchForm = el("form", { role: "search" }, el("label", { for: "search", text: "Search" }), search);
-    searchForm.addEventListener("submit", (event) => { event.preventDefault(); state.query = search.value; loadMessages(false); });
+    searchForm.addEventListener("submit", (event) => { event.preventDefault(); state.query = search.value; serially(() => loadMessages(false)); });
     side.append(detail);
     app.replaceChildren(tabs, el("div", { class: "columns" }, el("section", { class: "inbox" }, searchForm, listStatus, list, more), side));
-    loadMessages(false);
+    serially(() => loadMessages(false));
     const live = new EventSource("/console/api/stream");
-    live.addEventListener("change", () => { loadMessages(false); refreshOpen(); });
+    live.addEventListener("change", () => { serially(mergeNewest); refreshOpen(); });
     setInterval(refreshOpen, 2000);
   }
 
