@@ -195,3 +195,22 @@ async def test_a_status_change_writes_its_receipt_only_when_the_status_moved(dep
     assert row is not None
     assert (row["status"], row["carrier"], row["parts_pending"], row["error"]) == ("delivered", "simulator", 2, None)
     assert row["updated_at_us"] == T0 + 5
+
+
+async def test_a_carrier_id_finds_its_part_together_with_its_message(deps: Deps) -> None:
+    account = await new_account_id(deps)
+    message_id, public_id = await insert(deps, account, T0)
+    async with deps.db.transaction() as connection:
+        await repository.add_carrier_ids(connection, message_id, "simulator", ("c-1", "c-2"))
+        found = await repository.locked_by_carrier_id(connection, "simulator", "c-2")
+        missing = await repository.locked_by_carrier_id(connection, "other", "c-2")
+    assert found is not None
+    assert missing is None
+    part = (found["message_id"], found["part"], found["carrier_message_id"], found["state"])
+    assert part == (message_id, 1, "c-2", None)
+    assert (found["id"], found["public_id"], found["account_id"], found["status"]) == (
+        message_id,
+        public_id,
+        account,
+        model.QUEUED,
+    )
