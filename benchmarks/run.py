@@ -162,6 +162,8 @@ def measure(deployment: Deployment, database: str, seconds: int) -> None:
 def end_to_end(deployment: Deployment, database: str, seconds: int, healthz: float) -> None:
     before_level2 = deployment.level2()
     cpu, statements = deployment.cpu_seconds(), deployment.statements()
+    worker = deployment.processes[-1] if len(deployment.processes) > 1 else None  # PostgreSQL: `worker`
+    worker_cpu = 0.0 if worker is None else worker.cpu_seconds()
     started = time.monotonic()
     sends = wrk(f"{deployment.api.url}/v2.1/messages", seconds=seconds, script=deployment.body)
     accepted = sends.requests - sends.non_2xx
@@ -171,13 +173,18 @@ def end_to_end(deployment: Deployment, database: str, seconds: int, healthz: flo
     delivered = seen - before_level2
     cpu_us = 1e6 * (deployment.cpu_seconds() - cpu) / max(1, delivered)
     per_message = (deployment.statements() - statements) / max(1, delivered)
+    if worker is not None:
+        cpu_us_worker = 1e6 * (worker.cpu_seconds() - worker_cpu) / max(1, delivered)
+        per_message_cpu = f"{cpu_us:,.0f} us/message ({cpu_us_worker:,.0f} in the worker)"
+    else:
+        per_message_cpu = f"{cpu_us:,.0f} us/message"
     rate = delivered / (finished - started)
     goal = E2E_GOALS[database]
     verdict = "met" if rate / healthz >= goal else "NOT met"
     print(
         f"  end to end {rate:>9,.0f} msg/s, {rate / healthz:.3f} of /healthz (goal >= {goal:.2f}: {verdict}); "
         f"{delivered:,} delivered to level 2 ({accepted:,} 202s counted by wrk); "
-        f"server CPU {cpu_us:,.0f} us/message; {per_message:.1f} SQL statements/message"
+        f"server CPU {per_message_cpu}; {per_message:.1f} SQL statements/message"
     )
 
 

@@ -20,7 +20,7 @@ from tests.support.server import Server
 
 MESSAGES = 60
 # Measured per delivered message (send, submit, receipt, two callbacks); see docs/performance.md.
-STATEMENTS_PER_MESSAGE = {"sqlite": 33, "postgres": 30}
+STATEMENTS_PER_MESSAGE = {"sqlite": 31, "postgres": 24}
 IDLE_ALLOWANCE = 2.0  # empty claims of the idle worker (one per 50 ms) while the test waits, per message
 
 

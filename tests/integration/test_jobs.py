@@ -196,3 +196,77 @@ async def test_concurrent_claimers_on_separate_connections_never_share_a_job(
     assert set(everything) == expected
     if on_postgres():  # SQLite serializes writers on the file lock: one claimer may drain the queue alone
         assert claims["a"] and claims["b"], "both claimers took part"
+
+
+async def test_a_finishing_job_hands_its_row_to_the_first_job_it_enqueues_of_another_kind(database: Database) -> None:
+    await enqueue(database, "deliver_message", {"message_id": 1})
+    [job] = await claim(database, T0)
+    async with database.transaction() as connection, jobs.finishing(connection, job):
+        await jobs.enqueue(connection, "deliver_message", {"message_id": 2}, now=T0 + 1)
+        await jobs.enqueue(connection, "carrier_receipt", {"id": "a"}, now=T0 + 2, delay_us=300)
+        await jobs.enqueue(connection, "deliver_webhook", {"url": "b"}, now=T0 + 3)
+    successors = await claim(database, T0 + 1_000)
+    assert sorted((found.kind, found.payload, found.attempts) for found in successors) == [
+        ("carrier_receipt", {"id": "a"}, 1),
+        ("deliver_message", {"message_id": 2}, 1),
+        ("deliver_webhook", {"url": "b"}, 1),
+    ]
+    [taken_over] = [found for found in successors if found.kind == "carrier_receipt"]
+    assert (taken_over.id, taken_over.created_at_us) == (job.id, T0 + 2)
+    assert await job_row(database, job.id) == {
+        "run_at_us": T0 + 1_000 + LEASE,
+        "attempts": 1,
+        "locked_by": "w1",
+        "last_error": None,
+    }
+
+
+async def test_a_finishing_job_that_enqueues_nothing_is_deleted_and_a_failed_block_keeps_it(database: Database) -> None:
+    await enqueue(database, "deliver_message", {"message_id": 1})
+    [job] = await claim(database, T0)
+    try:
+        async with database.transaction() as connection, jobs.finishing(connection, job):
+            await jobs.enqueue(connection, "carrier_receipt", {"id": "a"}, now=T0)
+            raise RuntimeError("the handler failed")
+    except RuntimeError:
+        pass
+    assert await job_row(database, job.id) is not None
+    assert await jobs.depth_by_kind(database) == {"deliver_message": 1}
+    async with database.transaction() as connection, jobs.finishing(connection, job):
+        pass
+    assert await jobs.queue_depth(database) == (0, None)
+
+
+async def test_a_late_worker_cannot_finish_or_retry_the_successor_that_took_over_its_job_row(
+    database: Database,
+) -> None:
+    await enqueue(database, "deliver_message", {"message_id": 1})
+    [job] = await claim(database, T0)
+    async with database.transaction() as connection, jobs.finishing(connection, job):
+        await jobs.enqueue(connection, "deliver_webhook", {"url": "b"}, now=T0)
+    async with database.transaction() as connection:
+        await jobs.retry(connection, job, run_at=T0 + 99, error="late")
+        await jobs.finish(connection, job)
+    [successor] = await claim(database, T0)
+    assert (successor.id, successor.kind, successor.attempts) == (job.id, "deliver_webhook", 1)
+
+
+async def test_a_job_whose_row_is_gone_still_gets_its_successor(database: Database) -> None:
+    await enqueue(database, "deliver_message", {"message_id": 1})
+    [job] = await claim(database, T0)
+    async with database.transaction() as connection:
+        await jobs.finish(connection, job)
+    async with database.transaction() as connection, jobs.finishing(connection, job):
+        await jobs.enqueue(connection, "deliver_webhook", {"url": "b"}, now=T0)
+    assert await jobs.depth_by_kind(database) == {"deliver_webhook": 1}
+
+
+async def test_finish_with_runs_the_write_and_finishes_the_job(database: Database) -> None:
+    await enqueue(database, "deliver_webhook", {"url": "b"})
+    await enqueue(database, "deliver_webhook", {"url": "c"}, now=T0 + 1)
+    first, second = await claim(database, T0 + 1)
+    mark = sql("UPDATE jobs SET last_error = :note WHERE id = :other")
+    async with database.transaction() as connection:
+        await jobs.finish_with(connection, first, mark, {"note": "noted", "other": second.id})
+    assert await job_row(database, first.id) is None
+    assert (await job_row(database, second.id) or {})["last_error"] == "noted"

@@ -166,3 +166,51 @@ async def test_status_only_moves_forward_from_queued_to_final(deps: Deps) -> Non
     assert row is not None
     assert (row["status"], row["carrier"], row["error"]) == ("delivered", "simulator", None)
     assert row["updated_at_us"] == T0 + 5
+
+
+def receipt(level: int, status: str, code: int | None, now: int) -> dict[str, Any]:
+    return {"level": level, "status": status, "status_code": code, "description": f"is {status}", "created_at_us": now}
+
+
+async def test_a_status_change_writes_its_receipt_only_when_the_status_moved(deps: Deps) -> None:
+    account = await new_account_id(deps)
+    message_id, _ = await insert(deps, account, T0)
+    submitted, delivered = receipt(1, "smsc submit", None, T0 + 1), receipt(2, "delivered", 1000, T0 + 5)
+    async with deps.db.transaction() as connection:
+        for expected in (True, False):
+            moved = await repository.mark_submitted_with_receipt(
+                connection, message_id, submitted, carrier="simulator", parts=2
+            )
+            assert moved is expected
+        assert await repository.advance_status_with_receipt(connection, message_id, delivered)
+        late = receipt(2, "undelivered", 1005, T0 + 6)
+        assert not await repository.advance_status_with_receipt(connection, message_id, late, error="late")
+    receipts = (await repository.receipts_of(deps.db, [message_id]))[message_id]
+    columns = ("level", "status", "status_code", "description", "created_at_us")
+    assert [tuple(row[column] for column in columns) for row in receipts] == [
+        (2, "delivered", 1000, "is delivered", T0 + 5),
+        (1, "smsc submit", None, "is smsc submit", T0 + 1),
+    ]
+    row = await repository.by_id(deps.db, message_id)
+    assert row is not None
+    assert (row["status"], row["carrier"], row["parts_pending"], row["error"]) == ("delivered", "simulator", 2, None)
+    assert row["updated_at_us"] == T0 + 5
+
+
+async def test_a_carrier_id_finds_its_part_together_with_its_message(deps: Deps) -> None:
+    account = await new_account_id(deps)
+    message_id, public_id = await insert(deps, account, T0)
+    async with deps.db.transaction() as connection:
+        await repository.add_carrier_ids(connection, message_id, "simulator", ("c-1", "c-2"))
+        found = await repository.locked_by_carrier_id(connection, "simulator", "c-2")
+        missing = await repository.locked_by_carrier_id(connection, "other", "c-2")
+    assert found is not None
+    assert missing is None
+    part = (found["message_id"], found["part"], found["carrier_message_id"], found["state"])
+    assert part == (message_id, 1, "c-2", None)
+    assert (found["id"], found["public_id"], found["account_id"], found["status"]) == (
+        message_id,
+        public_id,
+        account,
+        model.QUEUED,
+    )

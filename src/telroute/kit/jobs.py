@@ -8,10 +8,14 @@ not due until the lease lapses, and a job whose worker died becomes due again by
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from telroute.kit.db import Connection, Database, sql
+from telroute.kit.db import Connection, Database, Pair, Query, sql
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,11 +39,20 @@ _CLAIM = sql(
                     FOR UPDATE SKIP LOCKED)
        RETURNING id, kind, payload, attempts, created_at_us""",
 )
-_FINISH = sql("DELETE FROM jobs WHERE id = :id")
-_RETRY = sql("UPDATE jobs SET run_at_us = :run_at, locked_by = NULL, last_error = :error WHERE id = :id")
+# A job's row is matched by id and kind: a finished job's row may live on as its successor (`finishing`),
+# always of another kind, which a worker still running the old job after its lease lapsed must not touch.
+_FINISH = sql("DELETE FROM jobs WHERE id = :id AND kind = :kind")
+_FINISH_ALONG = "DELETE FROM jobs WHERE id = :finished_job AND kind = :finished_kind"
+_HAND_OVER = sql(
+    "UPDATE jobs SET kind = :kind, payload = :payload, run_at_us = :run_at, attempts = 0, locked_by = NULL, "
+    "last_error = NULL, created_at_us = :now WHERE id = :id AND kind = :old_kind"
+)
+_RETRY = sql(
+    "UPDATE jobs SET run_at_us = :run_at, locked_by = NULL, last_error = :error WHERE id = :id AND kind = :kind"
+)
 _POSTPONE = sql(
     "UPDATE jobs SET run_at_us = :run_at, locked_by = NULL, attempts = attempts - 1, last_error = :reason "
-    "WHERE id = :id"
+    "WHERE id = :id AND kind = :kind"
 )
 _FAIL = sql(
     "INSERT INTO failed_jobs (kind, payload, attempts, last_error, created_at_us, failed_at_us) "
@@ -51,9 +64,45 @@ _DEPTH = sql("SELECT COUNT(*) AS depth, MIN(created_at_us) AS oldest FROM jobs")
 _DEPTH_BY_KIND = sql("SELECT kind, COUNT(*) AS depth FROM jobs GROUP BY kind")
 
 
+@dataclass(slots=True)
+class _Finishing:
+    job: Job
+    handed_over: bool = False
+
+
+_finishing: ContextVar[_Finishing | None] = ContextVar("telroute_job_finishing", default=None)
+
+
 async def enqueue(connection: Connection, kind: str, payload: dict[str, Any], *, now: int, delay_us: int = 0) -> None:
     params = {"kind": kind, "payload": json.dumps(payload), "run_at": now + delay_us, "now": now}
+    if await _hand_over(connection, params):
+        return
     await connection.execute(_ENQUEUE, params)
+
+
+async def _hand_over(connection: Connection, params: dict[str, Any]) -> bool:
+    """Inside `finishing`: the first job enqueued of another kind takes over the finishing job's row (one
+    UPDATE instead of a DELETE and an INSERT). False when there is none to take over, or it is gone."""
+    finishing = _finishing.get()
+    if finishing is None or finishing.handed_over or finishing.job.kind == params["kind"]:
+        return False
+    old = {"id": finishing.job.id, "old_kind": finishing.job.kind}
+    finishing.handed_over = await connection.execute(_HAND_OVER, params | old) == 1
+    return finishing.handed_over
+
+
+@asynccontextmanager
+async def finishing(connection: Connection, job: Job) -> AsyncIterator[None]:
+    """Finish `job` in `connection`'s transaction when the block succeeds. A job the block enqueues may reuse
+    its row: the transaction then holds the same change as a `finish` plus an `enqueue`."""
+    state = _Finishing(job)
+    token = _finishing.set(state)
+    try:
+        yield
+    finally:
+        _finishing.reset(token)
+    if not state.handed_over:
+        await finish(connection, job)
 
 
 async def claim(database: Database, worker: str, *, now: int, lease_us: int, limit: int) -> list[Job]:
@@ -65,16 +114,27 @@ async def claim(database: Database, worker: str, *, now: int, lease_us: int, lim
 
 
 async def finish(connection: Connection, job: Job) -> None:
-    await connection.execute(_FINISH, {"id": job.id})
+    await connection.execute(_FINISH, {"id": job.id, "kind": job.kind})
+
+
+@cache
+def _finish_along(write: Query) -> Pair:
+    return Pair(write, sql(_FINISH_ALONG), sql(f"WITH finished AS ({_FINISH_ALONG}) {write.postgres or write.sqlite}"))
+
+
+async def finish_with(connection: Connection, job: Job, write: Query, params: Mapping[str, Any]) -> None:
+    """Finish `job` and run `write` (an INSERT or UPDATE that needs nothing from it): on PostgreSQL in one
+    statement."""
+    await connection.execute_pair(_finish_along(write), {**params, "finished_job": job.id, "finished_kind": job.kind})
 
 
 async def retry(connection: Connection, job: Job, *, run_at: int, error: str) -> None:
-    await connection.execute(_RETRY, {"id": job.id, "run_at": run_at, "error": error[:2000]})
+    await connection.execute(_RETRY, {"id": job.id, "kind": job.kind, "run_at": run_at, "error": error[:2000]})
 
 
 async def postpone(connection: Connection, job: Job, *, run_at: int, reason: str) -> None:
     """Give the job back untried: its claim does not count as an attempt."""
-    await connection.execute(_POSTPONE, {"id": job.id, "run_at": run_at, "reason": reason[:2000]})
+    await connection.execute(_POSTPONE, {"id": job.id, "kind": job.kind, "run_at": run_at, "reason": reason[:2000]})
 
 
 async def fail(connection: Connection, job: Job, *, now: int, error: str) -> None:

@@ -51,37 +51,22 @@ async def _inbound_url(connection: Connection, owner: Row, is_mms: bool) -> str 
     return None if url is None else str(url)
 
 
-async def _receipt(
-    connection: Connection,
-    message: Row,
-    context: Context,
-    *,
-    level: int,
-    outcome: model.ReceiptOutcome | None,
-) -> None:
-    status = model.SUBMITTED if outcome is None else outcome.status
-    code = None if outcome is None else outcome.code
-    description = "Message has been sent" if outcome is None else outcome.description
-    await repository.add_receipt(
-        connection,
-        message["id"],
-        level=level,
-        status=status,
-        code=code,
-        description=description,
-        now=context.now,
-    )
-    metrics.count_receipt(level, status)
+def _receipt(level: int, outcome: model.ReceiptOutcome | None, context: Context) -> dict[str, Any]:
+    return {
+        "level": level,
+        "status": model.SUBMITTED if outcome is None else outcome.status,
+        "status_code": None if outcome is None else outcome.code,
+        "description": "Message has been sent" if outcome is None else outcome.description,
+        "created_at_us": context.now,
+    }
+
+
+async def _announce(connection: Connection, message: Row, context: Context, receipt: dict[str, Any]) -> None:
+    """A receipt written: count it and enqueue its DLR callback."""
+    metrics.count_receipt(receipt["level"], receipt["status"])
     url = await _dlr_url(connection, message)
     if url is None:
         return
-    receipt = {
-        "level": level,
-        "status": status,
-        "status_code": code,
-        "description": description,
-        "created_at_us": context.now,
-    }
     await webhooks.enqueue(
         connection,
         account_id=message["account_id"],
@@ -104,12 +89,13 @@ async def mark_submitted(
 ) -> bool:
     """Level 1: the message left telroute for its carrier. False if it was not queued any more.
     `spellings` (one per id) let receipts that spell an id differently find it."""
-    moved = await repository.mark_submitted(
-        connection, message["id"], carrier=carrier, parts=len(carrier_ids), now=context.now
+    receipt = _receipt(1, None, context)
+    moved = await repository.mark_submitted_with_receipt(
+        connection, message["id"], receipt, carrier=carrier, parts=len(carrier_ids)
     )
     if moved:
         await repository.add_carrier_ids(connection, message["id"], carrier, carrier_ids, spellings)
-        await _receipt(connection, message, context, level=1, outcome=None)
+        await _announce(connection, message, context, receipt)
     return moved
 
 
@@ -122,15 +108,17 @@ async def finalize(
 ) -> bool:
     """Level 2, at most once per status: a duplicate or late receipt changes nothing."""
     log.info("message status", message_id=message["public_id"], status=outcome.status, code=outcome.code)
-    if not await repository.advance_status(connection, message["id"], outcome.status, now=context.now, error=error):
+    receipt = _receipt(2, outcome, context)
+    if not await repository.advance_status_with_receipt(connection, message["id"], receipt, error=error):
         return False
-    await _receipt(connection, message, context, level=2, outcome=outcome)
+    await _announce(connection, message, context, receipt)
     return True
 
 
 async def apply_carrier_state(
     connection: Connection,
     part: Row,
+    message: Row | None,
     carrier: str,
     carrier_id: str,
     state: str,
@@ -140,8 +128,8 @@ async def apply_carrier_state(
     description: str | None = None,
 ) -> None:
     """A carrier's report on one part. A multipart message is delivered when every part is. `code` and
-    `description`: a forced receipt's (sandbox faults), replacing those of the state."""
-    message = await repository.locked(connection, part["message_id"])
+    `description`: a forced receipt's (sandbox faults), replacing those of the state. `message`: the part's
+    message, read holding its row lock (`repository.locked`)."""
     if message is None or message["status"] in model.FINAL_STATUSES:
         return
     await repository.set_part_state(connection, carrier, carrier_id, state.upper())

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from telroute.kit.db import Chain, Connection, Query, Row, in_params, placeholders, sql
+from telroute.kit.db import Chain, Connection, Guarded, Query, Row, in_params, placeholders, sql
 
 _MESSAGE_COLUMNS = (
     "id, public_id, account_id, direction, from_number, to_number, body, is_mms, status, message_encoding, "
@@ -73,6 +73,18 @@ _INSERT_RECEIPT = sql(
     "INSERT INTO receipts (message_id, level, status, status_code, description, created_at_us) "
     "VALUES (:message_id, :level, :status, :code, :description, :now)"
 )
+# The receipt of a status change, inserted in the same PostgreSQL statement when the change was made
+# (`Guarded`); its parameters only appear here, hence the casts.
+_RECEIPT_OF_MOVED = (
+    "INSERT INTO receipts (message_id, level, status, status_code, description, created_at_us) "
+    "SELECT id, CAST(:level AS INTEGER), :status, CAST(:code AS INTEGER), CAST(:description AS TEXT), :now FROM moved"
+)
+_ADVANCE_WITH_RECEIPT = Guarded(
+    _ADVANCE, _INSERT_RECEIPT, sql(f"WITH moved AS ({_ADVANCE.sqlite} RETURNING id) {_RECEIPT_OF_MOVED}")
+)
+_SUBMITTED_WITH_RECEIPT = Guarded(
+    _SUBMITTED, _INSERT_RECEIPT, sql(f"WITH moved AS ({_SUBMITTED.sqlite} RETURNING id) {_RECEIPT_OF_MOVED}")
+)
 _INSERT_CARRIER_ID = sql(
     "INSERT INTO carrier_message_ids (carrier, carrier_message_id, message_id, part, id_key, id_value) "
     "VALUES (:carrier, :carrier_message_id, :message_id, :part, :id_key, :id_value) "
@@ -81,6 +93,16 @@ _INSERT_CARRIER_ID = sql(
 _CARRIER_ID_COLUMNS = "message_id, part, state, carrier_message_id, id_key, id_value"
 _BY_CARRIER_ID = sql(
     f"SELECT {_CARRIER_ID_COLUMNS} FROM carrier_message_ids WHERE carrier = :carrier AND carrier_message_id = :id"
+)
+_PART_AND_MESSAGE = ", ".join(
+    [f"c.{column.strip()}" for column in _CARRIER_ID_COLUMNS.split(",")]
+    + [f"m.{column.strip()}" for column in _MESSAGE_COLUMNS.split(",")]
+)
+_PART_FROM = "FROM carrier_message_ids c JOIN messages m ON m.id = c.message_id"
+_LOCKED_BY_CARRIER_ID = sql(
+    f"SELECT {_PART_AND_MESSAGE} {_PART_FROM} WHERE c.carrier = :carrier AND c.carrier_message_id = :id",
+    postgres=f"SELECT {_PART_AND_MESSAGE} {_PART_FROM} WHERE c.carrier = :carrier AND c.carrier_message_id = :id "
+    "FOR UPDATE OF m",
 )
 _BY_CARRIER_SPELLING = sql(  # one indexed lookup per spelling (an OR of them scans the carrier's ids)
     f"""SELECT {_CARRIER_ID_COLUMNS} FROM carrier_message_ids WHERE carrier = :carrier AND id_key = :literal
@@ -142,6 +164,34 @@ async def locked(connection: Connection, message_id: int) -> Row | None:
 async def mark_submitted(connection: Connection, message_id: int, *, carrier: str, parts: int, now: int) -> bool:
     params = {"id": message_id, "status": "smsc submit", "carrier": carrier, "parts": parts, "now": now}
     return await connection.execute(_SUBMITTED, params) == 1
+
+
+async def advance_status_with_receipt(
+    connection: Connection, message_id: int, receipt: Row, *, error: str | None = None
+) -> bool:
+    """`advance_status` to the receipt's status and, when it moved, `add_receipt` (`receipt`: level, status,
+    status_code, description, created_at_us)."""
+    params = {"id": message_id, "error": error, **_receipt_params(message_id, receipt)}
+    return await connection.execute_guarded(_ADVANCE_WITH_RECEIPT, params) == 1
+
+
+async def mark_submitted_with_receipt(
+    connection: Connection, message_id: int, receipt: Row, *, carrier: str, parts: int
+) -> bool:
+    """`mark_submitted` and, when the message was still queued, `add_receipt` (the level-1 `receipt`)."""
+    params = {"id": message_id, "carrier": carrier, "parts": parts, **_receipt_params(message_id, receipt)}
+    return await connection.execute_guarded(_SUBMITTED_WITH_RECEIPT, params) == 1
+
+
+def _receipt_params(message_id: int, receipt: Row) -> dict[str, Any]:
+    return {
+        "message_id": message_id,
+        "level": receipt["level"],
+        "status": receipt["status"],
+        "code": receipt["status_code"],
+        "description": receipt["description"],
+        "now": receipt["created_at_us"],
+    }
 
 
 async def add_receipt(
@@ -212,6 +262,12 @@ async def add_carrier_ids(
 
 async def by_carrier_id(connection: Connection, carrier: str, carrier_id: str) -> Row | None:
     return await connection.fetchrow(_BY_CARRIER_ID, {"carrier": carrier, "id": carrier_id})
+
+
+async def locked_by_carrier_id(connection: Connection, carrier: str, carrier_id: str) -> Row | None:
+    """The part the carrier's id names together with its message's columns (their names differ), holding the
+    message's row lock as `locked` does: one statement where `by_carrier_id` and `locked` are two."""
+    return await connection.fetchrow(_LOCKED_BY_CARRIER_ID, {"carrier": carrier, "id": carrier_id})
 
 
 async def by_carrier_spelling(connection: Connection, carrier: str, spelling: Spelling, state: str) -> Row | None:

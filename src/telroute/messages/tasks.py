@@ -72,15 +72,13 @@ def deliver_handler(deps: Deps, carriers: Carriers, faults: Faults | None = None
         structlog.contextvars.bind_contextvars(message_id=message["public_id"])
         target = await route(deps.db, message["to_number"], carriers)
         if isinstance(target, OnNet):
-            async with deps.db.transaction() as connection:
+            async with deps.db.transaction() as connection, jobs.finishing(connection, job):
                 await delivery.deliver_on_net(connection, message, target.owner, context(deps))
-                await jobs.finish(connection, job)
             metrics.count_delivery(delivery.ON_NET, "delivered")
             return True
         if deps.clock() - message["created_at_us"] > validity_us:
-            async with deps.db.transaction() as connection:
+            async with deps.db.transaction() as connection, jobs.finishing(connection, job):
                 await delivery.finalize(connection, message, model.EXPIRED_IN_QUEUE, context(deps))
-                await jobs.finish(connection, job)
             metrics.count_delivery(target.carrier, "expired")
             return True
         carrier = carriers.local(target.carrier)
@@ -96,12 +94,11 @@ def deliver_handler(deps: Deps, carriers: Carriers, faults: Faults | None = None
             return await _wait(deps, job, f"{target.carrier}: {exc}", _retry_delay(_tries(job)))
         except PermanentCarrierError as exc:
             outcome = model.submit_outcome(exc.status, exc.detail)
-            async with deps.db.transaction() as connection:
+            async with deps.db.transaction() as connection, jobs.finishing(connection, job):
                 await delivery.finalize(connection, message, outcome, context(deps), error=exc.detail)
-                await jobs.finish(connection, job)
             metrics.count_delivery(target.carrier, outcome.status)
             return True
-        async with deps.db.transaction() as connection:
+        async with deps.db.transaction() as connection, jobs.finishing(connection, job):
             now = deps.clock()
             await delivery.mark_submitted(
                 connection,
@@ -113,7 +110,6 @@ def deliver_handler(deps: Deps, carriers: Carriers, faults: Faults | None = None
             )
             for receipt, delay in result.scheduled:
                 await enqueue_receipt(connection, receipt, now=now, delay=delay)
-            await jobs.finish(connection, job)
         log.info("message submitted", carrier=target.carrier, parts=len(result.carrier_message_ids))
         metrics.count_delivery(target.carrier, "submitted")
         return True
@@ -155,19 +151,19 @@ def receipt_handler(deps: Deps) -> Handler:
     async def carrier_receipt(job: Job) -> bool:
         payload = job.payload
         carrier, carrier_id = payload["carrier"], payload["carrier_message_id"]
-        part = await repository.by_carrier_id(deps.db, carrier, carrier_id)
-        if part is None:  # spelled unlike the submit response: hex v decimal, leading zeros
-            part = await repository.by_carrier_spelling(deps.db, carrier, spelling_of(carrier_id), payload["state"])
-        if part is None:
-            # The receipt can overtake our record of the submit; wait for it, but not forever.
-            if job.attempts < _UNKNOWN_ID_TRIES:
-                raise RetryLater(f"no message with {carrier} id {carrier_id} yet", delay=_retry_delay(job.attempts))
-            log.warning("receipt for an unknown message dropped", carrier=carrier, carrier_message_id=carrier_id)
-            return False
-        async with deps.db.transaction() as connection:
+        async with deps.db.transaction() as connection, jobs.finishing(connection, job):
+            part, message = await _part_of_receipt(connection, carrier, carrier_id, payload["state"])
+            if part is None:
+                # The receipt can overtake our record of the submit; wait for it, but not forever.
+                if job.attempts < _UNKNOWN_ID_TRIES:
+                    delay = _retry_delay(job.attempts)
+                    raise RetryLater(f"no message with {carrier} id {carrier_id} yet", delay=delay)
+                log.warning("receipt for an unknown message dropped", carrier=carrier, carrier_message_id=carrier_id)
+                return True
             await delivery.apply_carrier_state(
                 connection,
                 part,
+                message,
                 carrier,
                 part["carrier_message_id"],
                 payload["state"],
@@ -175,10 +171,23 @@ def receipt_handler(deps: Deps) -> Handler:
                 code=payload.get("status_code"),
                 description=payload.get("description"),
             )
-            await jobs.finish(connection, job)
         return True
 
     return carrier_receipt
+
+
+async def _part_of_receipt(
+    connection: Connection, carrier: str, carrier_id: str, state: str
+) -> tuple[Row | None, Row | None]:
+    """The part a receipt names and its message, locked (None, None when no part has that id yet)."""
+    found = await repository.locked_by_carrier_id(connection, carrier, carrier_id)
+    if found is not None:
+        return found, found
+    # Spelled unlike the submit response: hex v decimal, leading zeros.
+    part = await repository.by_carrier_spelling(connection, carrier, spelling_of(carrier_id), state)
+    if part is None:
+        return None, None
+    return part, await repository.locked(connection, part["message_id"])
 
 
 async def enqueue_receipt(connection: Connection, receipt: CarrierReceipt, *, now: int, delay: float = 0.0) -> None:

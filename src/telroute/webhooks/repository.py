@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from telroute.kit import jobs
 from telroute.kit.db import Connection, Row, sql
+from telroute.kit.jobs import Job
 
 _ATTEMPT = sql(
     """INSERT INTO webhook_attempts (account_id, event, message_public_id, url, attempt, status_code, latency_ms,
@@ -44,6 +46,11 @@ _MARK_REPLAYED = sql("UPDATE webhook_dead_letters SET replayed_at_us = :now WHER
 
 async def record_attempt(connection: Connection, values: dict[str, Any]) -> None:
     await connection.execute(_ATTEMPT, values)
+
+
+async def record_last_attempt(connection: Connection, values: dict[str, Any], job: Job) -> None:
+    """The attempt that settles the callback, and the end of its job."""
+    await jobs.finish_with(connection, job, _ATTEMPT, values)
 
 
 async def dead_letter(connection: Connection, values: dict[str, Any]) -> None:

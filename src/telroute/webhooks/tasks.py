@@ -100,10 +100,11 @@ def handler(deps: Deps) -> Handler:
             "now": deps.clock(),
         }
         async with deps.db.transaction() as connection:
-            await repository.record_attempt(connection, attempt)
             if outcome.ok:
-                await jobs.finish(connection, job)
-            elif last_try:
+                await repository.record_last_attempt(connection, attempt, job)
+            else:
+                await repository.record_attempt(connection, attempt)
+            if last_try and not outcome.ok:
                 await repository.dead_letter(connection, _dead_letter(payload, outcome, job, deps.clock()))
                 await jobs.finish(connection, job)
         metrics.count_callback(payload["event"], "success" if outcome.ok else "dead_letter" if last_try else "failure")
