@@ -99,12 +99,17 @@ def convert(attributes: dict[str, Any], target: type[T], pointer: str) -> T:
     try:
         return msgspec.convert(attributes, type=target, strict=False)
     except msgspec.ValidationError as exc:
-        message = str(exc)
-        field = message.rsplit("`$.", 1)[-1].rstrip("`") if "`$." in message else ""
-        if not field and message.startswith("Object contains unknown field `"):
-            field = message.removeprefix("Object contains unknown field `").partition("`")[0]
-        path = f"{pointer}/{field.split('.')[0].split('[')[0]}" if field else pointer
-        raise BadRequest(message.replace("`$.", "`"), pointer=path) from exc
+        raise refusal(exc, pointer) from exc
+
+
+def refusal(exc: msgspec.ValidationError, pointer: str) -> BadRequest:
+    """msgspec's refusal as a 400 pointing at the field its message names (`... - at `$.field``)."""
+    message = str(exc)
+    field = message.rsplit("`$.", 1)[-1].rstrip("`") if "`$." in message else ""
+    if not field and message.startswith("Object contains unknown field `"):
+        field = message.removeprefix("Object contains unknown field `").partition("`")[0]
+    path = f"{pointer}/{field.split('.')[0].split('[')[0]}" if field else pointer
+    return BadRequest(message.replace("`$.", "`"), pointer=path)
 
 
 async def read_attributes(request: Request, target: type[T], *, allow_empty: bool = False) -> T:
