@@ -56,7 +56,8 @@ def parse_json(raw: bytes, *, allow_empty: bool = False) -> Any:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BadRequest("request body is not valid UTF-8", pointer="") from exc
-    if _depth(raw) > _MAX_DEPTH:
+    # A body cannot nest deeper than it has brackets: counting them (in C) spares most bodies the scan.
+    if raw.count(b"{") + raw.count(b"[") > _MAX_DEPTH and _depth(raw) > _MAX_DEPTH:
         raise BadRequest(f"request body is nested deeper than {_MAX_DEPTH} levels", pointer="")
     try:
         document = msgspec.json.decode(text)

@@ -10,6 +10,7 @@ the rules do not know."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Any, TypeVar
 
 import msgspec
@@ -19,6 +20,11 @@ from telroute.kit.http import refusal
 S = TypeVar("S", bound=msgspec.Struct)
 
 
+@cache
+def _wire_names(target: type[msgspec.Struct]) -> dict[str, str]:
+    return dict(zip(target.__struct_fields__, target.__struct_encode_fields__, strict=True))
+
+
 class Unchecked:
     """Raw attributes read by the Struct's field names (`from_` reads `from`); absent fields read None."""
 
@@ -26,7 +32,7 @@ class Unchecked:
 
     def __init__(self, attributes: Mapping[str, object], target: type[msgspec.Struct]) -> None:
         self._attributes = attributes
-        self._names = dict(zip(target.__struct_fields__, target.__struct_encode_fields__, strict=True))
+        self._names = _wire_names(target)
 
     def __getattr__(self, name: str) -> object:
         return self._attributes.get(self._names[name])
