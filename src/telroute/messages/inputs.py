@@ -9,10 +9,13 @@ from typing import Annotated, Protocol
 import msgspec
 
 from telroute.kit.outbound import MAX_URL_LENGTH
+from telroute.kit.wire import PHONE_NUMBER_INPUT
 from telroute.messages.model import MAX_BODY_CHARACTERS, MAX_MEDIA_URLS
 
-_NUMBER = "A NANP number: 11 digits, 10 digits or `+1` and 10 digits (a JSON number is accepted too)."
-Number = Annotated[str, msgspec.Meta(min_length=1, description=_NUMBER)] | int
+# `to` carries the pattern `numbers.model.normalize_number` applies (else 422); `from` does not: a `from`
+# this account does not own, well-formed or not, is a 403 (`service.check_sender`).
+Number = Annotated[str, msgspec.Meta(pattern=PHONE_NUMBER_INPUT)] | Annotated[int, msgspec.Meta(ge=0)]
+AnyNumber = Annotated[str, msgspec.Meta(min_length=1)] | int
 Text = Annotated[str, msgspec.Meta(max_length=MAX_BODY_CHARACTERS)]
 InputUrl = Annotated[str, msgspec.Meta(max_length=MAX_URL_LENGTH, description="An absolute http(s) URL.")]
 MediaUrls = Annotated[list[InputUrl], msgspec.Meta(max_length=MAX_MEDIA_URLS)]
@@ -20,10 +23,11 @@ IsMms = bool | Annotated[str, msgspec.Meta(description='`"true"` or `"false"`, i
 
 
 class SendAttributes(msgspec.Struct, rename={"from_": "from"}):
-    """Other keys are ignored. `is_mms` is implied by `media_urls`; an SMS needs `body`."""
+    """Other keys are ignored. `is_mms` is implied by `media_urls`; an SMS needs `body`, an MMS `body` or
+    `media_urls`."""
 
-    to: Number | None = None
-    from_: Annotated[str, msgspec.Meta(min_length=1)] | int | None = None
+    to: Annotated[Number, msgspec.Meta(description="A NANP number: 11 or 10 digits, or `+1` and 10 digits.")]
+    from_: Annotated[AnyNumber, msgspec.Meta(description="A number this account owns (else 403).")]
     body: Text | None = None
     is_mms: IsMms | None = None
     media_urls: MediaUrls | None = None
@@ -33,8 +37,8 @@ class SendAttributes(msgspec.Struct, rename={"from_": "from"}):
 class InboundAttributes(msgspec.Struct, rename={"from_": "from"}):
     """A message as a carrier would deliver it: `body` and/or `media_urls`."""
 
-    to: Annotated[str, msgspec.Meta(min_length=1)] | None = None
-    from_: Annotated[str, msgspec.Meta(min_length=1)] | None = None
+    to: Annotated[str, msgspec.Meta(min_length=1, description="A number an account on this server owns (else 404).")]
+    from_: Annotated[str, msgspec.Meta(min_length=1)]
     body: Text | None = None
     media_urls: MediaUrls | None = None
 

@@ -8,7 +8,7 @@ from typing import Annotated, Literal, cast
 import msgspec
 
 from telroute.kit.db import Row
-from telroute.kit.wire import MessageId, PageLinks, PhoneNumber, SelfLink, Url, page_links
+from telroute.kit.wire import PHONE_NUMBER_INPUT, MessageId, PageLinks, PhoneNumber, SelfLink, Url, page_links
 from telroute.messages.inputs import InputUrl
 from telroute.messages.schemas import MdrAttributes, mdr_attributes
 from telroute.sandbox_tools.codes import one_time_codes
@@ -21,8 +21,12 @@ OneTimeCode = Annotated[str, msgspec.Meta(pattern=r"^\d{4,8}$")]
 
 _NUMBERS = "How many numbers to buy from the inventory, or which ones (NANP numbers)."
 Count = Annotated[int, msgspec.Meta(ge=0, le=MAX_NUMBERS)]
-WantedNumbers = Annotated[list[str], msgspec.Meta(max_length=MAX_NUMBERS)]
-AreaCode = Annotated[str, msgspec.Meta(pattern=r"^[2-9][0-9]{2}$")] | Annotated[int, msgspec.Meta(ge=200, le=999)]
+WantedNumber = Annotated[str, msgspec.Meta(pattern=PHONE_NUMBER_INPUT)]
+WantedNumbers = Annotated[list[WantedNumber], msgspec.Meta(max_length=MAX_NUMBERS)]
+AreaCode = Annotated[
+    Annotated[str, msgspec.Meta(pattern=r"^[2-9][0-9]{2}$")] | Annotated[int, msgspec.Meta(ge=200, le=999)],
+    msgspec.Meta(description="Where to pick the `numbers: N` from, e.g. 206."),
+]
 
 
 class NewAccountAttributes(msgspec.Struct):
