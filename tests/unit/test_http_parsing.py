@@ -101,3 +101,10 @@ async def test_read_attributes_end_to_end() -> None:
     request = _request([b'{"data": {"attributes": {"alias": "desk"}}}'], {"content-type": "text/plain"})
     assert await http.read_attributes(request, Body) == Body(alias="desk")
     assert await http.read_attributes(_request([b""]), Body, allow_empty=True) == Body()
+
+
+def test_the_depth_limit_counts_nesting_not_brackets() -> None:
+    assert http.parse_json(b'{"a":' * 32 + b"1" + b"}" * 32)
+    assert http.parse_json(b'{"a": [' + b"[], " * 40 + b'[]], "b": "{{{{[[[["}') == {"a": [[]] * 41, "b": "{{{{[[[["}
+    with pytest.raises(BadRequest, match="nested deeper than 32 levels"):
+        http.parse_json(b'{"a":' * 33 + b"1" + b"}" * 33)

@@ -11,21 +11,19 @@ from telroute.accounts.model import Account
 from telroute.bootstrap import Deps
 from telroute.console import repository
 from telroute.errors import BadRequest, NotFound
-from telroute.kit.http import convert, parse_json, read_body
+from telroute.kit.http import parse_json, read_body
 from telroute.messages import model
 from telroute.messages import service as messages_service
-from telroute.messages.schemas import SendAttributes
 from telroute.messages.tasks import receive_inbound
 
 
-async def _attributes(request: Request) -> SendAttributes:
+async def _attributes(request: Request) -> dict[str, Any]:
     raw = parse_json(await read_body(request, 16_384))
     if not isinstance(raw, dict):
         raise BadRequest("the body must be a JSON object", pointer="")
     raw.pop("is_mms", None)
     raw.pop("media_urls", None)
-    attributes: SendAttributes = convert(raw, SendAttributes, "")
-    return attributes
+    return raw
 
 
 async def send(deps: Deps, request: Request, account: Account) -> dict[str, Any]:

@@ -56,7 +56,8 @@ def parse_json(raw: bytes, *, allow_empty: bool = False) -> Any:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BadRequest("request body is not valid UTF-8", pointer="") from exc
-    if _depth(raw) > _MAX_DEPTH:
+    # A body cannot nest deeper than it has brackets: counting them (in C) spares most bodies the scan.
+    if raw.count(b"{") + raw.count(b"[") > _MAX_DEPTH and _depth(raw) > _MAX_DEPTH:
         raise BadRequest(f"request body is nested deeper than {_MAX_DEPTH} levels", pointer="")
     try:
         document = msgspec.json.decode(text)
@@ -99,12 +100,17 @@ def convert(attributes: dict[str, Any], target: type[T], pointer: str) -> T:
     try:
         return msgspec.convert(attributes, type=target, strict=False)
     except msgspec.ValidationError as exc:
-        message = str(exc)
-        field = message.rsplit("`$.", 1)[-1].rstrip("`") if "`$." in message else ""
-        if not field and message.startswith("Object contains unknown field `"):
-            field = message.removeprefix("Object contains unknown field `").partition("`")[0]
-        path = f"{pointer}/{field.split('.')[0].split('[')[0]}" if field else pointer
-        raise BadRequest(message.replace("`$.", "`"), pointer=path) from exc
+        raise refusal(exc, pointer) from exc
+
+
+def refusal(exc: msgspec.ValidationError, pointer: str) -> BadRequest:
+    """msgspec's refusal as a 400 pointing at the field its message names (`... - at `$.field``)."""
+    message = str(exc)
+    field = message.rsplit("`$.", 1)[-1].rstrip("`") if "`$." in message else ""
+    if not field and message.startswith("Object contains unknown field `"):
+        field = message.removeprefix("Object contains unknown field `").partition("`")[0]
+    path = f"{pointer}/{field.split('.')[0].split('[')[0]}" if field else pointer
+    return BadRequest(message.replace("`$.", "`"), pointer=path)
 
 
 async def read_attributes(request: Request, target: type[T], *, allow_empty: bool = False) -> T:

@@ -16,7 +16,7 @@ from telroute.errors import BadRequest
 from telroute.kit import idempotency, jsonapi
 from telroute.kit.addresses import require_reachable
 from telroute.kit.clock import format_link_date, parse_date
-from telroute.kit.http import attributes_of, convert, parse_json, read_body
+from telroute.kit.http import attributes_of, parse_json, read_body
 from telroute.messages import model, opt_outs, replies, schemas, service
 from telroute.messages.media import fetch_all
 from telroute.messages.tasks import receive_inbound
@@ -60,7 +60,7 @@ def message_routes(deps: Deps, view: View) -> list[Route]:
     async def send(request: Request, account: Account) -> Response:
         attributes, pointer = attributes_of(parse_json(await read_body(request, settings.max_body_bytes)))
         attributes = view.numbers_in(attributes, pointer)
-        send_request = service.validate_send(convert(attributes, schemas.SendAttributes, pointer), pointer)
+        send_request = service.validate_send(attributes, pointer)
         dlr_pointer = f"{pointer}/dlr_callback"
         require_reachable(send_request.dlr_callback, deps.http.policy, name="dlr_callback", pointer=dlr_pointer)
         sender = await service.check_sender(deps.db, account, send_request.from_)
@@ -156,12 +156,11 @@ def admin_routes(deps: Deps) -> list[Route]:
     async def inject_inbound(request: Request) -> Response:
         require_admin(request, deps.settings.admin_token)
         attributes, pointer = attributes_of(parse_json(await read_body(request, deps.settings.max_body_bytes)))
-        fields = convert(attributes, schemas.InboundAttributes, pointer)
         async with deps.db.snapshot() as connection:
-            answered = await replies.answered(connection, fields.reply_to, pointer)
+            answered = await replies.answered(connection, attributes.get("reply_to"), pointer)
         if answered is not None:
-            fields = replies.addressed(fields, answered, pointer)
-        inbound = service.validate_inbound(fields, pointer)
+            attributes = replies.addressed(attributes, answered, pointer)
+        inbound = service.validate_inbound(attributes, pointer)
         public_id = await receive_inbound(deps, inbound, reply_to_id=None if answered is None else answered["id"])
         return jsonapi.document(schemas.accepted(public_id, jsonapi.base_url(request)), status=202)
 

@@ -9,7 +9,7 @@ import typer
 from telroute.bootstrap import Deps
 from telroute.cli_common import DatabaseUrl, DataDir, fail, run_with_deps, settings_for
 from telroute.errors import TelrouteError
-from telroute.messages import schemas, service
+from telroute.messages import service
 from telroute.messages.tasks import receive_inbound
 
 simulate = typer.Typer(no_args_is_help=True, help="Simulate the outside world (sandbox).")
@@ -38,9 +38,7 @@ def inbound(
     Writes the message record and the owner's callback job, as POST /sandbox/inbound does.
 
     A running server's worker then delivers the callback. Prints the new message id."""
-    attributes = schemas.SendAttributes(
-        to=to_number, from_=from_number, body=body, media_urls=list(media_urls) if media_urls else None
-    )
+    attributes = {"to": to_number, "from": from_number, "body": body, "media_urls": media_urls or None}
     try:
         message = service.validate_inbound(attributes, "")
     except TelrouteError as exc:

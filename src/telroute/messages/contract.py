@@ -12,51 +12,22 @@ from telroute.kit.contract import (
     body,
     document,
     flat_or_jsonapi,
-    open_object,
     operation,
     page,
     path,
     query,
-    string,
+    ref,
 )
-from telroute.kit.wire import PHONE_NUMBER_INPUT, struct_components
-from telroute.messages.model import MAX_BODY_CHARACTERS, MAX_MEDIA_URLS
+from telroute.kit.wire import struct_components
+from telroute.messages.inputs import InboundAttributes, SendAttributes
 from telroute.messages.schemas import DOCUMENTS
 
 
 def schemas() -> dict[str, Any]:
-    return {**struct_components(DOCUMENTS), **_requests()}
-
-
-def _requests() -> dict[str, Schema]:
-    url = {"type": "string", "format": "uri", "maxLength": 2048}
-    send = open_object(
-        {
-            "to": string(PHONE_NUMBER_INPUT),
-            "from": string(PHONE_NUMBER_INPUT, "A number this account owns (else 403)."),
-            "body": {"type": "string", "maxLength": MAX_BODY_CHARACTERS},
-            "is_mms": {"oneOf": [{"type": "boolean"}, {"type": "string", "enum": ["true", "false"]}]},
-            "media_urls": {"type": "array", "items": url, "maxItems": MAX_MEDIA_URLS},
-            "dlr_callback": url,
-        },
-        required=("to", "from"),
-    )
-    inbound = open_object(
-        {
-            "from": {"type": "string", "minLength": 1},
-            "to": string(PHONE_NUMBER_INPUT, "A number an account on this server owns (else 404)."),
-            "body": {"type": "string"},
-            "media_urls": {"type": "array", "items": url, "maxItems": MAX_MEDIA_URLS},
-            "reply_to": {
-                "type": "string",
-                "minLength": 1,
-                "description": "An outbound message's id: the reply comes from its `to` to its `from` (then optional).",
-            },
-        },
-    )
     return {
-        "SendMessageRequest": flat_or_jsonapi(send, "message"),
-        "InboundRequest": flat_or_jsonapi(inbound, "message"),
+        **struct_components([*DOCUMENTS, SendAttributes, InboundAttributes]),
+        "SendMessageRequest": flat_or_jsonapi(ref("SendAttributes"), "message"),
+        "InboundRequest": flat_or_jsonapi(ref("InboundAttributes"), "message"),
     }
 
 

@@ -4,14 +4,14 @@ the sandbox's message view (`in_reply_to`); Flowroute's wire knows no such field
 
 from __future__ import annotations
 
-import msgspec
+from collections.abc import Mapping
+from typing import Any
 
 from telroute.errors import BadRequest, Unprocessable
 from telroute.kit.db import Connection, Row, sql
-from telroute.messages.schemas import InboundAttributes
+from telroute.messages.inputs import REPLY_TO_MAX as MAX_ID
 from telroute.numbers.model import normalize_number
 
-MAX_ID = 100
 _OUTBOUND = sql(
     "SELECT id, from_number, to_number FROM messages WHERE public_id = :public_id AND direction = 'outbound'"
 )
@@ -38,16 +38,19 @@ def _same(raw: object, number: str) -> bool:
         return False
 
 
-def addressed(attributes: InboundAttributes, message: Row, pointer: str) -> InboundAttributes:
+def addressed(attributes: Mapping[str, Any], message: Row, pointer: str) -> dict[str, Any]:
     """The reply's `from` and `to`: the answered message's `to` and `from` (given ones must agree)."""
-    wanted = {"from": (attributes.from_, message["to_number"]), "to": (attributes.to, message["from_number"])}
+    wanted = {
+        "from": (attributes.get("from"), message["to_number"]),
+        "to": (attributes.get("to"), message["from_number"]),
+    }
     for name, (given, number) in wanted.items():
         if given not in (None, "") and not _same(given, number):
             raise Unprocessable(
                 f"{name} of a reply must be {number}, the answered message's {'to' if name == 'from' else 'from'}",
                 pointer=f"{pointer}/{name}",
             )
-    return msgspec.structs.replace(attributes, from_=message["to_number"], to=message["from_number"])
+    return {**attributes, "from": message["to_number"], "to": message["from_number"]}
 
 
 async def link(connection: Connection, message_id: int, answered_id: int) -> None:

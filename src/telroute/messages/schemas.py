@@ -12,22 +12,6 @@ from telroute.kit.db import Row
 from telroute.kit.wire import MediaId, MessageId, PageLinks, PhoneNumber, SelfLink, Timestamp, Url, page_links
 from telroute.messages.model import Encoding, Status, amount_display
 
-
-class SendAttributes(msgspec.Struct, rename={"from_": "from"}):
-    to: Any = None
-    from_: Any = None
-    body: Any = None
-    is_mms: Any = None
-    media_urls: Any = None
-    dlr_callback: Any = None
-
-
-class InboundAttributes(SendAttributes):
-    """`POST /sandbox/inbound`: a send's fields, and `reply_to`, the id of the outbound message answered."""
-
-    reply_to: Any = None
-
-
 # A Status, or "" for an inbound message (one union may not hold an enum and a string literal).
 MdrStatus = Annotated[str, msgspec.Meta(extra_json_schema={"enum": [*(status.value for status in Status), ""]})]
 

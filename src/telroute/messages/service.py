@@ -7,7 +7,7 @@ the same transaction (the outbox), so a 202 means the message will be delivered.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,11 +16,12 @@ from telroute.config import Prices
 from telroute.errors import BadRequest, Forbidden, NotFound, Unprocessable
 from telroute.kit import jobs, ratelimit
 from telroute.kit.db import Connection, Row
+from telroute.kit.inputs import typed
 from telroute.kit.outbound import validate_url
 from telroute.messages import model, repository
 from telroute.messages.carrier_port import CarrierInbound
+from telroute.messages.inputs import InboundAttributes, InboundFields, SendAttributes, SendFields
 from telroute.messages.media import FetchedMedia
-from telroute.messages.schemas import SendAttributes
 from telroute.numbers import model as numbers_model
 from telroute.numbers import repository as numbers_repository
 
@@ -66,7 +67,13 @@ def _body(raw: Any, pointer: str) -> str | None:
     return raw
 
 
-def validate_send(attributes: SendAttributes, pointer: str) -> SendRequest:
+def validate_send(attributes: Mapping[str, Any], pointer: str) -> SendRequest:
+    """A send body's attributes as a SendRequest; else the first bad field in the order of `_send_rules`."""
+    fields = typed(attributes, SendAttributes, pointer, rules=lambda raw: _send_rules(raw, pointer))
+    return _send_rules(fields, pointer)
+
+
+def _send_rules(attributes: SendFields, pointer: str) -> SendRequest:
     to_raw = _required_number(attributes.to, "to", pointer)
     from_raw = _required_number(attributes.from_, "from", pointer)
     is_mms = model.parse_is_mms(False if attributes.is_mms is None else attributes.is_mms)
@@ -92,16 +99,25 @@ def validate_send(attributes: SendAttributes, pointer: str) -> SendRequest:
     return SendRequest(to, from_raw, body, is_mms, urls, dlr)
 
 
-def validate_inbound(attributes: SendAttributes, pointer: str) -> CarrierInbound:
+def validate_inbound(attributes: Mapping[str, Any], pointer: str) -> CarrierInbound:
     """The sandbox's injected inbound message: `from`, `to`, `body` and/or `media_urls`."""
-    for name, value in (("from", attributes.from_), ("to", attributes.to)):
-        if not isinstance(value, str) or not value:
-            raise BadRequest(f"{name} is required and must be a string", pointer=f"{pointer}/{name}")
+    fields = typed(attributes, InboundAttributes, pointer, rules=lambda raw: _inbound_rules(raw, pointer))
+    return _inbound_rules(fields, pointer)
+
+
+def _inbound_rules(attributes: InboundFields, pointer: str) -> CarrierInbound:
+    sender, receiver = _inbound_number(attributes.from_, "from", pointer), _inbound_number(attributes.to, "to", pointer)
     body = _body(attributes.body, pointer)
     urls = media_urls(attributes.media_urls, pointer)
     if not body and not urls:
         raise BadRequest("an inbound message needs a body or media_urls", pointer=f"{pointer}/body")
-    return CarrierInbound("sandbox", attributes.from_, attributes.to, body or "", urls)
+    return CarrierInbound("sandbox", sender, receiver, body or "", urls)
+
+
+def _inbound_number(value: object, name: str, pointer: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise BadRequest(f"{name} is required and must be a string", pointer=f"{pointer}/{name}")
+    return value
 
 
 async def check_sender(connection: Connection, account: Account, from_raw: str) -> str:

@@ -21,7 +21,8 @@ from telroute.bootstrap import Deps
 from telroute.errors import RequestTimeout
 from telroute.kit import jsonapi
 from telroute.kit.addresses import AddressPolicy, require_reachable
-from telroute.kit.http import attributes_of, convert, parse_json, read_body
+from telroute.kit.http import attributes_of, parse_json, read_body
+from telroute.kit.inputs import typed
 from telroute.kit.outbound import validate_url
 from telroute.sandbox_tools import api_faults, callbacks_api, clock_api, faults_api, model, schemas, service
 from telroute.sandbox_tools.waiting import first_match
@@ -40,6 +41,20 @@ def _reachable_callbacks(
         url = None if raw is None else validate_url(raw, name=name, pointer=where)
         checked[name] = require_reachable(url, policy, name=name, pointer=where)
     return checked
+
+
+def new_account(
+    attributes: dict[str, Any], pointer: str, policy: AddressPolicy
+) -> tuple[model.NewAccountRequest, dict[str, str | None]]:
+    """The typed body, refused as `model.new_account_request` then `_reachable_callbacks` refuse it."""
+
+    def rules(body: Any) -> tuple[model.NewAccountRequest, dict[str, str | None]]:
+        wanted = model.new_account_request(
+            body.name, body.numbers, body.area_code, body.callbacks, pointer=pointer, callback_types=CALLBACK_TYPES
+        )
+        return wanted, _reachable_callbacks(wanted.callbacks, policy, pointer)
+
+    return rules(typed(attributes, schemas.NewAccountAttributes, pointer, rules=rules))
 
 
 def _filters(request: Request, extra: tuple[str, ...]) -> model.MessageFilters:
@@ -65,11 +80,7 @@ def routes(deps: Deps) -> list[Route]:
         require_admin(request, settings.admin_token)
         raw = await read_body(request, settings.max_body_bytes)
         attributes, pointer = attributes_of(parse_json(raw, allow_empty=True))
-        body = convert(attributes, schemas.NewAccountAttributes, pointer)
-        wanted = model.new_account_request(
-            body.name, body.numbers, body.area_code, body.callbacks, pointer=pointer, callback_types=CALLBACK_TYPES
-        )
-        callbacks = _reachable_callbacks(wanted.callbacks, deps.http.policy, pointer)
+        wanted, callbacks = new_account(attributes, pointer, deps.http.policy)
         async with deps.db.transaction() as connection:
             keys, numbers = await service.create_account(
                 connection, wanted, callbacks, now=deps.clock(), pointer=pointer

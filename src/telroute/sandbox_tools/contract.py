@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from telroute.accounts.model import CALLBACK_TYPES
 from telroute.kit.contract import (
     ADMIN,
     IN_PRODUCTION,
@@ -15,81 +14,30 @@ from telroute.kit.contract import (
     document,
     flat_or_jsonapi,
     no_content,
-    nullable,
-    open_object,
     operation,
     page,
     path,
     query,
+    ref,
     string,
 )
 from telroute.kit.wire import PHONE_NUMBER_INPUT, struct_components
 from telroute.messages.model import Status
-from telroute.sandbox_tools import fault_rules
 from telroute.sandbox_tools import model as sandbox_model
-from telroute.sandbox_tools.schemas import DOCUMENTS
+from telroute.sandbox_tools.fault_request import FaultRequestAttributes
+from telroute.sandbox_tools.schemas import DOCUMENTS, NewAccountAttributes
 
 
 def schemas() -> dict[str, Any]:
-    return {**struct_components(DOCUMENTS), **_account_requests(), **_fault_requests()}
+    return {
+        **struct_components([*DOCUMENTS, NewAccountAttributes, FaultRequestAttributes]),
+        "SandboxAccountRequest": flat_or_jsonapi(ref("NewAccountAttributes"), "sandbox_account"),
+        "SandboxFaultRequest": flat_or_jsonapi(ref("FaultRequestAttributes"), "sandbox_fault"),
+    }
 
 
 def paths() -> dict[str, Schema]:
     return _sandbox_paths()
-
-
-def _account_requests() -> dict[str, Schema]:
-    callbacks = {name: nullable({"type": "string", "format": "uri", "maxLength": 2048}) for name in CALLBACK_TYPES}
-    count = {"type": "integer", "minimum": 0, "maximum": sandbox_model.MAX_NUMBERS}
-    wanted = {"type": "array", "items": string(PHONE_NUMBER_INPUT), "maxItems": sandbox_model.MAX_NUMBERS}
-    new_account = open_object(
-        {
-            "name": {"type": "string", "minLength": 1, "maxLength": 100},
-            "numbers": {"oneOf": [count, wanted], "description": "How many numbers to buy, or which ones."},
-            "area_code": string(r"^[2-9]\d{2}$", "Where to pick the `numbers: N` from."),
-            "callbacks": open_object(callbacks),
-        }
-    )
-    return {
-        "SandboxAccountRequest": flat_or_jsonapi(new_account, "sandbox_account"),
-    }
-
-
-def _fault_request() -> Schema:
-    seconds = {"type": "number", "minimum": 0, "maximum": fault_rules.MAX_SECONDS}
-    low, high = fault_rules.STATUS_CODES
-    outcomes = [*fault_rules.DELIVERY_OUTCOMES, *(int(code) for code in fault_rules.API_OUTCOMES if code.isdigit())]
-    return open_object(
-        {
-            "kind": {"type": "string", "enum": list(fault_rules.KINDS)},
-            "match": {
-                "type": "string",
-                "description": "delivery: a destination number or prefix (digits, optionally after `+`; the "
-                "longest matching prefix wins). api: `*` or a method and path prefix, like `POST /v2.1/messages`.",
-            },
-            "outcome": {
-                "enum": [*outcomes, "slow"],
-                "description": "delivery: delivered, undelivered, expired, rejected (at submit), no_receipt. "
-                "api: 429, 500, 503 or slow.",
-            },
-            "receipt_delay": {
-                **seconds,
-                "maximum": fault_rules.MAX_RECEIPT_DELAY,
-                "description": "delivery: seconds before the level-2 receipt (on the deployment's clock).",
-            },
-            "status_code": {"type": "integer", "minimum": low, "maximum": high, "description": "delivery: the code"},
-            "description": {"type": "string", "minLength": 1, "maxLength": fault_rules.MAX_DESCRIPTION},
-            "delay": {**seconds, "description": "api: the delay of slow, the Retry-After of 429."},
-            "count": {"type": "integer", "minimum": 1, "maximum": fault_rules.MAX_COUNT},
-            "share": {"type": "number", "minimum": 0, "maximum": 1},
-            "expires_in": {"type": "number", "minimum": 0, "maximum": fault_rules.MAX_EXPIRES_IN},
-        },
-        required=("kind", "outcome"),
-    )
-
-
-def _fault_requests() -> dict[str, Schema]:
-    return {"SandboxFaultRequest": flat_or_jsonapi(_fault_request(), "sandbox_fault")}
 
 
 def _message_filters() -> list[Schema]:

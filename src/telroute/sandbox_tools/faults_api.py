@@ -15,7 +15,7 @@ from telroute.kit import jsonapi
 from telroute.kit.http import attributes_of, parse_json, read_body
 from telroute.sandbox_tools import faults_service
 from telroute.sandbox_tools.api_faults import api_rules_changed
-from telroute.sandbox_tools.fault_rules import parse_rule
+from telroute.sandbox_tools.fault_request import read_rule
 from telroute.sandbox_tools.schemas import SandboxFaultDocument, SandboxFaults, fault_record
 
 log = structlog.get_logger("telroute.sandbox")
@@ -29,7 +29,7 @@ def routes(deps: Deps) -> list[Route]:
         raw = await read_body(request, deps.settings.max_body_bytes)
         attributes, pointer = attributes_of(parse_json(raw))
         now = deps.clock()
-        rule = parse_rule(attributes, now=now, pointer=pointer)
+        rule = read_rule(attributes, now=now, pointer=pointer)
         async with deps.db.transaction() as connection:
             row = await faults_service.create(connection, account, rule, now=now)
         api_rules_changed(deps)

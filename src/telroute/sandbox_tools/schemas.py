@@ -3,29 +3,40 @@ as Structs, rendered with msgspec and the source of their OpenAPI components."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Literal, cast
 
 import msgspec
 
 from telroute.kit.db import Row
-from telroute.kit.wire import MessageId, PageLinks, PhoneNumber, SelfLink, Url, page_links
+from telroute.kit.wire import PHONE_NUMBER_INPUT, MessageId, PageLinks, PhoneNumber, SelfLink, Url, page_links
+from telroute.messages.inputs import InputUrl
 from telroute.messages.schemas import MdrAttributes, mdr_attributes
 from telroute.sandbox_tools.codes import one_time_codes
-from telroute.sandbox_tools.model import format_moment
+from telroute.sandbox_tools.model import MAX_NUMBERS, format_moment
 
 CallbackType = Literal["sms_callback", "mms_callback", "sms_dlr_callback", "mms_dlr_callback", "dlr_callback"]
 Moment = Annotated[str, msgspec.Meta(extra_json_schema={"format": "date-time"})]
 OneTimeCode = Annotated[str, msgspec.Meta(pattern=r"^\d{4,8}$")]
 
 
-class NewAccountAttributes(msgspec.Struct):
-    """Checked field by field in `model.new_account_request`, so that each error points at its field.
-    Other keys are ignored, as in every request body."""
+_NUMBERS = "How many numbers to buy from the inventory, or which ones (NANP numbers)."
+Count = Annotated[int, msgspec.Meta(ge=0, le=MAX_NUMBERS)]
+WantedNumber = Annotated[str, msgspec.Meta(pattern=PHONE_NUMBER_INPUT)]
+WantedNumbers = Annotated[list[WantedNumber], msgspec.Meta(max_length=MAX_NUMBERS)]
+AreaCode = Annotated[
+    Annotated[str, msgspec.Meta(pattern=r"^[2-9][0-9]{2}$")] | Annotated[int, msgspec.Meta(ge=200, le=999)],
+    msgspec.Meta(description="Where to pick the `numbers: N` from, e.g. 206."),
+]
 
-    name: Any = None
-    numbers: Any = None
-    area_code: Any = None
-    callbacks: Any = None
+
+class NewAccountAttributes(msgspec.Struct):
+    """Refusals come from `model.new_account_request`'s ordered rules, each pointing at its field. Other keys
+    are ignored, as in every request body. `area_code` (e.g. 206) needs `numbers` as a count."""
+
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
+    numbers: Annotated[Count | WantedNumbers, msgspec.Meta(description=_NUMBERS)] | None = None
+    area_code: AreaCode | None = None
+    callbacks: dict[CallbackType, InputUrl | None] | None = None
 
 
 class _Closed(msgspec.Struct, forbid_unknown_fields=True):
