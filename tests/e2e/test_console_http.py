@@ -21,6 +21,8 @@ from tests.support.databases import database_url_for
 from tests.support.receiver import Receiver
 from tests.support.server import Server
 
+CONSOLE_PREFIX = "1208"  # numbers this module buys (no other module reads 208)
+
 Keys = tuple[str, str]
 Buy = Callable[[httpx.Client, str], str]
 
@@ -52,7 +54,7 @@ def _error(answer: httpx.Response, status: int) -> dict[str, object]:
 def test_compose_sends_from_an_owned_number_only_and_the_sandbox_simulates_the_reply(
     console: httpx.Client, api: httpx.Client, buy: Buy
 ) -> None:
-    number = buy(api, "1907")
+    number = buy(api, CONSOLE_PREFIX)
     sent = _post(console, "/console/api/messages", {"from": number, "to": "12025550123", "body": "from the console"})
     assert sent.status_code == 200, sent.text
     assert api.get(f"/v2.1/messages/{sent.json()['id']}").json()["data"]["attributes"]["body"] == "from the console"
@@ -91,7 +93,7 @@ def test_the_calculator_counts_segments_and_marks_what_forced_ucs2(console: http
 def test_another_account_learns_nothing_in_the_page_the_api_or_the_stream(
     server: Server, api: httpx.Client, buy: Buy, console: httpx.Client
 ) -> None:
-    number = buy(api, "1907")
+    number = buy(api, CONSOLE_PREFIX)
     theirs = api.post("/v2.1/messages", json={"to": "12025550100", "from": number, "body": "owner only"})
     message_id = theirs.json()["data"]["id"]
     other = signed_in(server.url, make_account(server, "stranger"))
@@ -132,14 +134,14 @@ def _point_at(server: Server, number: str, address: str, preset: str) -> None:
 def test_numbers_show_their_e911_address_and_caller_name_to_their_account_alone(
     server: Server, api: httpx.Client, buy: Buy, console: httpx.Client
 ) -> None:
-    number = buy(api, "1907")
+    number = buy(api, CONSOLE_PREFIX)
     address, preset = give_e911_and_cnam(server, api, number, "ACME PLUMBING")
     (shown,) = console.get("/console/api/numbers").json()["numbers"]
     assert shown["value"] == number and shown["cnam"] == "ACME PLUMBING"
     assert shown["e911"] == {"label": HOSTILE_LABEL, "address": "7742 20th Ave SW, Seattle, WA 98106"}
     stranger = make_account(server, "stranger")
     with server.client(stranger) as stranger_api:
-        theirs = buy(stranger_api, "1907")
+        theirs = buy(stranger_api, CONSOLE_PREFIX)
         assert stranger_api.get(f"/v2/e911s/{address}").status_code == 404
     _point_at(server, theirs, address, preset)
     other = signed_in(server.url, stranger)
@@ -185,7 +187,7 @@ def test_an_mms_shows_its_image_to_its_account_alone(
 ) -> None:
     image = b"\x89PNG\r\n\x1a\n" + bytes(range(200))
     url = media_host.serve("/console/cat.png", image, content_type="image/png")
-    number = buy(api, "1907")
+    number = buy(api, CONSOLE_PREFIX)
     body = {"to": "12025550100", "from": number, "body": "a cat", "is_mms": True, "media_urls": [url]}
     message_id = api.post("/v2.1/messages", json=body).json()["data"]["id"]
     (media,) = console.get(f"/console/api/messages/{message_id}").json()["media"]

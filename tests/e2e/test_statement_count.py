@@ -1,10 +1,13 @@
 """SQL statements per delivered message, counted by `kit/db` and read from `/metrics`: from the POST
 (authentication included) to the level-2 DLR callback, one `telroute serve` on the suite's database.
 A count, not a time: it only changes when the code issues more or fewer statements. The bound is the
-figure reached (docs/performance.md) plus the idle worker's empty claims while the test waits."""
+figure reached (docs/performance.md). What a process does by itself whether messages flow or not (the
+idle worker's empty claims, the sandbox's virtual-clock refresh, the console's change publisher, the
+scrape of `/metrics`) is measured first, over an idle window, and taken off at the same rate."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -19,9 +22,11 @@ from tests.support.receiver import Receiver, Recorded
 from tests.support.server import Server
 
 MESSAGES = 60
-# Measured per delivered message (send, submit, receipt, two callbacks); see docs/performance.md.
-STATEMENTS_PER_MESSAGE = {"sqlite": 31, "postgres": 24}
-IDLE_ALLOWANCE = 2.0  # empty claims of the idle worker (one per 50 ms) while the test waits, per message
+# Measured per delivered message (send, submit, receipt, two callbacks); see docs/performance.md. The send's
+# opt-out check (STOP) is one of them.
+STATEMENTS_PER_MESSAGE = {"sqlite": 32, "postgres": 25}
+IDLE_WINDOW = 2.0  # seconds of idling measured before the sends
+SLACK = 0.5  # per message: the count moves by a fraction between runs (postponed callbacks under load)
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +51,12 @@ def statements(server: Server) -> float:
     return value(samples, "telroute_db_statements_total")
 
 
+def idle_statements_per_second(server: Server) -> float:
+    first = statements(server)
+    time.sleep(IDLE_WINDOW)
+    return (statements(server) - first) / IDLE_WINDOW
+
+
 def test_statements_per_delivered_message_stay_within_the_measured_figure(
     counted: tuple[Server, httpx.Client, Receiver],
 ) -> None:
@@ -53,13 +64,15 @@ def test_statements_per_delivered_message_stay_within_the_measured_figure(
     number = buy_number(client)
     response = client.put("/v2.1/messages/sms_dlr_callback", json={"callback_url": receiver.url("/dlr")})
     assert response.status_code == 204, response.text
-    before = statements(server)
+    idle_rate = idle_statements_per_second(server)
+    before, started = statements(server), time.monotonic()
     with ThreadPoolExecutor(8) as pool:
         sends = pool.map(lambda _: send(client, to="12065550100", from_=number, body="counted"), range(MESSAGES))
         responses = list(sends)
     ids = {sent_id(response) for response in responses}
     receiver.wait_until(lambda recorded: level_2_callbacks(recorded) >= MESSAGES, timeout=60)
-    per_message = (statements(server) - before) / MESSAGES
+    background = idle_rate * (time.monotonic() - started)
+    per_message = (statements(server) - before - background) / MESSAGES
     figure = STATEMENTS_PER_MESSAGE["postgres" if on_postgres() else "sqlite"]
     assert len(ids) == MESSAGES
-    assert per_message <= figure + IDLE_ALLOWANCE, f"{per_message:.1f} statements per message"
+    assert per_message <= figure + SLACK, f"{per_message:.1f} statements per message ({background:.0f} idle ones off)"

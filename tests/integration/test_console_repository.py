@@ -70,6 +70,7 @@ async def test_a_message_shows_its_callbacks_and_only_its_own_dead_letters_repla
     attempt = {"account_id": owner, "event": "sms_dlr", "message_public_id": public_id, "url": "http://x/cb"}
     async with deps.db.transaction() as connection:
         values = {"attempt": 1, "status_code": None, "latency_ms": 3.5, "error": "refused", "now": T0 + 1}
+        values |= {"payload": '{"data": 1}', "dead_lettered": True}
         await webhooks_repository.record_attempt(connection, {**attempt, **values})
         dead = {"payload": '{"data": 1}', "last_error": "refused", "attempts": 1, "now": T0 + 2}
         await webhooks_repository.dead_letter(connection, {**attempt, **dead})

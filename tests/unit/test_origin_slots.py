@@ -105,7 +105,8 @@ async def test_requests_that_hang_space_the_comebacks_before_any_of_them_ends() 
     release.set()
     await asyncio.gather(*holders)
     gaps = [later - earlier for earlier, later in itertools.pairwise(delays)]
-    assert all(0.15 <= gap < 0.25 for gap in gaps), gaps  # 0.3 s in flight so far / 2 slots
+    # 0.3 s in flight so far / 2 slots; the low end allows the clock's read a millisecond early
+    assert all(0.14 <= gap < 0.25 for gap in gaps), gaps
 
 
 def test_fewer_than_one_slot_is_refused() -> None:
