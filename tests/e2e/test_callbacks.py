@@ -71,8 +71,8 @@ def assert_json_equal(actual: Any, expected: Any) -> None:
     assert typed(actual) == typed(expected)
 
 
-def put_account_callback(client: httpx.Client, callback_type: str, url: str | None) -> None:
-    response = client.put(f"/v2.1/messages/{callback_type}", json={"callback_url": url})
+def put_account_callback(client: httpx.Client, callback_type: str, url: str | None, version: str = "2.1") -> None:
+    response = client.put(f"/v{version}/messages/{callback_type}", json={"callback_url": url})
     assert response.status_code == 204, response.text
 
 
@@ -82,8 +82,8 @@ def set_number_callback(client: httpx.Client, number: str, callback_type: str, u
     assert response.status_code == 204, response.text
 
 
-def mdr(client: httpx.Client, message_id: str) -> dict[str, Any]:
-    response = client.get(f"/v2.1/messages/{message_id}")
+def mdr(client: httpx.Client, message_id: str, version: str = "2.1") -> dict[str, Any]:
+    response = client.get(f"/v{version}/messages/{message_id}")
     assert response.status_code == 200, response.text
     document: dict[str, Any] = response.json()
     return document
@@ -272,6 +272,7 @@ def check_inbound_mms(
     body: str,
     url: str,
     media_url: str,
+    version: str = "2.1",
 ) -> None:
     assert set(document) == {"data", "included"}
     data = document["data"]
@@ -310,12 +311,12 @@ def check_inbound_mms(
                     "mime_type": "image/gif",
                     "file_size": len(GIF),
                 },
-                "links": {"self": f"{site.server.url}/v2.1/media/{reference['id']}"},
+                "links": {"self": f"{site.server.url}/v{version}/media/{reference['id']}"},
             }
         ],
     )
     assert reference == {"type": "media", "id": reference["id"]}
-    stored = owner.get(f"/v2.1/media/{reference['id']}")
+    stored = owner.get(f"/v{version}/media/{reference['id']}")
     assert stored.status_code == 200 and stored.content == GIF
 
 
@@ -341,27 +342,31 @@ def test_inbound_mms_on_net_carries_its_media(site: Site, path: str) -> None:
     assert site.receiver.requests(path + "/wrong") == []
 
 
-def test_inbound_mms_from_the_sandbox_reaches_the_account_mms_callback(site: Site, path: str) -> None:
-    _, owner = site.account("sandbox-mms")
+@pytest.mark.parametrize("version", ["2.1", "2.2"])
+def test_inbound_mms_from_the_sandbox_reaches_the_account_mms_callback(site: Site, path: str, version: str) -> None:
+    # In the version the account's mms_callback was set through: v2.2's numbers are E.164, its media under /v2.2/.
+    _, owner = site.account(f"sandbox-mms-{version}")
+    plus = "+" if version == "2.2" else ""
     url = site.receiver.url(path)
     media_url = site.receiver.serve(f"{path}/cat.gif", GIF, content_type="image/gif")
     with owner:
         to_number = buy_number(owner, starts_with="503")
-        put_account_callback(owner, "mms_callback", url)
-        put_account_callback(owner, "sms_callback", site.receiver.url(path + "/wrong"))
+        put_account_callback(owner, "mms_callback", url, version)
+        put_account_callback(owner, "sms_callback", site.receiver.url(path + "/wrong"), version)
         inject(site, {"from": "12065550123", "to": to_number, "body": "pic", "media_urls": [media_url]})
         [callback] = site.receiver.wait_for(1, path=path)
         document = callback.json()
-        record = mdr(owner, document["data"]["id"])
+        record = mdr(owner, document["data"]["id"], version)
         check_inbound_mms(
             site,
             owner,
             document,
-            sender="12065550123",
-            owner_number=to_number,
+            sender=f"{plus}12065550123",
+            owner_number=f"{plus}{to_number}",
             body="pic",
             url=url,
             media_url=media_url,
+            version=version,
         )
     assert_json_equal(document, expected_inbound(record, url))
     assert site.receiver.requests(path + "/wrong") == []
@@ -518,3 +523,41 @@ def test_a_message_sent_through_v22_reports_in_v22(site: Site, path: str) -> Non
         expected = expected_dlr(site.server, message_id, "Hello v2.2 DLR", receipt)
         expected["data"]["links"]["related"] = f"{site.server.url}/v2.2/messages/{message_id}"
         assert_json_equal(documents[level], expected)
+
+
+# inbound callbacks speak the version their account-level URL was set through
+
+
+def test_an_inbound_sms_to_a_callback_set_through_v22_speaks_v22(site: Site, path: str) -> None:
+    _, owner = site.account("inbound-v22-sms")
+    url = site.receiver.url(path)
+    with owner:
+        to_number = buy_number(owner, starts_with="503")
+        put_account_callback(owner, "sms_callback", url, "2.2")
+        inject(site, {"from": "12065550123", "to": to_number, "body": "Hello v2.2"})
+        [callback] = site.receiver.wait_for(1, path=path)
+        document = callback.json()
+        record = mdr(owner, document["data"]["id"], "2.2")
+        # Set again through v2.1, the same URL's next inbound callback speaks v2.1 again.
+        put_account_callback(owner, "sms_callback", url)
+        inject(site, {"from": "12065550123", "to": to_number, "body": "Hello v2.1"})
+        again = site.receiver.wait_for(2, path=path)[1].json()
+    check_inbound_sms(document, sender="+12065550123", owner_number=f"+{to_number}", body="Hello v2.2", url=url)
+    assert_json_equal(document, expected_inbound(record, url))
+    check_inbound_sms(again, sender="12065550123", owner_number=to_number, body="Hello v2.1", url=url)
+
+
+def test_a_numbers_own_inbound_callback_keeps_v21_under_a_v22_account_callback(site: Site, path: str) -> None:
+    _, owner = site.account("inbound-number-v21")
+    url = site.receiver.url(path)
+    with owner:
+        to_number = buy_number(owner, starts_with="503")
+        put_account_callback(owner, "sms_callback", site.receiver.url(path + "/account"), "2.2")
+        set_number_callback(owner, to_number, "sms_callback", url)
+        inject(site, {"from": "12065550123", "to": to_number, "body": "number level"})
+        [callback] = site.receiver.wait_for(1, path=path)
+        document = callback.json()
+        record = mdr(owner, document["data"]["id"])
+    check_inbound_sms(document, sender="12065550123", owner_number=to_number, body="number level", url=url)
+    assert_json_equal(document, expected_inbound(record, url))
+    assert site.receiver.requests(path + "/account") == []

@@ -39,14 +39,14 @@ async def read_callback_url(request: Request, policy: AddressPolicy) -> str | No
     return require_reachable(url, policy, name="callback_url", pointer="/callback_url")
 
 
-def callback_route(deps: Deps, path: str, types: tuple[str, ...], methods: list[str]) -> Route:
-    """`path` (with `{callback_type}`) sets one of the account's callbacks of `types`; 204."""
+def callback_route(deps: Deps, path: str, types: tuple[str, ...], methods: list[str], version: str = "2.1") -> Route:
+    """`path` (with `{callback_type}`) sets one of the account's callbacks of `types`, through API `version`; 204."""
 
     async def set_account_callback(request: Request, account: Account) -> Response:
         callback_type = callback_type_of(request, types)
         url = await read_callback_url(request, deps.http.policy)
         async with deps.db.transaction() as connection:
-            await service.set_callback(connection, account, callback_type, url)
+            await service.set_callback(connection, account, callback_type, url, version)
         return jsonapi.no_content()
 
     return Route(path, authenticated(deps, set_account_callback), methods=methods)

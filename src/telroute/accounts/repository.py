@@ -21,10 +21,19 @@ _SET_LIMITS = sql(
     "mms_per_second = COALESCE(:mms, mms_per_second) WHERE access_key = :key"
 )
 _SET_WEBHOOK_SECRET = sql("UPDATE accounts SET webhook_secret = :secret WHERE access_key = :key")
-_CALLBACKS = sql("SELECT sms_callback, mms_callback, sms_dlr_callback, mms_dlr_callback FROM accounts WHERE id = :id")
+_CALLBACKS = sql(
+    "SELECT sms_callback, mms_callback, sms_dlr_callback, mms_dlr_callback, sms_callback_version, "
+    "mms_callback_version FROM accounts WHERE id = :id"
+)
+# Inbound callbacks remember the API version their URL was set through; DLRs follow their message's.
 _SET_CALLBACK = {
-    column: sql(f"UPDATE accounts SET {column} = :url WHERE id = :id")
-    for column in ("sms_callback", "mms_callback", "sms_dlr_callback", "mms_dlr_callback")
+    column: sql(f"UPDATE accounts SET {column} = :url{versioned} WHERE id = :id")
+    for column, versioned in (
+        ("sms_callback", ", sms_callback_version = :version"),
+        ("mms_callback", ", mms_callback_version = :version"),
+        ("sms_dlr_callback", ""),
+        ("mms_dlr_callback", ""),
+    )
 }
 
 
@@ -79,5 +88,7 @@ async def callbacks(connection: Connection, account_id: int) -> dict[str, Any]:
     return dict(row) if row is not None else {}
 
 
-async def set_callback(connection: Connection, account_id: int, column: str, url: str | None) -> None:
-    await connection.execute(_SET_CALLBACK[column], {"id": account_id, "url": url})
+async def set_callback(
+    connection: Connection, account_id: int, column: str, url: str | None, version: str = "2.1"
+) -> None:
+    await connection.execute(_SET_CALLBACK[column], {"id": account_id, "url": url, "version": version})

@@ -56,8 +56,11 @@ async def authenticate(connection: Connection, credentials: tuple[str, str] | No
     return found[0]
 
 
-async def set_callback(connection: Connection, account: Account, callback_type: str, url: str | None) -> None:
-    await repository.set_callback(connection, account.id, callback_column(callback_type), url)
+async def set_callback(
+    connection: Connection, account: Account, callback_type: str, url: str | None, version: str = "2.1"
+) -> None:
+    """`version`: the API version the URL was set through, which its inbound callbacks speak."""
+    await repository.set_callback(connection, account.id, callback_column(callback_type), url, version)
 
 
 async def list_all(connection: Connection) -> list[Row]:

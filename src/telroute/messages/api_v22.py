@@ -1,7 +1,7 @@
 """HTTP for /v2.2/messages: the v2.1 routes through the E.164 view, and v2.2's callback settings.
 
 v2.2 documents four account-level callback types (no deprecated `dlr_callback`), set with PUT; they are
-the same settings as v2.1's."""
+the same settings as v2.1's, except that inbound callbacks to a URL set here speak v2.2."""
 
 from __future__ import annotations
 
@@ -16,5 +16,5 @@ CALLBACK_TYPES = ("sms_callback", "mms_callback", "sms_dlr_callback", "mms_dlr_c
 
 
 def routes(deps: Deps) -> list[Route]:
-    callbacks = callback_route(deps, f"{V22.prefix}/messages/{{callback_type}}", CALLBACK_TYPES, ["PUT"])
+    callbacks = callback_route(deps, f"{V22.prefix}/messages/{{callback_type}}", CALLBACK_TYPES, ["PUT"], V22.version)
     return [*message_routes(deps, V22), callbacks]

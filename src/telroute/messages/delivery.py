@@ -13,7 +13,7 @@ from telroute.accounts import repository as accounts_repository
 from telroute.config import Prices
 from telroute.kit import metrics
 from telroute.kit.db import Connection, Row
-from telroute.messages import auto_replies, model, opt_outs, replies, repository, schemas, views
+from telroute.messages import auto_replies, model, opt_outs, replies, repository, views
 from telroute.messages.media import FetchedMedia
 from telroute.messages.service import store_media
 from telroute.numbers import model as numbers_model
@@ -43,12 +43,14 @@ async def _dlr_url(connection: Connection, message: Row) -> str | None:
     return None if url is None else str(url)
 
 
-async def _inbound_url(connection: Connection, owner: Row, is_mms: bool) -> str | None:
+async def _inbound_url(connection: Connection, owner: Row, is_mms: bool) -> tuple[str | None, views.View]:
+    """The number's callback (v2.1), else the account's, in the version its URL was set through."""
     column = "mms_callback" if is_mms else "sms_callback"
     if owner[column]:
-        return str(owner[column])
-    url = (await accounts_repository.callbacks(connection, owner["account_id"])).get(column)
-    return None if url is None else str(url)
+        return str(owner[column]), views.V21
+    found = await accounts_repository.callbacks(connection, owner["account_id"])
+    url = found.get(column)
+    return (None if url is None else str(url)), views.of_version(found.get(f"{column}_version"))
 
 
 def _receipt(level: int, outcome: model.ReceiptOutcome | None, context: Context) -> dict[str, Any]:
@@ -177,7 +179,7 @@ async def create_inbound(
     `reply_to_id`: the outbound message it answers (sandbox replies)."""
     pricing = model.price_inbound(body, is_mms, context.prices)
     public_id = model.new_message_id()
-    url = await _inbound_url(connection, owner, is_mms)
+    url, view = await _inbound_url(connection, owner, is_mms)
     values: dict[str, Any] = {
         "public_id": public_id,
         "account_id": owner["account_id"],
@@ -210,7 +212,7 @@ async def create_inbound(
             event="inbound_mms" if is_mms else "inbound_sms",
             url=url,
             message_public_id=public_id,
-            document=schemas.inbound_callback(message, stored_media, context.base, url),
+            document=views.inbound_callback(message, stored_media, context.base, url, view),
             now=context.now,
         )
     if context.replies is not None:

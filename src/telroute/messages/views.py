@@ -1,7 +1,8 @@
 """The API versions of messaging as views of the same records.
 
 v2.1 speaks numbers as stored (`12065551234`); v2.2 speaks E.164 (`+12065551234`) in requests,
-responses and the callbacks of messages sent through it, and links to `/v2.2/` (messages and media)."""
+responses, the callbacks of messages sent through it and the inbound callbacks to URLs set through it,
+and links to `/v2.2/` (messages and media)."""
 
 from __future__ import annotations
 
@@ -71,8 +72,12 @@ V21 = View("2.1", e164=False)
 V22 = View("2.2", e164=True)
 
 
+def of_version(version: str | None) -> View:
+    return V22 if version == V22.version else V21
+
+
 def of_message(message: Row) -> View:
-    return V22 if message["api_version"] == V22.version else V21
+    return of_version(message["api_version"])
 
 
 def receipt_callback(message: Row, receipt: dict[str, Any], base: str) -> dict[str, Any]:
@@ -80,6 +85,17 @@ def receipt_callback(message: Row, receipt: dict[str, Any], base: str) -> dict[s
     document = schemas.receipt_callback(message, receipt, base)
     view = of_message(message)
     document["data"]["links"]["related"] = f"{base}{view.prefix}/messages/{message['public_id']}"
+    return document
+
+
+def inbound_callback(message: Row, media: list[Row], base: str, callback_url: str, view: View) -> dict[str, Any]:
+    """An inbound callback in `view`: its numbers, and its media linked under the view's path."""
+    document = schemas.inbound_callback(message, media, base, callback_url)
+    attributes = document["data"]["attributes"]
+    for name in NUMBER_FIELDS:
+        attributes[name] = view.number_out(attributes[name])
+    for item in document.get("included", []):
+        item["links"]["self"] = f"{base}{view.prefix}/media/{item['id']}"
     return document
 
 
