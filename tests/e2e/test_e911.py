@@ -135,7 +135,7 @@ def test_a_missing_required_field_is_400_and_unicode_names_are_kept(api: httpx.C
 @pytest.mark.parametrize(
     ("content", "pointer"),
     [(b"", ""), (b"{", ""), (b"[]", ""), (b'{"data": {"type": "route", "attributes": {}}}', "/data/type"),
-     (b'{"data": {"attributes": []}}', "/data"), (b"\xff\xfe", "")],
+     (b'{"data": {"attributes": []}}', "/data/attributes"), (b"\xff\xfe", "")],
 )  # fmt: skip
 def test_a_malformed_body_is_400(api: httpx.Client, content: bytes, pointer: str) -> None:
     assert_error(api.post("/v2/e911s", content=content), 400, pointer=pointer)

@@ -28,7 +28,7 @@ async def _fields(request: Request, address_id: int | None = None) -> AddressFie
         raise BadRequest("data.type must be e911", pointer="/data/type")
     if address_id is not None and document.data.id is not None and str(document.data.id) != str(address_id):
         raise BadRequest("data.id must be the id in the path", pointer="/data/id")
-    return convert(document.data.attributes, AddressFields, service.POINTER)
+    return document.data.attributes
 
 
 def _state_filter(request: Request) -> str | None:

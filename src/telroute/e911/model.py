@@ -6,7 +6,7 @@ place (state, ZIP, country) are checked by `places` (a 422 pointing at the field
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 
@@ -53,18 +53,21 @@ class AddressFields(msgspec.Struct, forbid_unknown_fields=True):
     address_type_number: AddressTypeNumber | Digits16 | Unset | None = UNSET
 
 
+Links = dict[str, str | None]
+
+
 class E911Data(msgspec.Struct, forbid_unknown_fields=True):
     """`data` of a request; `id` and `links` come back when the Python SDK's update echoes a record."""
 
-    attributes: dict[str, Any]
+    attributes: AddressFields
     type: str = "e911"
     id: str | int | None = None
-    links: dict[str, Any] | None = None
+    links: Links | None = None
 
 
 class E911Document(msgspec.Struct, forbid_unknown_fields=True):
     data: E911Data
-    links: dict[str, Any] | None = None
+    links: Links | None = None
 
 
 @dataclass(frozen=True, slots=True)

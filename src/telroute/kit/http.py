@@ -104,13 +104,23 @@ def convert(attributes: dict[str, Any], target: type[T], pointer: str) -> T:
 
 
 def refusal(exc: msgspec.ValidationError, pointer: str) -> BadRequest:
-    """msgspec's refusal as a 400 pointing at the field its message names (`... - at `$.field``)."""
+    """msgspec's refusal as a 400 pointing at the field its message names (`... - at `$.data.zip``), or
+    at the unknown field it found; a path into an array points at the array."""
     message = str(exc)
-    field = message.rsplit("`$.", 1)[-1].rstrip("`") if "`$." in message else ""
-    if not field and message.startswith("Object contains unknown field `"):
-        field = message.removeprefix("Object contains unknown field `").partition("`")[0]
-    path = f"{pointer}/{field.split('.')[0].split('[')[0]}" if field else pointer
-    return BadRequest(message.replace("`$.", "`"), pointer=path)
+    names = _names(message.rsplit("`$.", 1)[-1].rstrip("`")) if "`$." in message else []
+    if message.startswith("Object contains unknown field `") and "[" not in message:
+        names.append(message.removeprefix("Object contains unknown field `").partition("`")[0])
+    return BadRequest(message.replace("`$.", "`"), pointer="/".join([pointer, *names]))
+
+
+def _names(at: str) -> list[str]:
+    names = []
+    for part in at.split("."):
+        name, bracket, _ = part.partition("[")
+        names.append(name)
+        if bracket:
+            break
+    return names
 
 
 async def read_attributes(request: Request, target: type[T], *, allow_empty: bool = False) -> T:
