@@ -11,7 +11,8 @@ from __future__ import annotations
 import enum
 
 from telroute.errors import BadRequest
-from telroute.kit.db import Connection, sql
+from telroute.kit.db import Connection
+from telroute.messages import repository
 
 OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
 OPT_IN = frozenset({"START", "UNSTOP", "YES"})
@@ -28,14 +29,6 @@ class Change(enum.Enum):
     STILL_IN = "still_in"  # an opt-in keyword from a subscriber who was not opted out
 
 
-_ADD = sql(
-    """INSERT INTO opt_outs (our_number, subscriber, created_at_us) VALUES (:ours, :subscriber, :now)
-       ON CONFLICT (our_number, subscriber) DO NOTHING"""
-)
-_REMOVE = sql("DELETE FROM opt_outs WHERE our_number = :ours AND subscriber = :subscriber")
-_FIND = sql("SELECT 1 AS found FROM opt_outs WHERE our_number = :ours AND subscriber = :subscriber")
-
-
 def keyword_of(body: str | None) -> str | None:
     """The opt-out or opt-in keyword that `body` is, alone; None for anything else (`stop it` is no keyword)."""
     word = (body or "").strip().upper()
@@ -47,16 +40,16 @@ async def note_inbound(connection: Connection, *, ours: str, subscriber: str, bo
     keyword = keyword_of(body)
     params = {"ours": ours, "subscriber": subscriber}
     if keyword in OPT_OUT:
-        added = await connection.execute(_ADD, {**params, "now": now})
+        added = await repository.add_opt_out(connection, **params, now=now)
         return Change.OPTED_OUT if added else Change.STILL_OUT
     if keyword in OPT_IN:
-        removed = await connection.execute(_REMOVE, params)
+        removed = await repository.remove_opt_out(connection, **params)
         return Change.OPTED_IN if removed else Change.STILL_IN
     return Change.NONE
 
 
 async def opted_out(connection: Connection, *, ours: str, subscriber: str) -> bool:
-    return await connection.fetchrow(_FIND, {"ours": ours, "subscriber": subscriber}) is not None
+    return await repository.opted_out(connection, ours=ours, subscriber=subscriber)
 
 
 async def refuse_opted_out(connection: Connection, *, ours: str, subscriber: str, pointer: str) -> None:

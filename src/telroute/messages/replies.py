@@ -8,14 +8,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from telroute.errors import BadRequest, Unprocessable
-from telroute.kit.db import Connection, Row, sql
+from telroute.kit.db import Connection, Row
+from telroute.messages import repository
 from telroute.messages.inputs import REPLY_TO_MAX as MAX_ID
 from telroute.numbers.model import normalize_number
-
-_OUTBOUND = sql(
-    "SELECT id, from_number, to_number FROM messages WHERE public_id = :public_id AND direction = 'outbound'"
-)
-_LINK = sql("INSERT INTO message_replies (message_id, reply_to_id) VALUES (:message, :answered)")
 
 
 async def answered(connection: Connection, raw: object, pointer: str) -> Row | None:
@@ -25,7 +21,7 @@ async def answered(connection: Connection, raw: object, pointer: str) -> Row | N
     where = f"{pointer}/reply_to"
     if not isinstance(raw, str) or not raw or len(raw) > MAX_ID:
         raise BadRequest(f"reply_to must be a message id of at most {MAX_ID} characters", pointer=where)
-    row = await connection.fetchrow(_OUTBOUND, {"public_id": raw})
+    row = await repository.outbound_by_public_id(connection, raw)
     if row is None:
         raise Unprocessable(f"reply_to: there is no outbound message {raw}", pointer=where)
     return row
@@ -54,4 +50,4 @@ def addressed(attributes: Mapping[str, Any], message: Row, pointer: str) -> dict
 
 
 async def link(connection: Connection, message_id: int, answered_id: int) -> None:
-    await connection.execute(_LINK, {"message": message_id, "answered": answered_id})
+    await repository.link_reply(connection, message_id, answered_id)

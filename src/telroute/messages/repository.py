@@ -314,3 +314,37 @@ async def media_of(connection: Connection, message_id: int) -> list[Row]:
 
 async def media_with_content(connection: Connection, message_id: int) -> list[Row]:
     return await connection.fetch(_MEDIA_WITH_CONTENT, {"message_id": message_id})
+
+
+_ADD = sql(
+    """INSERT INTO opt_outs (our_number, subscriber, created_at_us) VALUES (:ours, :subscriber, :now)
+       ON CONFLICT (our_number, subscriber) DO NOTHING"""
+)
+_REMOVE = sql("DELETE FROM opt_outs WHERE our_number = :ours AND subscriber = :subscriber")
+_FIND = sql("SELECT 1 AS found FROM opt_outs WHERE our_number = :ours AND subscriber = :subscriber")
+_OUTBOUND = sql(
+    "SELECT id, from_number, to_number FROM messages WHERE public_id = :public_id AND direction = 'outbound'"
+)
+_LINK = sql("INSERT INTO message_replies (message_id, reply_to_id) VALUES (:message, :answered)")
+
+
+async def add_opt_out(connection: Connection, *, ours: str, subscriber: str, now: int) -> bool:
+    """True when the pair was not opted out yet."""
+    return bool(await connection.execute(_ADD, {"ours": ours, "subscriber": subscriber, "now": now}))
+
+
+async def remove_opt_out(connection: Connection, *, ours: str, subscriber: str) -> bool:
+    """True when the pair was opted out."""
+    return bool(await connection.execute(_REMOVE, {"ours": ours, "subscriber": subscriber}))
+
+
+async def opted_out(connection: Connection, *, ours: str, subscriber: str) -> bool:
+    return await connection.fetchrow(_FIND, {"ours": ours, "subscriber": subscriber}) is not None
+
+
+async def outbound_by_public_id(connection: Connection, public_id: str) -> Row | None:
+    return await connection.fetchrow(_OUTBOUND, {"public_id": public_id})
+
+
+async def link_reply(connection: Connection, message_id: int, answered_id: int) -> None:
+    await connection.execute(_LINK, {"message": message_id, "answered": answered_id})

@@ -15,17 +15,12 @@ import structlog
 
 from telroute.bootstrap import Deps
 from telroute.kit.clock import VirtualClock, system_clock
-from telroute.kit.db import Connection, sql
+from telroute.kit.db import Connection
+from telroute.sandbox_tools import clock_repository
 
 FOLLOW_SECONDS = 0.1
 MAX_ADVANCE = 10 * 365 * 24 * 3600.0
 log = structlog.get_logger("telroute.sandbox")
-
-_READ = sql("SELECT offset_us FROM virtual_clock WHERE id = 1")
-_ADVANCE = sql(
-    """INSERT INTO virtual_clock (id, offset_us, changed_at_us) VALUES (1, :delta, :now)
-       ON CONFLICT (id) DO UPDATE SET offset_us = virtual_clock.offset_us + :delta, changed_at_us = :now"""
-)
 
 
 def virtual(deps: Deps) -> VirtualClock:
@@ -37,14 +32,13 @@ def virtual(deps: Deps) -> VirtualClock:
 
 
 async def stored_offset(connection: Connection) -> int:
-    row = await connection.fetchrow(_READ)
-    return 0 if row is None else int(row["offset_us"])
+    return await clock_repository.offset_us(connection)
 
 
 async def advance(connection: Connection, seconds: float) -> int:
     """Move the deployment's clock forward by `seconds` (0 to MAX_ADVANCE, checked by the caller); the new
     offset in microseconds."""
-    await connection.execute(_ADVANCE, {"delta": round(seconds * 1_000_000), "now": system_clock()})
+    await clock_repository.add_offset(connection, round(seconds * 1_000_000), now=system_clock())
     return await stored_offset(connection)
 
 
