@@ -1,19 +1,32 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from telroute import bootstrap
 from telroute.bootstrap import Deps
 from telroute.config import Settings
-from tests.support.databases import SQLITE_FILE, database_url_for, on_postgres
+from tests.support.databases import POSTGRES_URL, SQLITE_FILE, database_url_for, on_postgres, with_database
 from tests.support.inprocess import InProcessServer
 from tests.support.isolated import seeded_sqlite_template
 from tests.support.server import Server, create_account
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist on PostgreSQL: this worker's own database (see tests/support/databases.py)."""
+    if POSTGRES_URL is None or os.environ.get("TELROUTE_TEST_DATABASE_URL") == POSTGRES_URL:
+        return
+    name = urlsplit(POSTGRES_URL).path.lstrip("/")
+    admin = with_database(POSTGRES_URL, "postgres")
+    subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], check=True, timeout=60)
+    subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {name}"], check=True, timeout=60)
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import typer
 import uvloop
 from rich.table import Table
 
-from telroute import backup_cli, bootstrap, policy_cli, server
+from telroute import backup_cli, bootstrap, policy_cli
 from telroute.accounts import service as accounts_service
 from telroute.bootstrap import Deps
 from telroute.carriers import cli as carriers_cli
@@ -88,7 +88,7 @@ def serve(
         log_format=log_format,
         cnam_approval_delay=cnam_approval_delay,
     )
-    from telroute import sandbox
+    from telroute import sandbox, server  # the app and its routes: only the serving commands pay for them
 
     bootstrap.prepare_database(settings)
     creates = settings.requested_profile or "sandbox"
@@ -135,6 +135,8 @@ def worker(
         requested_profile=profile,
         allow_private_targets=False if deny_private_targets else None,
     )
+    from telroute import server
+
     bootstrap.prepare_database(settings)
     with refused_exits_2():
         uvloop.run(server.run(settings, http=False, worker=True, creates=settings.requested_profile))

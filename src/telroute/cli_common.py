@@ -19,7 +19,7 @@ from telroute.errors import TelrouteError
 from telroute.kit.logging import configure as configure_logging
 
 T = TypeVar("T")
-console = Console()
+console = Console(soft_wrap=True)  # long paths and messages stay on one line for whoever reads them
 err_console = Console(stderr=True, soft_wrap=True)
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory (env TELROUTE_DATA_DIR).")]

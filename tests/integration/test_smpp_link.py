@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from telroute.carriers.smpp import SmppCarrier, SmppLinkConfig
+from telroute.carriers.smpp.carrier import SmppCarrier
+from telroute.carriers.smpp.config import SmppLinkConfig
 from telroute.messages.carrier_port import (
     CarrierInbound,
     CarrierReceipt,

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 from telroute.accounts import service as accounts_service
 from telroute.kit import db as dbkit
@@ -34,7 +33,7 @@ from telroute.kit.db import sql
 from telroute.kit.migrate import migrate
 from telroute.numbers import service as numbers_service
 from telroute.numbers.inventory import generate_inventory
-from tests.support.databases import POSTGRES_URL, SQLITE_FILE, database_url_for
+from tests.support.databases import POSTGRES_URL, SQLITE_FILE, database_url_for, with_database
 from tests.support.inprocess import InProcessServer
 from tests.support.server import Server, base_env, run_cli
 
@@ -59,11 +58,6 @@ def _psql(url: str, statement: str) -> None:
     subprocess.run(["psql", url, "-qc", statement], check=True, capture_output=True, text=True, timeout=60)
 
 
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
-
-
 @contextmanager
 def isolated_database_url(data_dir: Path, *, template: str = "template1") -> Iterator[str]:
     """A SQLite file in `data_dir`, or a fresh PostgreSQL database copied from `template` (dropped on exit)."""
@@ -71,10 +65,10 @@ def isolated_database_url(data_dir: Path, *, template: str = "template1") -> Ite
         yield f"sqlite:///{(data_dir / 'telroute.db').resolve()}"
         return
     name = f"telroute_iso_{uuid.uuid4().hex[:16]}"
-    admin = _with_database(POSTGRES_URL, "postgres")
+    admin = with_database(POSTGRES_URL, "postgres")
     _psql(admin, f"CREATE DATABASE {name} TEMPLATE {template}")
     try:
-        yield _with_database(POSTGRES_URL, name)
+        yield with_database(POSTGRES_URL, name)
     finally:
         _psql(admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
@@ -194,10 +188,10 @@ def api_only(data_dir: Path) -> Iterator[tuple[Deployment, Server]]:
 def _seeded_template(postgres_url: str) -> str:
     """A database of this test run, at the schema head with the sandbox inventory, dropped when the run ends."""
     name = f"telroute_template_{uuid.uuid4().hex[:16]}"
-    admin = _with_database(postgres_url, "postgres")
+    admin = with_database(postgres_url, "postgres")
     _psql(admin, f"CREATE DATABASE {name}")
     atexit.register(_psql, admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    _migrate_and_seed(_with_database(postgres_url, name))
+    _migrate_and_seed(with_database(postgres_url, name))
     return name
 
 

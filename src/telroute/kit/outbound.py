@@ -2,26 +2,25 @@
 
 The guard (the deployment's `AddressPolicy`) sits in the connector's resolver, so the addresses
 checked are the addresses connected to (no DNS-rebinding gap); IP-literal hosts, which skip the
-resolver, are checked beforehand. Redirects are never followed.
+resolver, are checked beforehand. Redirects are never followed. aiohttp itself (`kit/outbound_session.py`)
+is loaded on the first request, so that a command that never calls out does not pay for importing it.
 """
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import aiohttp
-from aiohttp.abc import AbstractResolver, ResolveResult
-from aiohttp.resolver import DefaultResolver
 
 from telroute.errors import BadRequest
 from telroute.kit.addresses import AddressPolicy, literal_refusal
 from telroute.kit.origin_slots import OriginSlots
+
+if TYPE_CHECKING:
+    import aiohttp
 
 MAX_URL_LENGTH = 2048
 MAX_REPLY_BYTES = 65536
@@ -62,24 +61,6 @@ def check_literal(url: str, policy: AddressPolicy) -> None:
         raise TargetRefused(reason)
 
 
-class GuardedResolver(AbstractResolver):
-    def __init__(self, policy: AddressPolicy) -> None:
-        self._inner = DefaultResolver()
-        self._policy = policy
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        results = await self._inner.resolve(host, port, family)
-        refused = next((result["host"] for result in results if not self._policy.permits(result["host"])), None)
-        if refused is not None:
-            raise TargetRefused(f"{host} resolves to {refused}, a private, loopback or link-local address")
-        return results
-
-    async def close(self) -> None:
-        await self._inner.close()
-
-
 @dataclass(frozen=True, slots=True)
 class Reply:
     status: int
@@ -117,27 +98,31 @@ class OutboundHttp:
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
-            connector = aiohttp.TCPConnector(
-                limit=self._connections, limit_per_host=self._connections, resolver=GuardedResolver(self.policy)
-            )
-            self._session = aiohttp.ClientSession(
-                connector=connector, headers={"User-Agent": "telroute"}, auto_decompress=False
-            )
+            from telroute.kit.outbound_session import new_session
+
+            self._session = new_session(self.policy, self._connections)
         return self._session
 
     async def post(self, url: str, body: bytes, headers: dict[str, str], timeout: float | None = None) -> Posted:
         """POST and read at most 64 kB of the reply. Raises OriginBusy (nothing sent: no slot came free in
         time), TargetRefused or OutboundError. The timeout starts once a slot is held."""
         check_literal(url, self.policy)
+        client = self._client()
+        from telroute.kit.outbound_session import TRANSPORT_ERRORS, client_timeout, drain
+
         async with self._slots.slot(url):
             started = time.monotonic()
             try:
-                async with self._client().post(
-                    url, data=body, headers=headers, allow_redirects=False, timeout=self._client_timeout(timeout)
+                async with client.post(
+                    url,
+                    data=body,
+                    headers=headers,
+                    allow_redirects=False,
+                    timeout=client_timeout(timeout or self._timeout),
                 ) as response:
-                    await _drain(response, MAX_REPLY_BYTES)
+                    await drain(response, MAX_REPLY_BYTES)
                     return Posted(response.status, response.headers.get("Location"), time.monotonic() - started)
-            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            except TRANSPORT_ERRORS as exc:
                 error = _outbound_error(exc)
                 if isinstance(error, OutboundError):
                     error.seconds = time.monotonic() - started
@@ -147,37 +132,21 @@ class OutboundHttp:
     async def get(self, url: str, timeout: float | None = None) -> AsyncIterator[tuple[Reply, Any]]:
         """GET without following redirects; yields the reply and an async iterator of body chunks."""
         check_literal(url, self.policy)
+        client = self._client()
+        from telroute.kit.outbound_session import TRANSPORT_ERRORS, client_timeout
+
         try:
-            async with self._client().get(
-                url, allow_redirects=False, timeout=self._client_timeout(timeout)
+            async with client.get(
+                url, allow_redirects=False, timeout=client_timeout(timeout or self._timeout)
             ) as response:
                 reply = Reply(response.status, {k.lower(): v for k, v in response.headers.items()}, str(response.url))
                 yield reply, response.content.iter_chunked(65536)
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        except TRANSPORT_ERRORS as exc:
             raise _outbound_error(exc) from exc
-
-    def _client_timeout(self, timeout: float | None) -> aiohttp.ClientTimeout:
-        return aiohttp.ClientTimeout(total=timeout or self._timeout)
 
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
-
-
-async def _drain(response: aiohttp.ClientResponse, limit: int) -> None:
-    """Read the reply body so the connection can be kept alive; past `limit` bytes, or when the body
-    stalls until the timeout, close the connection instead. The status was already received: what
-    the body does cannot undo it."""
-    received = 0
-    try:
-        while received <= limit:
-            chunk = await response.content.read(limit + 1 - received)
-            if not chunk:
-                return
-            received += len(chunk)
-    except (aiohttp.ClientError, TimeoutError, OSError):
-        pass
-    response.close()
 
 
 def _outbound_error(exc: BaseException) -> BaseException:
