@@ -12,13 +12,13 @@ from pathlib import Path
 
 import structlog
 
-from telroute.accounts.gate import AccountGate
-from telroute.accounts.throttle import FailedLogins
 from telroute.config import Profile, Settings
 from telroute.deployment import service as deployment_service
 from telroute.deployment.model import Policy, default_policy, process_policy
 from telroute.kit import db as dbkit
+from telroute.kit.account_gate import AccountGate
 from telroute.kit.clock import Clock, VirtualClock, system_clock
+from telroute.kit.failed_logins import FailedLogins
 from telroute.kit.migrate import migrate
 from telroute.kit.outbound import OutboundHttp
 from telroute.kit.wakeup import Wakeup

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from telroute import openapi
-from telroute.accounts.throttle import FAILURE_BURST, FailedLogins
+from telroute.kit.failed_logins import FAILURE_BURST, FailedLogins
 from tests.e2e.test_openapi_contract import Contract
 from tests.support.databases import database_url_for, on_postgres
 from tests.support.isolated import Deployment

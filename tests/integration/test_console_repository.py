@@ -36,6 +36,7 @@ async def test_every_search_term_must_match(deps: Deps) -> None:
     assert await _found(deps, account, "pineapple order") == ["Pineapple order"]
     assert await _found(deps, account, "is:mms") == ["banana order"]
     assert await _found(deps, account, "is:sms direction:inbound status:delivered") == ["pineapple reply"]
+    assert await _found(deps, account, "direction:outbound") == ["banana order", "Pineapple order"]
     await _message(deps, account, T0 + 4, body="elsewhere order", to_number="14155550100")
     assert await _found(deps, account, "to:+1-312-555-0123 order") == ["banana order", "Pineapple order"]
     assert await _found(deps, account, "order 4155550100") == ["elsewhere order"]

@@ -76,7 +76,7 @@ def authenticated(deps: Deps, handler: AccountEndpoint) -> Endpoint:
         request.state.account_key = account.access_key
         check = deps.account_gate.check
         if check is not None:
-            await check(request, account)
+            await check(request, account.id)
         return await handler(request, account)
 
     endpoint.__name__ = handler.__name__

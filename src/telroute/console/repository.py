@@ -9,19 +9,12 @@ from functools import cache
 from telroute.console.search import Query
 from telroute.kit.db import Connection, Row, sql
 from telroute.kit.db import Query as Sql
+from telroute.messages.filters_repository import WHERE, MessageFilter
 
 _COLUMNS = (
     "id, public_id, direction, from_number, to_number, body, is_mms, status, message_encoding, segments, "
     "amount_nd, created_at_us"
 )
-_FILTERS = """account_id = :account
-    AND (CAST(:direction AS TEXT) IS NULL OR direction = :direction)
-    AND (CAST(:to_number AS TEXT) IS NULL OR to_number = :to_number)
-    AND (CAST(:from_number AS TEXT) IS NULL OR from_number = :from_number)
-    AND (CAST(:status AS TEXT) IS NULL OR status = :status)
-    AND (CAST(:is_mms AS INTEGER) IS NULL OR is_mms = (CAST(:is_mms AS INTEGER) = 1))
-    AND (CAST(:after AS BIGINT) IS NULL OR created_at_us > :after)
-    AND (CAST(:before AS BIGINT) IS NULL OR created_at_us < :before)"""
 _SQLITE_WORD = "(instr(lower(COALESCE(body, '') || ' ' || from_number || ' ' || to_number), lower(:w{n})) > 0)"
 _POSTGRES_WORD = "(strpos(lower(COALESCE(body, '') || ' ' || from_number || ' ' || to_number), lower(:w{n})) > 0)"
 
@@ -30,9 +23,7 @@ _POSTGRES_WORD = "(strpos(lower(COALESCE(body, '') || ' ' || from_number || ' ' 
 def _search(words: int) -> Sql:
     def spelled(word: str) -> str:
         matches = "".join(f" AND {word.format(n=n)}" for n in range(words))
-        return (
-            f"SELECT {_COLUMNS} FROM messages WHERE {_FILTERS}{matches} ORDER BY seq DESC LIMIT :limit OFFSET :offset"
-        )
+        return f"SELECT {_COLUMNS} FROM messages WHERE {WHERE}{matches} ORDER BY seq DESC LIMIT :limit OFFSET :offset"
 
     return sql(spelled(_SQLITE_WORD), postgres=spelled(_POSTGRES_WORD))
 
@@ -79,20 +70,18 @@ _MARKER = sql(
 
 
 def _search_params(account_id: int, query: Query, limit: int, offset: int) -> dict[str, object]:
-    params: dict[str, object] = {
-        "account": account_id,
-        "direction": query.direction,
-        "to_number": query.to_number,
-        "from_number": query.from_number,
-        "status": query.status,
-        "is_mms": None if query.is_mms is None else int(query.is_mms),
-        "after": query.after,
-        "before": query.before,
-        "limit": limit,
-        "offset": offset,
-    }
-    params.update({f"w{n}": word for n, word in enumerate(query.words)})
-    return params
+    matched = MessageFilter(
+        account_id,
+        direction=query.direction,
+        to_number=query.to_number,
+        from_number=query.from_number,
+        status=query.status,
+        is_mms=query.is_mms,
+        after=query.after,
+        before=query.before,
+    )
+    words = {f"w{n}": word for n, word in enumerate(query.words)}
+    return {**matched.params(), **words, "limit": limit, "offset": offset}
 
 
 async def search(connection: Connection, account_id: int, query: Query, *, limit: int, offset: int) -> list[Row]:

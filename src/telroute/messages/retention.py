@@ -12,61 +12,37 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+from collections.abc import Awaitable, Callable
 
 import structlog
 
 from telroute.bootstrap import Deps
-from telroute.kit.db import Connection, sql
+from telroute.kit.db import Connection
+from telroute.messages import retention_repository
 
 log = structlog.get_logger("telroute.retention")
 
-_OLDEST = sql("SELECT id FROM messages WHERE created_at_us < :cutoff ORDER BY created_at_us LIMIT :limit")
-_IDS_SQLITE = "SELECT value FROM json_each(:ids)"
-_IDS_POSTGRES = "SELECT jsonb_array_elements_text(CAST(:ids AS jsonb))::bigint"
-_DELETE_MESSAGES = tuple(
-    sql(statement.format(ids=_IDS_SQLITE), postgres=statement.format(ids=_IDS_POSTGRES))
-    for statement in (
-        "DELETE FROM receipts WHERE message_id IN ({ids})",
-        "DELETE FROM carrier_message_ids WHERE message_id IN ({ids})",
-        "DELETE FROM media WHERE message_id IN ({ids})",
-        "DELETE FROM message_replies WHERE message_id IN ({ids}) OR reply_to_id IN ({ids})",
-        "DELETE FROM messages WHERE id IN ({ids})",
-    )
-)
-_DELETE_ATTEMPTS = sql(
-    """DELETE FROM webhook_attempts WHERE id IN
-       (SELECT id FROM webhook_attempts WHERE created_at_us < :cutoff ORDER BY created_at_us LIMIT :limit)"""
-)
-
-
-async def _message_batch(connection: Connection, cutoff: int, size: int) -> int:
-    rows = await connection.fetch(_OLDEST, {"cutoff": cutoff, "limit": size})
-    if rows:
-        ids = json.dumps([row["id"] for row in rows])
-        for statement in _DELETE_MESSAGES:
-            await connection.execute(statement, {"ids": ids})
-    return len(rows)
-
-
-async def _attempt_batch(connection: Connection, cutoff: int, size: int) -> int:
-    deleted: int = await connection.execute(_DELETE_ATTEMPTS, {"cutoff": cutoff, "limit": size})
-    return deleted
+DeleteBatch = Callable[[Connection, int, int], Awaitable[int]]  # (connection, cutoff, limit) -> rows deleted
 
 
 async def prune(deps: Deps, retention_us: int) -> int:
     """One round: batches until nothing is older than the retention; how many messages went."""
+    pruned = await _drain(deps, retention_repository.delete_old_messages, retention_us)
+    await _drain(deps, retention_repository.delete_old_attempts, retention_us)
+    return pruned
+
+
+async def _drain(deps: Deps, delete_batch: DeleteBatch, retention_us: int) -> int:
+    """`delete_batch` in its own transaction each, a pause after each full one, until one comes back short."""
     total = 0
     size, pause = deps.settings.retention_batch, deps.settings.retention_pause
-    for batch in (_message_batch, _attempt_batch):
-        while True:
-            async with deps.db.transaction() as connection:
-                count = await batch(connection, deps.clock() - retention_us, size)
-            total += count if batch is _message_batch else 0
-            if count < size:
-                break
-            await asyncio.sleep(pause)
-    return total
+    while True:
+        async with deps.db.transaction() as connection:
+            count = await delete_batch(connection, deps.clock() - retention_us, size)
+        total += count
+        if count < size:
+            return total
+        await asyncio.sleep(pause)
 
 
 async def run(deps: Deps, stop: asyncio.Event) -> None:

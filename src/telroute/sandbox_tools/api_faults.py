@@ -13,7 +13,6 @@ import time
 
 from starlette.requests import Request
 
-from telroute.accounts.model import Account
 from telroute.bootstrap import Deps
 from telroute.errors import ServiceUnavailable, TelrouteError, TooManyRequests
 from telroute.kit.db import Row
@@ -49,13 +48,13 @@ class ApiFaults:
                 self._accounts = await faults_service.accounts_with_api_rules(connection, now=self._deps.clock())
         return account_id in self._accounts
 
-    async def __call__(self, request: Request, account: Account) -> None:
+    async def __call__(self, request: Request, account_id: int) -> None:
         path = request.url.path
-        if not path.startswith(_API_PATHS) or not await self._has_rules(account.id):
+        if not path.startswith(_API_PATHS) or not await self._has_rules(account_id):
             return
         async with self._deps.db.transaction() as connection:
             rule = await faults_service.take_api(
-                connection, account.id, request.method, path, now=self._deps.clock(), draw=self._random.random
+                connection, account_id, request.method, path, now=self._deps.clock(), draw=self._random.random
             )
         if rule is None:
             return

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from telroute.kit.db import Connection, Row, sql
+from telroute.messages.filters_repository import WHERE, MessageFilter
 from telroute.sandbox_tools.model import MessageFilters
 
 _COLUMNS = (
@@ -13,18 +12,11 @@ _COLUMNS = (
     "(SELECT answered.public_id FROM message_replies AS link JOIN messages AS answered "
     "ON answered.id = link.reply_to_id WHERE link.message_id = messages.id) AS in_reply_to"
 )
-_MATCHES = """account_id = :account
-    AND (CAST(:direction AS TEXT) IS NULL OR direction = :direction)
-    AND (CAST(:to_number AS TEXT) IS NULL OR to_number = :to_number)
-    AND (CAST(:from_number AS TEXT) IS NULL OR from_number = :from_number)
-    AND (CAST(:status AS TEXT) IS NULL OR status = :status)
-    AND (CAST(:after AS BIGINT) IS NULL OR created_at_us > :after)
-    AND (CAST(:before AS BIGINT) IS NULL OR created_at_us < :before)"""
 _SEARCH = sql(
-    f"""SELECT {_COLUMNS} FROM messages WHERE {_MATCHES}
+    f"""SELECT {_COLUMNS} FROM messages WHERE {WHERE}
           AND (CAST(:contains AS TEXT) IS NULL OR instr(lower(COALESCE(body, '')), lower(:contains)) > 0)
         ORDER BY seq DESC LIMIT :limit OFFSET :offset""",
-    postgres=f"""SELECT {_COLUMNS} FROM messages WHERE {_MATCHES}
+    postgres=f"""SELECT {_COLUMNS} FROM messages WHERE {WHERE}
           AND (CAST(:contains AS TEXT) IS NULL OR strpos(lower(COALESCE(body, '')), lower(:contains)) > 0)
         ORDER BY seq DESC LIMIT :limit OFFSET :offset""",
 )
@@ -87,17 +79,17 @@ _ACCOUNT_ROWS = (
 )
 
 
-def _search_params(filters: MessageFilters, account_id: int) -> dict[str, Any]:
-    return {
-        "account": account_id,
-        "direction": filters.direction,
-        "to_number": filters.to,
-        "from_number": filters.from_,
-        "status": filters.status,
-        "contains": filters.contains,
-        "after": filters.after,
-        "before": filters.before,
-    }
+def _search_params(filters: MessageFilters, account_id: int) -> dict[str, object]:
+    matched = MessageFilter(
+        account_id,
+        direction=filters.direction,
+        to_number=filters.to,
+        from_number=filters.from_,
+        status=filters.status,
+        after=filters.after,
+        before=filters.before,
+    )
+    return {**matched.params(), "contains": filters.contains}
 
 
 async def search(

@@ -1,6 +1,7 @@
 """The account gate: an optional check run after a successful login, before the handler (see
-`accounts/auth.py`). It may raise an error or delay the call. One per process, built with its Deps;
-only the sandbox installs one (its API fault rules), so elsewhere it costs one attribute read."""
+`accounts/auth.py`), given the request and the account's id. It may raise an error or delay the call. One
+per process, built with its Deps; only the sandbox installs one (its API fault rules), so elsewhere it
+costs one attribute read."""
 
 from __future__ import annotations
 
@@ -8,9 +9,7 @@ from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 
-from telroute.accounts.model import Account
-
-Check = Callable[[Request, Account], Awaitable[None]]
+Check = Callable[[Request, int], Awaitable[None]]
 
 
 class AccountGate:
