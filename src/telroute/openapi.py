@@ -1,8 +1,10 @@
 """The OpenAPI 3.1 document of everything telroute serves, at `GET /openapi.json`.
 
 Assembled from contributions: each feature package declares its paths (operations, parameters, examples)
-next to its routes in a `contract.py` with `paths()` and `schemas()`; the response components come from
-the msgspec Structs that also render the responses (`kit.wire.struct_components`). This module adds what
+next to its routes in a `contract.py` with `paths()`, `schemas()` and `requests()`; the response
+components come from the msgspec Structs that also render the responses (`kit.wire.struct_components`),
+the request components from the input Structs the routes decode (`kit.contract.request_components`,
+from `requests()`). This module adds what
 every operation shares: the scalars, the error documents and responses, the operational paths, the
 security schemes. To add a package, append its contract module to `CONTRIBUTORS`. The test
 `tests/e2e/test_openapi*.py` validates real responses against the document and checks that it lists
@@ -10,7 +12,8 @@ exactly the routes the app serves; a schemathesis run checks that no generated r
 code or a body the document does not describe.
 
 Response schemas are strict (`additionalProperties: false`); request schemas describe what is accepted
-and leave extra keys open (the server ignores them).
+and leave extra keys open (the server ignores them), except where the input Struct forbids unknown fields
+(a CNAM preset's `value`: the server refuses others).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from telroute import __version__
 from telroute.accounts import contract as accounts_contract
 from telroute.cnam import contract as cnam_contract
 from telroute.e911 import contract as e911_contract
-from telroute.kit.contract import JSON, JSONAPI, Schema, closed, const, operation, ref
+from telroute.kit.contract import JSON, JSONAPI, Schema, closed, const, operation, ref, request_components
 from telroute.kit.contract import document as response
 from telroute.kit.wire import scalar_components
 from telroute.messages import contract as messages_contract
@@ -35,7 +38,8 @@ from telroute.sandbox_tools import tools_contract as sandbox_tools_contract
 
 __all__ = ["CONTRIBUTORS", "JSON", "JSONAPI", "document"]
 
-# Modules with `paths() -> dict` and `schemas() -> dict`; a path several declare gets all their methods.
+# Modules with `paths()`, `schemas()` and `requests()` (name -> `kit.contract.RequestBody`); a path several
+# declare gets all their methods.
 CONTRIBUTORS: tuple[ModuleType, ...] = (
     numbers_contract,
     porting_contract,
@@ -182,6 +186,7 @@ def _schemas() -> dict[str, Schema]:
     schemas: dict[str, Schema] = {**scalar_components(), **_errors()}
     for contributor in CONTRIBUTORS:
         schemas.update(contributor.schemas())
+        schemas.update(request_components(contributor.requests()))
     schemas["Health"] = closed({"status": const("ok")})
     schemas["Ready"] = closed({"status": const("ready")})
     return schemas

@@ -218,6 +218,7 @@ def test_a_worker_process_of_its_own_follows_the_clock(tmp_path: Path) -> None:
         ({"seconds": True}, "/seconds"),
         ({}, "/seconds"),
         ({"seconds": 1e12}, "/seconds"),
+        ({"seconds": 10**400}, "/seconds"),
         ({"data": {"type": "sandbox_clock", "attributes": {"seconds": -5}}}, "/data/attributes/seconds"),
     ],
 )

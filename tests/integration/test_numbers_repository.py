@@ -20,9 +20,9 @@ from telroute.errors import NotFound
 from telroute.kit.db import sql
 from telroute.kit.jsonapi import Page
 from telroute.numbers import model, repository, service
+from telroute.numbers.inputs import PurchaseBody
 from telroute.numbers.inventory import InventoryRow
 from telroute.numbers.repository import NumberFilters
-from telroute.numbers.schemas import PurchaseBody
 
 CHEAP = 1_000_000_000
 DEAR = 3_990_000_000

@@ -30,6 +30,11 @@ def test_repeats_and_blanks_are_dropped() -> None:
     assert numbers_of(b"numbers=1&numbers=%201%20&numbers=&numbers=2,,1", FORM) == ["1", "2"]
 
 
+def test_the_limit_counts_distinct_numbers_not_list_items() -> None:
+    raw = b'{"numbers": ' + str([10**10, 10**10 + 1] * MAX_NUMBERS).encode() + b"}"
+    assert numbers_of(raw, "application/json") == [str(10**10), str(10**10 + 1)]
+
+
 @pytest.mark.parametrize(
     ("raw", "content_type", "error"),
     [
@@ -39,6 +44,10 @@ def test_repeats_and_blanks_are_dropped() -> None:
         (b"{", "application/json", BadRequest),
         (b'{"numbers": [true]}', "application/json", Unprocessable),
         (b'{"numbers": {}}', "application/json", Unprocessable),
+        (b'{"numbers": []}', "application/json", Unprocessable),
+        (b'{"numbers": ""}', "application/json", Unprocessable),
+        (b'{"numbers": [1.5]}', "application/json", Unprocessable),
+        (b'{"data": {"attributes": {}}}', "application/json", Unprocessable),
         (b'{"numbers": ' + str(list(range(10**10, 10**10 + MAX_NUMBERS + 1))).encode() + b"}", "", Unprocessable),
     ],
 )

@@ -3,24 +3,20 @@
 
 from __future__ import annotations
 
-import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from telroute.accounts import service
 from telroute.accounts.auth import authenticated
+from telroute.accounts.inputs import callback_body
 from telroute.accounts.model import CALLBACK_TYPES, Account
 from telroute.bootstrap import Deps
 from telroute.errors import NotFound
 from telroute.kit import jsonapi
 from telroute.kit.addresses import AddressPolicy, require_reachable
-from telroute.kit.http import read_attributes
+from telroute.kit.http import attributes_of, parse_json, read_body
 from telroute.kit.outbound import validate_url
-
-
-class CallbackBody(msgspec.Struct):
-    callback_url: str | None
 
 
 def callback_type_of(request: Request, types: tuple[str, ...] = CALLBACK_TYPES) -> str:
@@ -32,7 +28,7 @@ def callback_type_of(request: Request, types: tuple[str, ...] = CALLBACK_TYPES) 
 
 async def read_callback_url(request: Request, policy: AddressPolicy) -> str | None:
     """The URL to set (None: clear it); 422 for one the deployment's address policy refuses."""
-    body = await read_attributes(request, CallbackBody)
+    body = callback_body(*attributes_of(parse_json(await read_body(request))))
     if body.callback_url in (None, ""):
         return None
     url = validate_url(body.callback_url, name="callback_url", pointer="/callback_url")

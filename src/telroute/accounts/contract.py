@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from telroute.accounts.inputs import CallbackBody
 from telroute.accounts.model import CALLBACK_TYPES
-from telroute.kit.contract import Schema, body, flat_or_jsonapi, no_content, nullable, open_object, operation, path
+from telroute.kit.contract import RequestBody, Schema, body, no_content, operation, path
 
 
 def schemas() -> dict[str, Any]:
-    url = {"type": "string", "format": "uri", "maxLength": 2048}
-    callback = open_object({"callback_url": nullable(url)}, required=("callback_url",))
-    return {"CallbackRequest": flat_or_jsonapi(callback, None)}
+    return {}
+
+
+def requests() -> dict[str, RequestBody]:
+    return {"CallbackRequest": RequestBody(CallbackBody)}
 
 
 def paths() -> dict[str, Schema]:

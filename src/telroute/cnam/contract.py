@@ -1,21 +1,22 @@
-"""The CNAM part of the OpenAPI document: paths, parameters and request bodies of /v2/cnams and a
-number's CNAM relationship (`cnam` and `cnams`), next to `cnam/api.py`; response components come from
-the Structs of `cnam/schemas.py`."""
+"""The CNAM part of the OpenAPI document: paths and parameters of /v2/cnams and a number's CNAM
+relationship (`cnam` and `cnams`), next to `cnam/api.py`; response components come from the Structs of
+`cnam/schemas.py`, the request body from `cnam.model.CnamBody`."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from telroute.cnam.model import CnamBody
 from telroute.cnam.schemas import DOCUMENTS
 from telroute.kit.contract import (
     FORM,
     JSON,
     JSONAPI,
+    RequestBody,
     Schema,
     body,
     document,
     no_content,
-    open_object,
     operation,
     page,
     path,
@@ -37,9 +38,11 @@ _BODY = body(
 
 
 def schemas() -> dict[str, Any]:
-    value = open_object({"value": {"type": "string"}}, required=("value",))
-    request = {"anyOf": [value, open_object({}, required=("data",))]}
-    return {**struct_components(DOCUMENTS), "CnamRequest": request}
+    return struct_components(DOCUMENTS)
+
+
+def requests() -> dict[str, RequestBody]:
+    return {"CnamRequest": RequestBody(CnamBody)}
 
 
 def _relationship(spelling: str) -> dict[str, Schema]:

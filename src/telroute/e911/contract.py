@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from telroute.e911.model import AddressFields, E911Document
+from telroute.e911.model import E911Document
 from telroute.e911.schemas import DOCUMENTS
-from telroute.kit.contract import Schema, body, document, no_content, operation, page, path, query, ref
+from telroute.kit.contract import RequestBody, Schema, body, document, no_content, operation, page, path, query
 from telroute.kit.wire import struct_components
 
 TAGS = ("e911",)
@@ -24,7 +24,11 @@ _BODY = body(
 
 
 def schemas() -> dict[str, Any]:
-    return {**struct_components((*DOCUMENTS, E911Document, AddressFields)), "E911Request": ref("E911Document")}
+    return struct_components(DOCUMENTS)
+
+
+def requests() -> dict[str, RequestBody]:
+    return {"E911Request": RequestBody(E911Document, attributes=False)}
 
 
 def paths() -> dict[str, Schema]:

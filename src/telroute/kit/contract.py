@@ -1,10 +1,17 @@
 """Building blocks of the OpenAPI document that each feature's `contract.py` declares its paths with:
 operations, parameters, request bodies and response references. Components come from Structs
-(`kit.wire.struct_components`); `telroute.openapi` assembles the document."""
+(`kit.wire.struct_components` for responses, `request_components` for requests); `telroute.openapi`
+assembles the document."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
+
+import msgspec
+
+from telroute.kit.wire import struct_references
 
 Schema = dict[str, Any]
 JSONAPI = "application/vnd.api+json"
@@ -29,13 +36,6 @@ def closed(properties: dict[str, Schema], required: list[str] | None = None) -> 
         "required": list(properties) if required is None else required,
         "additionalProperties": False,
     }
-
-
-def open_object(properties: dict[str, Schema], required: tuple[str, ...] = ()) -> Schema:
-    schema: Schema = {"type": "object", "properties": properties}
-    if required:
-        schema["required"] = list(required)
-    return schema
 
 
 def const(value: str) -> Schema:
@@ -63,14 +63,32 @@ def collection(item: str) -> Schema:
     return closed({"data": {"type": "array", "items": ref(item)}, "links": page_links})
 
 
+@dataclass(frozen=True)
+class RequestBody:
+    """A request body as the input Struct its route decodes: the whole body (`attributes=False`), or the
+    attributes of a flat body or of a JSON:API document of `kind` (see `kit.http.attributes_of`)."""
+
+    struct: type[msgspec.Struct]
+    kind: str | None = None
+    attributes: bool = True
+
+
+def request_components(requests: Mapping[str, RequestBody]) -> dict[str, Schema]:
+    """The request components named in `requests`, and the components of their Structs. Open unless the
+    Struct forbids unknown fields: the server ignores the keys it does not read."""
+    references, components = struct_references(request.struct for request in requests.values())
+    for (name, request), reference in zip(requests.items(), references, strict=True):
+        components[name] = flat_or_jsonapi(reference, request.kind) if request.attributes else reference
+    return components
+
+
 def flat_or_jsonapi(attributes: Schema, kind: str | None) -> Schema:
     """Flowroute clients send both `{...attributes}` and `{"data": {"type": ..., "attributes": {...}}}`."""
-    data = open_object({"attributes": attributes}, required=("attributes",))
+    data: Schema = {"type": "object", "properties": {"attributes": attributes}, "required": ["attributes"]}
     if kind is not None:
         data["properties"]["type"] = const(kind)
-    flat = dict(attributes)
-    flat["not"] = {"required": ["data"]}
-    return {"anyOf": [flat, closed({"data": data})]}
+    flat = {**attributes, "not": {"required": ["data"]}}
+    return {"anyOf": [flat, {"type": "object", "properties": {"data": data}, "required": ["data"]}]}
 
 
 def document(schema: str, description: str, response_links: dict[str, tuple[str, str, str]] | None = None) -> Schema:

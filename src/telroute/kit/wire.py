@@ -73,7 +73,12 @@ def scalar_components() -> dict[str, Any]:
 
 def struct_components(types: Iterable[Any]) -> dict[str, Any]:
     """The components of these Structs and of every Struct and enum they contain, by class name."""
-    _, components = msgspec.json.schema_components(list(types), ref_template=REF_TEMPLATE)
+    return struct_references(types)[1]
+
+
+def struct_references(types: Iterable[Any]) -> tuple[tuple[dict[str, Any], ...], dict[str, Any]]:
+    """A `$ref` to each of these Structs, and the components of them and of all they contain."""
+    references, components = msgspec.json.schema_components(list(types), ref_template=REF_TEMPLATE)
     for schema in components.values():
         schema.pop("title", None)
-    return components
+    return references, components

@@ -1,5 +1,5 @@
-"""The messaging part of the OpenAPI document: paths, parameters and request bodies, next to
-`messages/api.py`; response components come from the Structs of `messages/schemas.py`."""
+"""The messaging part of the OpenAPI document: paths and parameters, next to `messages/api.py`; response
+components come from the Structs of `messages/schemas.py`, request bodies from `messages/inputs.py`."""
 
 from __future__ import annotations
 
@@ -8,15 +8,14 @@ from typing import Any
 from telroute.kit.contract import (
     ADMIN,
     IDEMPOTENCY_KEY,
+    RequestBody,
     Schema,
     body,
     document,
-    flat_or_jsonapi,
     operation,
     page,
     path,
     query,
-    ref,
 )
 from telroute.kit.wire import struct_components
 from telroute.messages.inputs import InboundAttributes, SendAttributes
@@ -24,10 +23,13 @@ from telroute.messages.schemas import DOCUMENTS
 
 
 def schemas() -> dict[str, Any]:
+    return struct_components(DOCUMENTS)
+
+
+def requests() -> dict[str, RequestBody]:
     return {
-        **struct_components([*DOCUMENTS, SendAttributes, InboundAttributes]),
-        "SendMessageRequest": flat_or_jsonapi(ref("SendAttributes"), "message"),
-        "InboundRequest": flat_or_jsonapi(ref("InboundAttributes"), "message"),
+        "SendMessageRequest": RequestBody(SendAttributes, "message"),
+        "InboundRequest": RequestBody(InboundAttributes, "message"),
     }
 
 

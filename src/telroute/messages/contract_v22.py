@@ -6,14 +6,13 @@ from typing import Any
 
 import msgspec
 
-from telroute.kit.contract import JSON, JSONAPI, body, closed, document, operation, path, query
+from telroute.kit.contract import RequestBody, body, document, operation, path, query
 from telroute.kit.wire import REF_TEMPLATE, struct_components
 from telroute.messages.api_v22 import CALLBACK_TYPES
-from telroute.messages.model import MAX_BODY_CHARACTERS, MAX_MEDIA_URLS
+from telroute.messages.inputs import SendAttributesV22
 from telroute.messages.schemas import DOCUMENTS
 from telroute.messages.views import NUMBER_FIELDS, E164Number
 
-E164 = r"^\+[1-9]\d{1,14}$"
 REF_PREFIX = REF_TEMPLATE.removesuffix("{name}")
 _TAG = "messages"
 _DATE = {"type": "string", "anyOf": [{"format": "date"}, {"format": "date-time"}]}
@@ -90,7 +89,11 @@ V22_VARIANTS = {name: f"{name}V22" for name in ("MdrAttributes", "Mdr", "Message
 
 
 def schemas() -> dict[str, Any]:
-    return {**_v22_documents(), "SendMessageRequestV22": _send_request()}
+    return _v22_documents()
+
+
+def requests() -> dict[str, RequestBody]:
+    return {"SendMessageRequestV22": RequestBody(SendAttributesV22, "message")}
 
 
 def _v22_documents() -> dict[str, Any]:
@@ -114,22 +117,3 @@ def _renamed(node: Any) -> Any:
     if reference in V22_VARIANTS:
         copy["$ref"] = REF_PREFIX + V22_VARIANTS[reference]
     return copy
-
-
-def _send_request() -> dict[str, Any]:
-    url = {"type": "string", "format": "uri", "maxLength": 2048}
-    attributes = {
-        "type": "object",
-        "properties": {
-            "to": {"type": "string", "pattern": E164, "description": "E.164, e.g. `+12065551234`."},
-            "from": {"type": "string", "pattern": E164, "description": "E.164; a number this account owns."},
-            "body": {"type": "string", "maxLength": MAX_BODY_CHARACTERS},
-            "is_mms": {"oneOf": [{"type": "boolean"}, {"type": "string", "enum": ["true", "false"]}]},
-            "media_urls": {"type": "array", "items": url, "maxItems": MAX_MEDIA_URLS},
-            "dlr_callback": url,
-        },
-        "required": ["to", "from"],
-    }
-    flat = {**attributes, "not": {"required": ["data"]}}
-    data = {"type": "object", "properties": {"attributes": attributes}, "required": ["attributes"]}
-    return {"anyOf": [flat, closed({"data": data})], "description": f"Sent as {JSON} or {JSONAPI}."}

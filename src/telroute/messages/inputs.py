@@ -1,4 +1,4 @@
-"""The request bodies of messaging as input Structs: what `POST /v2.1/messages` (and v2.2) and the
+"""The request bodies of messaging as input Structs: what `POST /v2.1/messages` (and v2.2's) and the
 sandbox's `POST /sandbox/inbound` accept. Their types and `Meta` are the OpenAPI request components;
 the ordered rules of `service.py` still decide what is refused first, and how."""
 
@@ -34,6 +34,18 @@ class SendAttributes(msgspec.Struct, rename={"from_": "from"}):
     is_mms: IsMms | None = None
     media_urls: MediaUrls | None = None
     dlr_callback: InputUrl | None = None
+
+
+E164 = r"^\+[1-9]\d{1,14}$"
+E164Input = Annotated[str, msgspec.Meta(pattern=E164)]
+
+
+class SendAttributesV22(SendAttributes, rename={"from_": "from"}):
+    """v2.2's send: v2.1's attributes with E.164 numbers, which `views.V22.numbers_in` turns into v2.1's
+    (a number that is not: 422) before `SendAttributes` reads them."""
+
+    to: Annotated[E164Input, msgspec.Meta(description="E.164, e.g. `+12065551234`.")]
+    from_: Annotated[E164Input, msgspec.Meta(description="E.164; a number this account owns (else 403).")]
 
 
 class InboundAttributes(msgspec.Struct, rename={"from_": "from"}):

@@ -14,8 +14,8 @@ from telroute.accounts.model import Account
 from telroute.bootstrap import Deps
 from telroute.errors import BadRequest, NotFound
 from telroute.kit import idempotency, jsonapi
-from telroute.kit.http import convert, parse_json, read_attributes, read_body
-from telroute.numbers import model, schemas, service
+from telroute.kit.http import attributes_of, parse_json, read_attributes, read_body
+from telroute.numbers import inputs, model, schemas, service
 from telroute.numbers.repository import NumberFilters
 
 _NO_LIMIT = 2**62
@@ -116,16 +116,6 @@ def _number_filters(echo: dict[str, str | None]) -> NumberFilters:
     )
 
 
-async def _relationship_route_id(request: Request) -> int:
-    body = convert(parse_json(await read_body(request)), schemas.RelationshipBody, "")
-    if body.data.type != "route":
-        raise BadRequest("data.type must be route", pointer="/data/type")
-    route_id = str(body.data.id)
-    if not route_id.isascii() or not route_id.isdigit() or len(route_id) > 18:
-        raise BadRequest("data.id must be a route id", pointer="/data/id")
-    return int(route_id)
-
-
 def inventory_routes(deps: Deps) -> list[Route]:
     async def available(request: Request, account: Account) -> Response:
         page = jsonapi.parse_page(request, 10, 200)
@@ -178,7 +168,7 @@ def owned_routes(deps: Deps) -> list[Route]:
 
     async def purchase(request: Request, account: Account) -> Response:
         value = _path_number(request)
-        body = await read_attributes(request, schemas.PurchaseBody, allow_empty=True)
+        body = await read_attributes(request, inputs.PurchaseBody, allow_empty=True)
         async with deps.db.transaction() as connection:
             replay = await idempotency.begin(connection, request, account.id, "purchase", now=deps.clock())
             if replay is not None:
@@ -195,9 +185,7 @@ def owned_routes(deps: Deps) -> list[Route]:
 
     async def patch(request: Request, account: Account) -> Response:
         value = _path_number(request)
-        body = await read_attributes(request, schemas.NumberPatch)
-        if isinstance(body.alias, str) and len(body.alias) > 255:
-            raise BadRequest("alias must be at most 255 characters", pointer="/alias")
+        body = inputs.number_patch(*attributes_of(parse_json(await read_body(request))))
         async with deps.db.transaction() as connection:
             row, routes = await service.update(connection, account, value, body)
         return jsonapi.document(schemas.number_detail(row, routes, jsonapi.base_url(request)))
@@ -207,7 +195,7 @@ def owned_routes(deps: Deps) -> list[Route]:
         kind = str(request.path_params["kind"])
         if kind not in service.ROUTE_KINDS:
             raise NotFound(f"no such relationship: {kind}_route")
-        route_id = await _relationship_route_id(request)
+        route_id = inputs.route_id(parse_json(await read_body(request)))
         async with deps.db.transaction() as connection:
             await service.set_number_route(connection, account, value, kind, route_id)
         return jsonapi.no_content()
@@ -251,7 +239,7 @@ def route_routes(deps: Deps) -> list[Route]:
         return jsonapi.document(schemas.routes_page(items, links))
 
     async def create_route(request: Request, account: Account) -> Response:
-        body = await read_attributes(request, schemas.NewRoute)
+        body = inputs.new_route(*attributes_of(parse_json(await read_body(request))))
         async with deps.db.transaction() as connection:
             row = await service.create_route(connection, account, body, now=deps.clock())
         return jsonapi.document(schemas.route_document(row, jsonapi.base_url(request)), status=201)

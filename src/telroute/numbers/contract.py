@@ -1,5 +1,5 @@
-"""The numbers and routes part of the OpenAPI document: paths, parameters and request bodies, next to
-`numbers/api.py`; response components come from the Structs of `numbers/schemas.py`."""
+"""The numbers and routes part of the OpenAPI document: paths and parameters, next to `numbers/api.py`;
+response components come from the Structs of `numbers/schemas.py`, request bodies from `numbers/inputs.py`."""
 
 from __future__ import annotations
 
@@ -8,15 +8,11 @@ from typing import Any
 from telroute.accounts.model import CALLBACK_TYPES
 from telroute.kit.contract import (
     IDEMPOTENCY_KEY,
+    RequestBody,
     Schema,
     body,
-    closed,
-    const,
     document,
-    flat_or_jsonapi,
     no_content,
-    nullable,
-    open_object,
     operation,
     page,
     path,
@@ -24,34 +20,20 @@ from telroute.kit.contract import (
     string,
 )
 from telroute.kit.wire import PHONE_NUMBER_INPUT, struct_components
+from telroute.numbers.inputs import NewRoute, NumberPatch, PurchaseBody, RelationshipBody
 from telroute.numbers.schemas import DOCUMENTS
 
 
 def schemas() -> dict[str, Any]:
-    return {**struct_components(DOCUMENTS), **_requests()}
+    return struct_components(DOCUMENTS)
 
 
-def _requests() -> dict[str, Schema]:
-    purchase = open_object({"cnam_lookups_enabled": {"type": "boolean"}, "messaging_enabled": {"type": "boolean"}})
-    patch = open_object(
-        {"alias": nullable({"type": "string", "maxLength": 255}), "cnam_lookups_enabled": {"type": "boolean"}}
-    )
-    route = open_object(
-        {
-            "route_type": {"type": "string", "enum": ["host", "number", "uri"]},
-            "value": {"type": "string", "minLength": 1},
-            "alias": nullable({"type": "string"}),
-            "edge_strategy": nullable({"oneOf": [{"type": "string"}, {"type": "integer"}]}),
-        },
-        required=("route_type", "value"),
-    )
-    route_id = {"oneOf": [string(r"^\d{1,18}$"), {"type": "integer", "minimum": 0, "maximum": 10**18 - 1}]}
-    relationship = closed({"data": open_object({"type": const("route"), "id": route_id}, required=("type", "id"))})
+def requests() -> dict[str, RequestBody]:
     return {
-        "PurchaseRequest": flat_or_jsonapi(purchase, "number"),
-        "NumberPatchRequest": flat_or_jsonapi(patch, "number"),
-        "RouteRequest": flat_or_jsonapi(route, "route"),
-        "RouteRelationshipRequest": relationship,
+        "PurchaseRequest": RequestBody(PurchaseBody, "number"),
+        "NumberPatchRequest": RequestBody(NumberPatch, "number"),
+        "RouteRequest": RequestBody(NewRoute, "route"),
+        "RouteRelationshipRequest": RequestBody(RelationshipBody, attributes=False),
     }
 
 

@@ -1,5 +1,6 @@
-"""The wire shapes of numbers and routes (JSON:API resources as Flowroute sends them): request bodies
-and response documents as Structs, rendered with msgspec and the source of their OpenAPI components."""
+"""The wire shapes of numbers and routes (JSON:API resources as Flowroute sends them): response
+documents as Structs, rendered with msgspec and the source of their OpenAPI components (the request
+bodies are `inputs.py`)."""
 
 from __future__ import annotations
 
@@ -31,32 +32,6 @@ ExchangeId = Annotated[str, msgspec.Meta(pattern=r"^[2-9]\d{2}[2-9]\d{2}$")]
 def money_display(nd: int) -> float:
     """Prices come from a handful of tiers: convert each once."""
     return model.money_display(nd)
-
-
-class PurchaseBody(msgspec.Struct):
-    cnam_lookups_enabled: bool = True
-    messaging_enabled: bool = True
-
-
-class NumberPatch(msgspec.Struct, forbid_unknown_fields=False):
-    alias: str | msgspec.UnsetType | None = msgspec.UNSET
-    cnam_lookups_enabled: bool | msgspec.UnsetType = msgspec.UNSET
-
-
-class NewRoute(msgspec.Struct):
-    route_type: str
-    value: str | None = None
-    alias: str | None = None
-    edge_strategy: str | int | None = None
-
-
-class RelationshipData(msgspec.Struct):
-    type: str
-    id: str | int
-
-
-class RelationshipBody(msgspec.Struct):
-    data: RelationshipData
 
 
 class _Closed(msgspec.Struct, forbid_unknown_fields=True):

@@ -11,13 +11,13 @@ from typing import Any
 import msgspec
 
 from telroute.accounts.model import Account, callback_column
-from telroute.errors import NotFound, Unprocessable
+from telroute.errors import NotFound
 from telroute.kit.db import Connection, Row
 from telroute.kit.jsonapi import Page
 from telroute.numbers import repository
+from telroute.numbers.inputs import NewRoute, NumberPatch, PurchaseBody
 from telroute.numbers.inventory import InventoryRow
 from telroute.numbers.repository import NumberFilters
-from telroute.numbers.schemas import NewRoute, NumberPatch, PurchaseBody
 
 ROUTE_KINDS = ("primary", "failover")
 
@@ -113,10 +113,6 @@ async def get_route(connection: Connection, account: Account, route_id: int) -> 
 
 
 async def create_route(connection: Connection, account: Account, body: NewRoute, *, now: int) -> Row:
-    if body.route_type not in ("host", "number", "uri"):
-        raise Unprocessable("route_type must be one of host, number, uri", pointer="/data/attributes/route_type")
-    if not body.value:
-        raise Unprocessable("value is required", pointer="/data/attributes/value")
     attributes: dict[str, Any] = {
         "route_type": body.route_type,
         "value": body.value,

@@ -5,21 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from telroute.kit.contract import FORM, JSON, JSONAPI, Schema, body, document, open_object, operation
+from telroute.kit.contract import FORM, JSON, JSONAPI, RequestBody, Schema, body, document, operation
 from telroute.kit.wire import struct_components
-from telroute.porting.request import MAX_NUMBERS
+from telroute.porting.request import PortabilityBody
 from telroute.porting.schemas import DOCUMENTS
 
 
 def schemas() -> dict[str, Any]:
-    number_list = {
-        "oneOf": [
-            {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": MAX_NUMBERS},
-            {"type": "string", "minLength": 1, "description": "One number, or several comma-delimited."},
-        ]
-    }
-    request = open_object({"numbers": number_list}, required=("numbers",))
-    return {**struct_components(DOCUMENTS), "PortabilityRequest": request}
+    return struct_components(DOCUMENTS)
+
+
+def requests() -> dict[str, RequestBody]:
+    return {"PortabilityRequest": RequestBody(PortabilityBody)}
 
 
 def paths() -> dict[str, Schema]:

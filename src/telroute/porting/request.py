@@ -5,20 +5,37 @@ reference a JSON object (`{"numbers": [...]}`); a string may hold several number
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Annotated, Any
 from urllib.parse import parse_qsl
+
+import msgspec
 
 from telroute.errors import BadRequest, Unprocessable
 from telroute.kit.http import attributes_of, parse_json
+from telroute.kit.inputs import typed
 
 MAX_NUMBERS = 500
 _FORM = "application/x-www-form-urlencoded"
 _FORM_KEYS = ("numbers", "numbers[]")
+NumberList = Annotated[list[str | int], msgspec.Meta(min_length=1)]
+NumberText = Annotated[str, msgspec.Meta(min_length=1, description="One number, or several comma-delimited.")]
+
+
+class PortabilityBody(msgspec.Struct):
+    """The numbers to check, as JSON (flat or JSON:API attributes) or a form with `numbers` repeated."""
+
+    numbers: Annotated[
+        NumberList | NumberText, msgspec.Meta(description=f"At most {MAX_NUMBERS} distinct numbers (else 422).")
+    ]
 
 
 def numbers_of(raw: bytes, content_type: str) -> list[str]:
     """The numbers asked about, in order, each once, as given (trimmed)."""
-    given = _from_form(raw) if _is_form(raw, content_type) else _from_json(raw)
+    return _distinct(_from_form(raw) if _is_form(raw, content_type) else _from_json(raw))
+
+
+def _distinct(given: list[str]) -> list[str]:
     numbers = list(dict.fromkeys(part.strip() for value in given for part in value.split(",") if part.strip()))
     if not numbers:
         raise Unprocessable("numbers must list at least one phone number", pointer="/numbers")
@@ -49,7 +66,13 @@ def _indexed(key: str) -> bool:
 
 
 def _from_json(raw: bytes) -> list[str]:
+    """The numbers of a JSON body; when `PortabilityBody` refuses them, the 422s they always had."""
     attributes, pointer = attributes_of(parse_json(raw))
+    body = typed(attributes, PortabilityBody, pointer, rules=lambda _: _distinct(_given(attributes, pointer)))
+    return [body.numbers] if isinstance(body.numbers, str) else [str(item) for item in body.numbers]
+
+
+def _given(attributes: Mapping[str, Any], pointer: str) -> list[str]:
     value: Any = attributes.get("numbers")
     if isinstance(value, str):
         return [value]

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from starlette.requests import Request
@@ -12,25 +11,12 @@ from starlette.routing import Route
 
 from telroute.accounts.auth import require_admin
 from telroute.bootstrap import Deps
-from telroute.errors import Unprocessable
 from telroute.kit import jsonapi
 from telroute.kit.clock import system_clock
 from telroute.kit.http import attributes_of, parse_json, read_body
 from telroute.sandbox_tools import virtual_clock
+from telroute.sandbox_tools.clock_request import seconds_of
 from telroute.sandbox_tools.model import format_moment
-
-
-def parse_seconds(attributes: dict[str, Any], pointer: str) -> float:
-    """How far to move the clock: a number from 0 to MAX_ADVANCE (time never runs backwards)."""
-    raw = attributes.get("seconds")
-    where = f"{pointer}/seconds"
-    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
-        raise Unprocessable("seconds must be a number of seconds to move the clock forward", pointer=where)
-    if raw < 0:
-        raise Unprocessable("the clock only moves forward: seconds must not be negative", pointer=where)
-    if raw > virtual_clock.MAX_ADVANCE:
-        raise Unprocessable(f"seconds must be at most {virtual_clock.MAX_ADVANCE:g}", pointer=where)
-    return float(raw)
 
 
 def clock_document(deps: Deps) -> dict[str, Any]:
@@ -56,7 +42,7 @@ def routes(deps: Deps) -> list[Route]:
         require_admin(request, settings.admin_token)
         raw = await read_body(request, settings.max_body_bytes)
         attributes, pointer = attributes_of(parse_json(raw))
-        seconds = parse_seconds(attributes, pointer)
+        seconds = seconds_of(attributes, pointer)
         async with deps.db.transaction() as connection:
             offset = await virtual_clock.advance(connection, seconds)
         virtual_clock.moved(deps, offset)

@@ -9,16 +9,15 @@ from typing import Any
 from telroute.kit.contract import (
     ADMIN,
     IN_PRODUCTION,
+    RequestBody,
     Schema,
     body,
     document,
-    flat_or_jsonapi,
     no_content,
     operation,
     page,
     path,
     query,
-    ref,
     string,
 )
 from telroute.kit.wire import PHONE_NUMBER_INPUT, struct_components
@@ -29,10 +28,13 @@ from telroute.sandbox_tools.schemas import DOCUMENTS, NewAccountAttributes
 
 
 def schemas() -> dict[str, Any]:
+    return struct_components(DOCUMENTS)
+
+
+def requests() -> dict[str, RequestBody]:
     return {
-        **struct_components([*DOCUMENTS, NewAccountAttributes, FaultRequestAttributes]),
-        "SandboxAccountRequest": flat_or_jsonapi(ref("NewAccountAttributes"), "sandbox_account"),
-        "SandboxFaultRequest": flat_or_jsonapi(ref("FaultRequestAttributes"), "sandbox_fault"),
+        "SandboxAccountRequest": RequestBody(NewAccountAttributes, "sandbox_account"),
+        "SandboxFaultRequest": RequestBody(FaultRequestAttributes, "sandbox_fault"),
     }
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from telroute.kit.contract import IN_PRODUCTION as _IN_PRODUCTION
-from telroute.kit.contract import operation, page
-from telroute.sandbox_tools import callbacks_model, virtual_clock
+from telroute.kit.contract import RequestBody, operation, page
+from telroute.sandbox_tools import callbacks_model
+from telroute.sandbox_tools.clock_request import ClockAdvance
 from telroute.sandbox_tools.model import MAX_TIMEOUT
 
 Schema = dict[str, Any]
@@ -65,17 +66,6 @@ def _clock() -> Schema:
     return _closed({"type": {"const": "sandbox_clock"}, "id": {"const": "deployment"}, "attributes": attributes})
 
 
-def _advance() -> Schema:
-    seconds = {"type": "number", "minimum": 0, "maximum": virtual_clock.MAX_ADVANCE}
-    flat = {"type": "object", "properties": {"seconds": seconds}, "required": ["seconds"]}
-    wrapped = {
-        "type": "object",
-        "properties": {"data": {"type": "object", "properties": {"attributes": flat}, "required": ["attributes"]}},
-        "required": ["data"],
-    }
-    return {"oneOf": [flat, wrapped], "description": "Seconds to move the clock forward (flat or JSON:API)."}
-
-
 def schemas() -> dict[str, Schema]:
     links = _closed({"self": _ref("Url"), "next": _ref("Url")}, required=["self"])
     return {
@@ -83,8 +73,11 @@ def schemas() -> dict[str, Schema]:
         "SandboxCallbackDocument": _closed({"data": _ref("SandboxCallback")}),
         "SandboxCallbacks": _closed({"data": {"type": "array", "items": _ref("SandboxCallback")}, "links": links}),
         "SandboxClockDocument": _closed({"data": _clock()}),
-        "SandboxClockAdvance": _advance(),
     }
+
+
+def requests() -> dict[str, RequestBody]:
+    return {"SandboxClockAdvance": RequestBody(ClockAdvance)}
 
 
 def _callback_filters() -> list[Schema]:
