@@ -22,6 +22,10 @@ from tests.support.worker import WorkerProcess
 
 LOOPBACK_SPELLINGS = ("127.0.0.1", "localhost", "[::1]", "2130706433", "0177.0.0.1", "[::ffff:127.0.0.1]")
 
+# The policy's rules do not depend on the database: one run, on PostgreSQL where there is one (the README's
+# production deployment).
+pytestmark = pytest.mark.one_database
+
 
 @dataclass
 class Production:

@@ -14,6 +14,9 @@ import pytest
 from tests.support.messaging import admin_token
 from tests.support.server import Server
 
+# The plugin drives a sandbox server over HTTP; which database that server uses is not what is tested here.
+pytestmark = pytest.mark.sqlite_only
+
 pytest_plugins = ["pytester"]
 
 SAMPLE_APP_TEST = '''
