@@ -6,8 +6,10 @@ on PostgreSQL when any process of the deployment publishes a commit (`changes.py
 one connection of this process). Then it waits
 `COALESCE_SECONDS` so that a burst of commits costs one round, and then reads one change marker per
 account that has a console open (however many consoles that account has), handing it to those
-consoles when it moved. So the API's cost does not grow with the number of open consoles: a send
-never waits for them, and 100 consoles of one account cost what one does."""
+consoles when it moved. So the database's work does not grow with the number of open consoles and a send
+never waits for them; what does grow is one small write per console per round, which is why a round
+happens at most every `COALESCE_SECONDS` (a change still reaches the page well within a second) and why
+the hand-over to a console (`Watch`) is a plain future, not a task and a queue per event."""
 
 from __future__ import annotations
 
@@ -23,30 +25,63 @@ from telroute.kit.signal import Signal
 
 RECHECK_SECONDS = 1.0
 LISTENING_RECHECK_SECONDS = 5.0
-COALESCE_SECONDS = 0.1
+COALESCE_SECONDS = 0.25
 Marker = tuple[int, int]
 log = structlog.get_logger("telroute.console")
+
+
+class Watch:
+    """One console's view of its account's change marker: the newest marker not yet taken, and the future
+    its stream waits on."""
+
+    __slots__ = ("_marker", "_waiter")
+
+    def __init__(self) -> None:
+        self._marker: Marker | None = None
+        self._waiter: asyncio.Future[None] | None = None
+
+    def offer(self, marker: Marker) -> None:
+        self._marker = marker
+        self.wake()
+
+    def wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def next(self, timeout: float) -> Marker | None:
+        """The newest marker, waiting up to `timeout` seconds (or until `wake()`) for one; None if none came."""
+        if self._marker is None:
+            loop = asyncio.get_running_loop()
+            self._waiter = loop.create_future()
+            timer = loop.call_later(timeout, self.wake)
+            try:
+                await self._waiter
+            finally:
+                timer.cancel()
+                self._waiter = None
+        marker, self._marker = self._marker, None
+        return marker
 
 
 class Notifier:
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._watchers: dict[int, set[asyncio.Queue[Marker]]] = {}
+        self._watchers: dict[int, set[Watch]] = {}
         self._markers: dict[int, Marker] = {}
         self._task: asyncio.Task[None] | None = None
 
     @contextlib.asynccontextmanager
-    async def watch(self, account_id: int) -> AsyncIterator[asyncio.Queue[Marker]]:
-        """A queue that receives the account's change marker whenever it moves (the newest only)."""
-        queue: asyncio.Queue[Marker] = asyncio.Queue(maxsize=1)
-        self._watchers.setdefault(account_id, set()).add(queue)
+    async def watch(self, account_id: int) -> AsyncIterator[Watch]:
+        """A `Watch` offered the account's change marker whenever it moves."""
+        watch = Watch()
+        self._watchers.setdefault(account_id, set()).add(watch)
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run())
         try:
-            yield queue
+            yield watch
         finally:
             watchers = self._watchers.get(account_id, set())
-            watchers.discard(queue)
+            watchers.discard(watch)
             if not watchers:
                 self._watchers.pop(account_id, None)
                 self._markers.pop(account_id, None)
@@ -88,7 +123,5 @@ class Notifier:
             if self._markers.get(account_id) == marker:
                 continue
             self._markers[account_id] = marker
-            for queue in self._watchers.get(account_id, ()):
-                with contextlib.suppress(asyncio.QueueEmpty):
-                    queue.get_nowait()
-                queue.put_nowait(marker)
+            for watch in self._watchers.get(account_id, ()):
+                watch.offer(marker)

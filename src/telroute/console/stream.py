@@ -8,26 +8,14 @@ console to go away."""
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 
 from starlette.responses import StreamingResponse
 
-from telroute.console.notifier import Marker, Notifier
+from telroute.console.notifier import Notifier
 
 LIFETIME_SECONDS = 25.0
 PING_SECONDS = 10.0
-
-
-async def _next_change(queue: asyncio.Queue[Marker], stopped: asyncio.Future[bool], wait: float) -> Marker | None:
-    """The next marker within `wait` seconds; None on a quiet interval or when the process stops."""
-    change = asyncio.ensure_future(queue.get())
-    waits: set[asyncio.Future[Marker] | asyncio.Future[bool]] = {change, stopped}
-    await asyncio.wait(waits, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
-    if change.done():
-        return change.result()
-    change.cancel()
-    return None
 
 
 async def _events(notifier: Notifier, account_id: int, stopping: asyncio.Event) -> AsyncIterator[bytes]:
@@ -36,11 +24,12 @@ async def _events(notifier: Notifier, account_id: int, stopping: asyncio.Event) 
     ends = loop.time() + LIFETIME_SECONDS
     stopped: asyncio.Future[bool] = asyncio.ensure_future(stopping.wait())
     try:
-        async with notifier.watch(account_id) as queue:
+        async with notifier.watch(account_id) as watch:
+            stopped.add_done_callback(lambda _: watch.wake())
             while not stopped.done() and (left := ends - loop.time()) > 0:
-                marker = await _next_change(queue, stopped, min(PING_SECONDS, left))
+                marker = await watch.next(min(PING_SECONDS, left))
                 if marker is not None:
-                    yield f"event: change\ndata: {json.dumps(list(marker))}\n\n".encode()
+                    yield f"event: change\ndata: [{marker[0]}, {marker[1]}]\n\n".encode()
                 elif not stopped.done():
                     yield b": ping\n\n"
     finally:
