@@ -40,6 +40,7 @@ from telroute.messages import api as messages_api
 from telroute.messages import api_v22 as messages_api_v22
 from telroute.numbers import api as numbers_api
 from telroute.porting import api as porting_api
+from telroute.probe_schemas import HEALTHY, READY
 from telroute.sandbox_tools import api as sandbox_api
 
 log = structlog.get_logger("telroute.http")
@@ -110,13 +111,13 @@ def operational_routes(deps: Deps) -> list[BaseRoute]:
     head = head_revision()  # this server's migration head, read once at start-up
 
     async def healthz(request: Request) -> Response:
-        return jsonapi.document({"status": "ok"})
+        return jsonapi.document(HEALTHY)
 
     async def readyz(request: Request) -> Response:
         problem = await _readiness(deps, head)
         if problem is not None:
             return jsonapi.error_response(ServiceUnavailable(f"not ready: {problem}", code="not_ready"))
-        return jsonapi.document({"status": "ready"})
+        return jsonapi.document(READY)
 
     async def prometheus(request: Request) -> Response:
         body = await metrics.exposition(deps.db, deps.clock, _METRIC_SOURCES)

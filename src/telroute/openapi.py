@@ -26,13 +26,14 @@ from telroute import __version__
 from telroute.accounts import contract as accounts_contract
 from telroute.cnam import contract as cnam_contract
 from telroute.e911 import contract as e911_contract
-from telroute.kit.contract import JSON, JSONAPI, Schema, closed, const, operation, ref, request_components
+from telroute.kit.contract import JSON, JSONAPI, Schema, closed, operation, ref, request_components
 from telroute.kit.contract import document as response
-from telroute.kit.wire import scalar_components
+from telroute.kit.wire import scalar_components, struct_components
 from telroute.messages import contract as messages_contract
 from telroute.messages import contract_v22 as messages_v22_contract
 from telroute.numbers import contract as numbers_contract
 from telroute.porting import contract as porting_contract
+from telroute.probe_schemas import Health, Ready
 from telroute.sandbox_tools import contract as sandbox_contract
 from telroute.sandbox_tools import tools_contract as sandbox_tools_contract
 
@@ -187,8 +188,7 @@ def _schemas() -> dict[str, Schema]:
     for contributor in CONTRIBUTORS:
         schemas.update(contributor.schemas())
         schemas.update(request_components(contributor.requests()))
-    schemas["Health"] = closed({"status": const("ok")})
-    schemas["Ready"] = closed({"status": const("ready")})
+    schemas.update(struct_components((Health, Ready)))
     return schemas
 
 

@@ -4,9 +4,6 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -16,34 +13,13 @@ from telroute.accounts.model import Account
 from telroute.bootstrap import Deps
 from telroute.errors import RequestTimeout
 from telroute.kit import jsonapi
-from telroute.kit.db import Row
 from telroute.sandbox_tools import callbacks_model, callbacks_repository
 from telroute.sandbox_tools.callbacks_model import CallbackFilters
-from telroute.sandbox_tools.model import PAGE_NAMES, format_moment, parse_timeout, refuse_unknown
+from telroute.sandbox_tools.callbacks_schemas import SandboxCallbackDocument, callback_record, callbacks_page
+from telroute.sandbox_tools.model import PAGE_NAMES, parse_timeout, refuse_unknown
 from telroute.sandbox_tools.waiting import first_callback
 
 _TRIES_SHOWN = 5
-
-
-def callback_record(row: Row) -> dict[str, Any]:
-    dead_lettered = bool(row["dead_lettered"])
-    return {
-        "type": "sandbox_callback",
-        "id": str(row["id"]),
-        "attributes": {
-            "message_id": row["message_public_id"],
-            "kind": row["event"],
-            "url": row["url"],
-            "payload": None if row["payload"] is None else json.loads(row["payload"]),
-            "attempt": row["attempt"],
-            "status": row["status_code"],
-            "latency_ms": row["latency_ms"],
-            "error": row["error"],
-            "dead_lettered": dead_lettered,
-            "outcome": callbacks_model.outcome_of(row["status_code"], dead_lettered),
-            "created_at": format_moment(row["created_at_us"]),
-        },
-    }
 
 
 def _filters(request: Request, extra: tuple[str, ...]) -> CallbackFilters:
@@ -61,7 +37,7 @@ def routes(deps: Deps) -> list[Route]:
             )
         base = jsonapi.base_url(request)
         links = jsonapi.page_links(base, "/sandbox/callbacks", filters.query(), page, len(rows) > page.limit)
-        return jsonapi.document({"data": [callback_record(row) for row in rows[: page.limit]], "links": links})
+        return jsonapi.document(callbacks_page(rows[: page.limit], links))
 
     async def wait(request: Request, account: Account) -> Response:
         filters = _filters(request, ("timeout",))
@@ -74,7 +50,7 @@ def routes(deps: Deps) -> list[Route]:
                 )
             detail = f"no callback matching {filters.describe()} within {timeout:g} s; "
             raise RequestTimeout(detail + callbacks_model.describe_attempts(tried), code="wait_timed_out")
-        return jsonapi.document({"data": callback_record(found)})
+        return jsonapi.document(SandboxCallbackDocument(callback_record(found)))
 
     return [
         Route("/sandbox/callbacks", authenticated(deps, search), methods=["GET"]),

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final, Literal, get_args
 
 from telroute.errors import BadRequest
 from telroute.sandbox_tools.model import describe, one_of, query_of, require_order, text, time_of
 
-KINDS = ("dlr", "inbound_sms", "inbound_mms")
-DELIVERED = "delivered"
-FAILED = "failed"  # to be tried again
-DEAD_LETTERED = "dead_lettered"  # the last try failed: the callback is a dead letter now
-OUTCOMES = (DELIVERED, FAILED, DEAD_LETTERED)
+Kind = Literal["dlr", "inbound_sms", "inbound_mms"]
+Outcome = Literal["delivered", "failed", "dead_lettered"]
+KINDS: tuple[Kind, ...] = get_args(Kind)
+DELIVERED: Final = "delivered"
+FAILED: Final = "failed"  # to be tried again
+DEAD_LETTERED: Final = "dead_lettered"  # the last try failed: the callback is a dead letter now
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 FILTER_NAMES = ("message_id", "kind", "outcome", "status", "after", "before")
 MAX_MESSAGE_ID = 100
 
@@ -66,7 +68,7 @@ def parse_filters(params: Mapping[str, str]) -> CallbackFilters:
     return filters
 
 
-def outcome_of(status_code: int | None, dead_lettered: bool) -> str:
+def outcome_of(status_code: int | None, dead_lettered: bool) -> Outcome:
     if status_code is not None and 200 <= status_code < 300:
         return DELIVERED
     return DEAD_LETTERED if dead_lettered else FAILED

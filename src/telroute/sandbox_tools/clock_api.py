@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -16,18 +14,11 @@ from telroute.kit.clock import system_clock
 from telroute.kit.http import attributes_of, parse_json, read_body
 from telroute.sandbox_tools import virtual_clock
 from telroute.sandbox_tools.clock_request import seconds_of
-from telroute.sandbox_tools.model import format_moment
+from telroute.sandbox_tools.clock_schemas import SandboxClockDocument, clock_document
 
 
-def clock_document(deps: Deps) -> dict[str, Any]:
-    offset = virtual_clock.virtual(deps).offset_us
-    real = system_clock()
-    attributes = {
-        "now": format_moment(real + offset),
-        "real_time": format_moment(real),
-        "offset_seconds": offset / 1_000_000,
-    }
-    return {"data": {"type": "sandbox_clock", "id": "deployment", "attributes": attributes}}
+def _clock(deps: Deps) -> SandboxClockDocument:
+    return clock_document(system_clock(), virtual_clock.virtual(deps).offset_us)
 
 
 def routes(deps: Deps) -> list[Route]:
@@ -36,7 +27,7 @@ def routes(deps: Deps) -> list[Route]:
     async def show(request: Request) -> Response:
         require_admin(request, settings.admin_token)
         await virtual_clock.refresh(deps)
-        return jsonapi.document(clock_document(deps))
+        return jsonapi.document(_clock(deps))
 
     async def advance(request: Request) -> Response:
         require_admin(request, settings.admin_token)
@@ -46,7 +37,7 @@ def routes(deps: Deps) -> list[Route]:
         async with deps.db.transaction() as connection:
             offset = await virtual_clock.advance(connection, seconds)
         virtual_clock.moved(deps, offset)
-        return jsonapi.document(clock_document(deps))
+        return jsonapi.document(_clock(deps))
 
     return [
         Route("/sandbox/clock", show, methods=["GET"]),

@@ -1,79 +1,26 @@
-"""The OpenAPI paths and schemas of the sandbox's callback view and virtual clock (a contributor of
-`telroute.openapi`)."""
+"""The OpenAPI paths of the sandbox's callback view and virtual clock (a contributor of `telroute.openapi`);
+their response components come from the Structs of `callbacks_schemas.py` and `clock_schemas.py`."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from telroute.kit.contract import IN_PRODUCTION as _IN_PRODUCTION
-from telroute.kit.contract import RequestBody, operation, page
-from telroute.sandbox_tools import callbacks_model
+from telroute.kit.contract import ADMIN, IN_PRODUCTION, RequestBody, Schema, body, document, operation, page
+from telroute.kit.wire import struct_components
+from telroute.sandbox_tools import callbacks_model, callbacks_schemas
 from telroute.sandbox_tools.clock_request import ClockAdvance
+from telroute.sandbox_tools.clock_schemas import SandboxClockDocument
 from telroute.sandbox_tools.model import MAX_TIMEOUT
 
-Schema = dict[str, Any]
-_JSONAPI = "application/vnd.api+json"
 _MOMENT = {"type": "string", "anyOf": [{"format": "date"}, {"format": "date-time"}]}
-
-
-def _ref(name: str) -> Schema:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _closed(properties: Schema, required: list[str] | None = None) -> Schema:
-    return {
-        "type": "object",
-        "properties": properties,
-        "required": list(properties) if required is None else required,
-        "additionalProperties": False,
-    }
-
-
-def _nullable(schema: Schema) -> Schema:
-    return {"anyOf": [schema, {"type": "null"}]}
 
 
 def _query(name: str, schema: Schema, description: str = "") -> Schema:
     return {"name": name, "in": "query", "required": False, "schema": schema, "description": description or name}
 
 
-def _document(schema: str, description: str) -> Schema:
-    return {"description": description, "content": {_JSONAPI: {"schema": _ref(schema)}}}
-
-
-def _callback() -> Schema:
-    attributes = _closed(
-        {
-            "message_id": _nullable({"type": "string"}),
-            "kind": {"type": "string", "enum": list(callbacks_model.KINDS)},
-            "url": {"type": "string"},
-            "payload": _nullable({"type": "object"}),
-            "attempt": {"type": "integer", "minimum": 1},
-            "status": _nullable({"type": "integer"}),
-            "latency_ms": _nullable({"type": "number"}),
-            "error": _nullable({"type": "string"}),
-            "dead_lettered": {"type": "boolean"},
-            "outcome": {"type": "string", "enum": list(callbacks_model.OUTCOMES)},
-            "created_at": {"type": "string", "format": "date-time"},
-        }
-    )
-    return _closed({"type": {"const": "sandbox_callback"}, "id": {"type": "string"}, "attributes": attributes})
-
-
-def _clock() -> Schema:
-    moment = {"type": "string", "format": "date-time"}
-    attributes = _closed({"now": moment, "real_time": moment, "offset_seconds": {"type": "number", "minimum": 0}})
-    return _closed({"type": {"const": "sandbox_clock"}, "id": {"const": "deployment"}, "attributes": attributes})
-
-
-def schemas() -> dict[str, Schema]:
-    links = _closed({"self": _ref("Url"), "next": _ref("Url")}, required=["self"])
-    return {
-        "SandboxCallback": _callback(),
-        "SandboxCallbackDocument": _closed({"data": _ref("SandboxCallback")}),
-        "SandboxCallbacks": _closed({"data": {"type": "array", "items": _ref("SandboxCallback")}, "links": links}),
-        "SandboxClockDocument": _closed({"data": _clock()}),
-    }
+def schemas() -> dict[str, Any]:
+    return struct_components((*callbacks_schemas.DOCUMENTS, SandboxClockDocument))
 
 
 def requests() -> dict[str, RequestBody]:
@@ -97,21 +44,16 @@ def _callback_filters() -> list[Schema]:
 
 def _clock_paths() -> dict[str, Schema]:
     tags = ("sandbox",)
-    admin: list[dict[str, list[str]]] = [{"adminToken": []}]
-    document = _document("SandboxClockDocument", "The deployment's time, real time and the offset between them.")
-    body = {
-        "required": True,
-        "content": {media: {"schema": _ref("SandboxClockAdvance")} for media in ("application/json", _JSONAPI)},
-    }
+    clock = document("SandboxClockDocument", "The deployment's time, real time and the offset between them.")
     return {
         "/sandbox/clock": {
             "get": operation(
                 "getSandboxClock",
-                "Sandbox: the deployment's virtual clock (admin token)." + _IN_PRODUCTION,
-                {"200": document},
+                "Sandbox: the deployment's virtual clock (admin token)." + IN_PRODUCTION,
+                {"200": clock},
                 (401, 404),
                 tags=tags,
-                security=admin,
+                security=ADMIN,
             )
         },
         "/sandbox/clock/advance": {
@@ -119,12 +61,12 @@ def _clock_paths() -> dict[str, Schema]:
                 "advanceSandboxClock",
                 "Sandbox: move the deployment's clock forward by `seconds`, for every account and process: receipt "
                 "delays, callback retries, idempotency keys, rate limits and retention follow it; jobs now due run "
-                "at once. Never backwards (422). Admin token." + _IN_PRODUCTION,
-                {"200": document},
+                "at once. Never backwards (422). Admin token." + IN_PRODUCTION,
+                {"200": clock},
                 (401, 404, 413, 422),
                 tags=tags,
-                request_body=body,
-                security=admin,
+                request_body=body("SandboxClockAdvance"),
+                security=ADMIN,
             )
         },
     }
@@ -138,8 +80,8 @@ def paths() -> dict[str, Schema]:
             "get": operation(
                 "searchSandboxCallbacks",
                 "Sandbox: the callbacks telroute tried to send this account's app (URL, payload, the app's "
-                "status, latency, error, attempt, dead-lettered or not), newest first." + _IN_PRODUCTION,
-                {"200": _document("SandboxCallbacks", "Matching callback tries.")},
+                "status, latency, error, attempt, dead-lettered or not), newest first." + IN_PRODUCTION,
+                {"200": document("SandboxCallbacks", "Matching callback tries.")},
                 (400, 422),
                 tags=tags,
                 parameters=[*_callback_filters(), *page(20, 100)],
@@ -148,8 +90,8 @@ def paths() -> dict[str, Schema]:
         "/sandbox/callbacks/wait": {
             "get": operation(
                 "waitForSandboxCallback",
-                "Sandbox: the newest matching callback try, as soon as one exists (long poll)." + _IN_PRODUCTION,
-                {"200": _document("SandboxCallbackDocument", "The newest matching try.")},
+                "Sandbox: the newest matching callback try, as soon as one exists (long poll)." + IN_PRODUCTION,
+                {"200": document("SandboxCallbackDocument", "The newest matching try.")},
                 (400, 408, 422),
                 tags=tags,
                 parameters=[*_callback_filters(), _query("timeout", timeout, "Seconds to wait, at most 60.")],
