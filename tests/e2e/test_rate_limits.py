@@ -60,9 +60,9 @@ def test_one_mms_a_second_and_the_sms_bucket_is_separate(server: Server) -> None
 def test_set_limits_raises_them_on_the_running_server(server: Server) -> None:
     keys, number = fresh(server)
     with server.client(keys) as client:
-        before = burst(client, number, 6)
+        before = burst(client, number, 10)  # ten in a row: a busy machine refills a token or two, not five
         assert [response.status_code for response in before][:5] == [202] * 5
-        assert before[5].status_code == 429
+        assert 429 in {response.status_code for response in before}
 
         result = run_cli(
             server.data_dir, "accounts", "set-limits", keys[0], "--sms-per-second", "50", "--mms-per-second", "3"
@@ -71,7 +71,9 @@ def test_set_limits_raises_them_on_the_running_server(server: Server) -> None:
         assert "limits updated" in result.stdout
 
         after = burst(client, number, 20)
-        mms = burst(client, number, 4, is_mms="true")
+        mms = burst(client, number, 8, is_mms="true")
     assert [response.status_code for response in after] == [202] * 20
     assert [response.status_code for response in mms][:3] == [202] * 3
-    assert_rate_limited(mms[3], "rate limit exceeded: at most 3 MMS per second")
+    refused = [response for response in mms if response.status_code == 429]
+    assert refused, [response.status_code for response in mms]
+    assert_rate_limited(refused[0], "rate limit exceeded: at most 3 MMS per second")
