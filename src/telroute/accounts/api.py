@@ -15,7 +15,7 @@ from telroute.bootstrap import Deps
 from telroute.errors import NotFound
 from telroute.kit import jsonapi
 from telroute.kit.addresses import AddressPolicy, require_reachable
-from telroute.kit.http import attributes_of, parse_json, read_body
+from telroute.kit.http import read_raw_attributes
 from telroute.kit.outbound import validate_url
 
 
@@ -28,7 +28,7 @@ def callback_type_of(request: Request, types: tuple[str, ...] = CALLBACK_TYPES) 
 
 async def read_callback_url(request: Request, policy: AddressPolicy) -> str | None:
     """The URL to set (None: clear it); 422 for one the deployment's address policy refuses."""
-    body = callback_body(*attributes_of(parse_json(await read_body(request))))
+    body = callback_body(*await read_raw_attributes(request))
     if body.callback_url in (None, ""):
         return None
     url = validate_url(body.callback_url, name="callback_url", pointer="/callback_url")

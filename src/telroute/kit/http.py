@@ -123,7 +123,13 @@ def _names(at: str) -> list[str]:
     return names
 
 
+async def read_raw_attributes(
+    request: Request, limit: int = MAX_BODY_BYTES, *, allow_empty: bool = False
+) -> tuple[dict[str, Any], str]:
+    """The body's attributes, flat or JSON:API, not yet typed, and their pointer (for a resource's own reader)."""
+    return attributes_of(parse_json(await read_body(request, limit), allow_empty=allow_empty))
+
+
 async def read_attributes(request: Request, target: type[T], *, allow_empty: bool = False) -> T:
-    body = parse_json(await read_body(request), allow_empty=allow_empty)
-    attributes, pointer = attributes_of(body)
+    attributes, pointer = await read_raw_attributes(request, allow_empty=allow_empty)
     return convert(attributes, target, pointer)

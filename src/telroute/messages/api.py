@@ -16,7 +16,7 @@ from telroute.errors import BadRequest
 from telroute.kit import idempotency, jsonapi
 from telroute.kit.addresses import require_reachable
 from telroute.kit.clock import format_link_date, parse_date
-from telroute.kit.http import attributes_of, parse_json, read_body
+from telroute.kit.http import read_raw_attributes
 from telroute.messages import model, opt_outs, replies, schemas, service
 from telroute.messages.media import fetch_all
 from telroute.messages.tasks import receive_inbound
@@ -58,7 +58,7 @@ def message_routes(deps: Deps, view: View) -> list[Route]:
     settings = deps.settings
 
     async def send(request: Request, account: Account) -> Response:
-        attributes, pointer = attributes_of(parse_json(await read_body(request, settings.max_body_bytes)))
+        attributes, pointer = await read_raw_attributes(request, settings.max_body_bytes)
         attributes = view.numbers_in(attributes, pointer)
         send_request = service.validate_send(attributes, pointer)
         dlr_pointer = f"{pointer}/dlr_callback"
@@ -155,7 +155,7 @@ def admin_routes(deps: Deps) -> list[Route]:
 
     async def inject_inbound(request: Request) -> Response:
         require_admin(request, deps.settings.admin_token)
-        attributes, pointer = attributes_of(parse_json(await read_body(request, deps.settings.max_body_bytes)))
+        attributes, pointer = await read_raw_attributes(request, deps.settings.max_body_bytes)
         async with deps.db.snapshot() as connection:
             answered = await replies.answered(connection, attributes.get("reply_to"), pointer)
         if answered is not None:

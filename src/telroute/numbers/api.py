@@ -14,7 +14,7 @@ from telroute.accounts.model import Account
 from telroute.bootstrap import Deps
 from telroute.errors import BadRequest, NotFound
 from telroute.kit import idempotency, jsonapi
-from telroute.kit.http import attributes_of, parse_json, read_attributes, read_body
+from telroute.kit.http import parse_json, read_attributes, read_body, read_raw_attributes
 from telroute.numbers import inputs, model, schemas, service
 from telroute.numbers.repository import NumberFilters
 
@@ -185,7 +185,7 @@ def owned_routes(deps: Deps) -> list[Route]:
 
     async def patch(request: Request, account: Account) -> Response:
         value = _path_number(request)
-        body = inputs.number_patch(*attributes_of(parse_json(await read_body(request))))
+        body = inputs.number_patch(*await read_raw_attributes(request))
         async with deps.db.transaction() as connection:
             row, routes = await service.update(connection, account, value, body)
         return jsonapi.document(schemas.number_detail(row, routes, jsonapi.base_url(request)))
@@ -239,7 +239,7 @@ def route_routes(deps: Deps) -> list[Route]:
         return jsonapi.document(schemas.routes_page(items, links))
 
     async def create_route(request: Request, account: Account) -> Response:
-        body = inputs.new_route(*attributes_of(parse_json(await read_body(request))))
+        body = inputs.new_route(*await read_raw_attributes(request))
         async with deps.db.transaction() as connection:
             row = await service.create_route(connection, account, body, now=deps.clock())
         return jsonapi.document(schemas.route_document(row, jsonapi.base_url(request)), status=201)
