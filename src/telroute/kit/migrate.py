@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
-_SCHEMA_REVISIONS = sql("SELECT version_num FROM alembic_version")
-_VERSION_NUMBERS = "SELECT version_num FROM alembic_version"
+_VERSION_NUMBERS = "SELECT version_num FROM alembic_version"  # read by a running server and before any driver
+_SCHEMA_REVISIONS = sql(_VERSION_NUMBERS)
 
 
 def _alembic_url(url: str) -> str:
