@@ -9,6 +9,8 @@ import asyncio
 import threading
 from pathlib import Path
 
+import pytest
+
 from telroute.kit import db as dbkit
 from telroute.kit import jobs
 from telroute.kit.db import Database, sql
@@ -261,12 +263,25 @@ async def test_a_job_whose_row_is_gone_still_gets_its_successor(database: Databa
     assert await jobs.depth_by_kind(database) == {"deliver_webhook": 1}
 
 
-async def test_finish_with_runs_the_write_and_finishes_the_job(database: Database) -> None:
-    await enqueue(database, "deliver_webhook", {"url": "b"})
-    await enqueue(database, "deliver_webhook", {"url": "c"}, now=T0 + 1)
-    first, second = await claim(database, T0 + 1)
-    mark = sql("UPDATE jobs SET last_error = :note WHERE id = :other")
+async def test_finish_all_with_runs_the_write_and_finishes_the_jobs_of_their_kind(database: Database) -> None:
+    for url in "abc":
+        await enqueue(database, "deliver_webhook", {"url": url})
+    first, second, third = await claim(database, T0 + 1)
+    async with database.transaction() as connection, jobs.finishing(connection, second):
+        await jobs.enqueue(connection, "carrier_receipt", {"took": "the row over"}, now=T0)
+    mark = sql("UPDATE jobs SET last_error = :note WHERE kind = 'carrier_receipt'")
     async with database.transaction() as connection:
-        await jobs.finish_with(connection, first, mark, {"note": "noted", "other": second.id})
+        await jobs.finish_all_with(connection, [first, second, third], mark, {"note": "noted"})
     assert await job_row(database, first.id) is None
-    assert (await job_row(database, second.id) or {})["last_error"] == "noted"
+    assert await job_row(database, third.id) is None
+    assert (await job_row(database, second.id) or {})["last_error"] == "noted"  # another kind's row now: kept
+
+
+async def test_finish_all_with_refuses_jobs_of_several_kinds(database: Database) -> None:
+    await enqueue(database, "deliver_webhook", {"url": "a"})
+    await enqueue(database, "deliver_message", {"message_id": 1})
+    claimed = await claim(database, T0 + 1)
+    with pytest.raises(ValueError, match="one kind"):
+        async with database.transaction() as connection:
+            await jobs.finish_all_with(connection, claimed, sql("SELECT 1"), {})
+    assert await jobs.depth_by_kind(database) == {"deliver_webhook": 1, "deliver_message": 1}

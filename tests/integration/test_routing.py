@@ -46,14 +46,19 @@ async def test_stored_rules_route_messages_and_owned_numbers_stay_on_net(deps: D
         await repository.set_prefix(connection, "", "main")
     registry = CarrierRegistry(deps.db, deps.clock, SimulatorCarrier(delay=0.0), build_carrier, holder="w")
     await registry.start(DurableCarrierEvents(deps))
+
+    async def routed(number: str) -> OnNet | OffNet:
+        owners = await numbers_repository.owners_of(deps.db, [number, "19995550100"])
+        return route(owners.get(number), number, registry.table)
+
     try:
-        on_net = await route(deps.db, owned, registry.table)
+        on_net = await routed(owned)
         assert isinstance(on_net, OnNet) and on_net.owner["account_id"] == found[0].id
-        assert await route(deps.db, "12065550100", registry.table) == OffNet("west")
-        assert await route(deps.db, "13125550100", registry.table) == OffNet("main")
+        assert await routed("12065550100") == OffNet("west")
+        assert await routed("13125550100") == OffNet("main")
         async with deps.db.transaction() as connection:
             assert await repository.delete_prefix(connection, "")
         await registry.refresh()
-        assert await route(deps.db, "13125550100", registry.table) == OffNet("simulator")
+        assert await routed("13125550100") == OffNet("simulator")
     finally:
         await registry.close()

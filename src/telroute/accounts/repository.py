@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from telroute.accounts.model import Account
@@ -10,6 +11,10 @@ from telroute.kit.db import Connection, Row, sql
 _COLUMNS = "id, access_key, name, sms_per_second, mms_per_second, webhook_secret"
 _BY_KEY = sql(f"SELECT {_COLUMNS}, secret_hash FROM accounts WHERE access_key = :key")
 _BY_ID = sql(f"SELECT {_COLUMNS} FROM accounts WHERE id = :id")
+_WEBHOOK_SECRETS = sql(
+    "SELECT id, webhook_secret FROM accounts WHERE id IN (SELECT value FROM json_each(:ids))",
+    postgres="SELECT id, webhook_secret FROM accounts WHERE id = ANY(:ids)",
+)
 _LIST = sql(f"SELECT {_COLUMNS}, created_at_us FROM accounts ORDER BY id")
 _INSERT = sql(
     "INSERT INTO accounts (access_key, name, secret_hash, created_at_us) VALUES (:key, :name, :hash, :now) RETURNING id"
@@ -56,6 +61,12 @@ async def by_access_key(connection: Connection, key: str) -> tuple[Account, str]
 async def by_id(connection: Connection, account_id: int) -> Account | None:
     row = await connection.fetchrow(_BY_ID, {"id": account_id})
     return None if row is None else _account(row)
+
+
+async def webhook_secrets(connection: Connection, account_ids: Sequence[int]) -> dict[int, str | None]:
+    """The callback signing secret of each account that exists among `account_ids`."""
+    rows = await connection.fetch(_WEBHOOK_SECRETS, {"ids": list(account_ids)})
+    return {row["id"]: row["webhook_secret"] for row in rows}
 
 
 async def list_all(connection: Connection) -> list[Row]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
@@ -33,12 +34,16 @@ _PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    """One SQL statement, prepared for both drivers. Pass `postgres=` when the spellings differ."""
+    """One SQL statement, prepared for both drivers. Pass `postgres=` when the spellings differ.
+
+    A list parameter is an array on PostgreSQL (`id = ANY(:ids)`) and, in a SQLite statement that reads it
+    with `json_each(:ids)`, a JSON array: `IN (SELECT value FROM json_each(:ids))`."""
 
     sqlite: str
     postgres: str = ""
     pg_text: str = field(init=False)
     pg_names: tuple[str, ...] = field(init=False)
+    sqlite_json: bool = field(init=False)
 
     def __post_init__(self) -> None:
         names: list[str] = []
@@ -52,6 +57,7 @@ class Query:
         text = _PARAMETER.sub(number, self.postgres or self.sqlite)
         object.__setattr__(self, "pg_text", text)
         object.__setattr__(self, "pg_names", tuple(names))
+        object.__setattr__(self, "sqlite_json", "json_each(:" in self.sqlite)
 
     def pg_args(self, params: Params | None) -> list[Any]:
         values = params or {}
@@ -149,6 +155,8 @@ class _SqliteStatements:
 
     def _run(self, query: Query, params: Params | None) -> sqlite3.Cursor:
         self._counted.statements += 1
+        if query.sqlite_json and params:
+            params = {name: _json_list(value) for name, value in params.items()}
         return self._raw.execute(query.sqlite, params or {})
 
     async def fetch(self, query: Query, params: Params | None = None) -> list[Row]:
@@ -183,6 +191,10 @@ class _SqliteStatements:
         if changed:
             await self.execute(guarded.then, params)
         return changed
+
+
+def _json_list(value: Any) -> Any:
+    return json.dumps(value) if isinstance(value, list | tuple) else value
 
 
 class SqliteDatabase:

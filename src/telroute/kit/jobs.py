@@ -8,7 +8,7 @@ not due until the lease lapses, and a job whose worker died becomes due again by
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -42,7 +42,10 @@ _CLAIM = sql(
 # A job's row is matched by id and kind: a finished job's row may live on as its successor (`finishing`),
 # always of another kind, which a worker still running the old job after its lease lapsed must not touch.
 _FINISH = sql("DELETE FROM jobs WHERE id = :id AND kind = :kind")
-_FINISH_ALONG = "DELETE FROM jobs WHERE id = :finished_job AND kind = :finished_kind"
+_FINISH_ALL_ALONG = (
+    "DELETE FROM jobs WHERE kind = :finished_kind AND id IN (SELECT value FROM json_each(:finished_jobs))",
+    "DELETE FROM jobs WHERE kind = :finished_kind AND id = ANY(:finished_jobs)",
+)
 _HAND_OVER = sql(
     "UPDATE jobs SET kind = :kind, payload = :payload, run_at_us = :run_at, attempts = 0, locked_by = NULL, "
     "last_error = NULL, created_at_us = :now WHERE id = :id AND kind = :old_kind"
@@ -118,14 +121,23 @@ async def finish(connection: Connection, job: Job) -> None:
 
 
 @cache
-def _finish_along(write: Query) -> Pair:
-    return Pair(write, sql(_FINISH_ALONG), sql(f"WITH finished AS ({_FINISH_ALONG}) {write.postgres or write.sqlite}"))
+def _finish_all_along(write: Query) -> Pair:
+    sqlite_finish, postgres_finish = _FINISH_ALL_ALONG
+    return Pair(
+        write, sql(sqlite_finish), sql(f"WITH finished AS ({postgres_finish}) {write.postgres or write.sqlite}")
+    )
 
 
-async def finish_with(connection: Connection, job: Job, write: Query, params: Mapping[str, Any]) -> None:
-    """Finish `job` and run `write` (an INSERT or UPDATE that needs nothing from it): on PostgreSQL in one
-    statement."""
-    await connection.execute_pair(_finish_along(write), {**params, "finished_job": job.id, "finished_kind": job.kind})
+async def finish_all_with(
+    connection: Connection, finished: Sequence[Job], write: Query, params: Mapping[str, Any]
+) -> None:
+    """Finish the jobs (all of one kind) and run `write` (an INSERT or UPDATE that needs nothing from them): on
+    PostgreSQL in one statement."""
+    kinds = {job.kind for job in finished}
+    if len(kinds) != 1:
+        raise ValueError(f"finish_all_with takes jobs of one kind, not {sorted(kinds)}")
+    ends = {"finished_jobs": [job.id for job in finished], "finished_kind": kinds.pop()}
+    await connection.execute_pair(_finish_all_along(write), {**params, **ends})
 
 
 async def retry(connection: Connection, job: Job, *, run_at: int, error: str) -> None:

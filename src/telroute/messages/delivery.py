@@ -38,7 +38,10 @@ async def _dlr_url(connection: Connection, message: Row) -> str | None:
     if message["dlr_callback"]:
         return str(message["dlr_callback"])
     column = "mms_dlr_callback" if message["is_mms"] else "sms_dlr_callback"
-    found = await numbers_repository.dlr_callbacks(connection, message["from_number"], message["account_id"])
+    if f"number_{column}" in message:  # read with the message (`repository.by_ids`, `locked_by_carrier_id`)
+        found: Row | None = message
+    else:
+        found = await numbers_repository.dlr_callbacks(connection, message["from_number"], message["account_id"])
     url = None if found is None else found[f"number_{column}"] or found[column]
     return None if url is None else str(url)
 

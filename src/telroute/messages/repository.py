@@ -45,6 +45,22 @@ _INSERT_NEXT = Chain(  # the account's next position, then the message at it
 )
 _BY_PUBLIC_ID = sql(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE public_id = :public_id AND account_id = :account")
 _BY_ID = sql(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = :id")
+_M_COLUMNS = ", ".join(f"m.{column.strip()}" for column in _MESSAGE_COLUMNS.split(","))
+# The DLR callbacks that may apply to a message (its number's, `number_`-prefixed, and its account's; the
+# precedence is `delivery._dlr_url`'s), read with the message so that announcing a receipt needs no query.
+_DLR_SETTINGS = (
+    "n.sms_dlr_callback AS number_sms_dlr_callback, n.mms_dlr_callback AS number_mms_dlr_callback, "
+    "a.sms_dlr_callback, a.mms_dlr_callback"
+)
+_JOIN_DLR_SETTINGS = (
+    "LEFT JOIN accounts a ON a.id = m.account_id "
+    "LEFT JOIN numbers n ON n.value = m.from_number AND n.account_id = m.account_id"
+)
+_BY_IDS = sql(
+    f"SELECT {_M_COLUMNS}, {_DLR_SETTINGS} FROM messages m {_JOIN_DLR_SETTINGS} "
+    "WHERE m.id IN (SELECT value FROM json_each(:ids))",
+    postgres=f"SELECT {_M_COLUMNS}, {_DLR_SETTINGS} FROM messages m {_JOIN_DLR_SETTINGS} WHERE m.id = ANY(:ids)",
+)
 # Positions are gapless per account and ordered like time, so the page at `offset` starts at the
 # newest position before `end`, minus `offset`: two index probes and the page, at any depth.
 PAGE = sql(
@@ -95,10 +111,9 @@ _BY_CARRIER_ID = sql(
     f"SELECT {_CARRIER_ID_COLUMNS} FROM carrier_message_ids WHERE carrier = :carrier AND carrier_message_id = :id"
 )
 _PART_AND_MESSAGE = ", ".join(
-    [f"c.{column.strip()}" for column in _CARRIER_ID_COLUMNS.split(",")]
-    + [f"m.{column.strip()}" for column in _MESSAGE_COLUMNS.split(",")]
+    [f"c.{column.strip()}" for column in _CARRIER_ID_COLUMNS.split(",")] + [_M_COLUMNS, _DLR_SETTINGS]
 )
-_PART_FROM = "FROM carrier_message_ids c JOIN messages m ON m.id = c.message_id"
+_PART_FROM = f"FROM carrier_message_ids c JOIN messages m ON m.id = c.message_id {_JOIN_DLR_SETTINGS}"
 _LOCKED_BY_CARRIER_ID = sql(
     f"SELECT {_PART_AND_MESSAGE} {_PART_FROM} WHERE c.carrier = :carrier AND c.carrier_message_id = :id",
     postgres=f"SELECT {_PART_AND_MESSAGE} {_PART_FROM} WHERE c.carrier = :carrier AND c.carrier_message_id = :id "
@@ -140,6 +155,11 @@ async def by_public_id(connection: Connection, public_id: str, account_id: int) 
 
 async def by_id(connection: Connection, message_id: int) -> Row | None:
     return await connection.fetchrow(_BY_ID, {"id": message_id})
+
+
+async def by_ids(connection: Connection, message_ids: Sequence[int]) -> dict[int, Row]:
+    """The messages that exist among `message_ids`, by id, with the DLR callbacks that may apply to them."""
+    return {row["id"]: row for row in await connection.fetch(_BY_IDS, {"ids": list(message_ids)})}
 
 
 async def page(connection: Connection, account_id: int, *, start: int, end: int, limit: int, offset: int) -> list[Row]:

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from telroute.kit.db import Connection, Row
+from telroute.kit.db import Row
 from telroute.messages.carrier_port import Routes
-from telroute.numbers import repository as numbers_repository
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,8 +23,8 @@ class OffNet:
     carrier: str
 
 
-async def route(connection: Connection, to_number: str, routes: Routes) -> OnNet | OffNet:
-    owner = await numbers_repository.owner_of(connection, to_number)
+def route(owner: Row | None, to_number: str, routes: Routes) -> OnNet | OffNet:
+    """`owner`: the owner of `to_number` on this server (`numbers.repository.owner_of`), None when off-net."""
     if owner is not None:
         return OnNet(owner)
     return OffNet(routes.carrier_for(to_number))

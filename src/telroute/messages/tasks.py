@@ -6,11 +6,14 @@ imports no carrier code."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import structlog
 
 from telroute.bootstrap import Deps
 from telroute.errors import NotFound
 from telroute.kit import jobs, metrics
+from telroute.kit.coalesce import Coalescer
 from telroute.kit.db import Connection, Row
 from telroute.kit.jobs import Job
 from telroute.kit.worker import Handler, RetryLater
@@ -62,15 +65,34 @@ async def _outbound(deps: Deps, message: Row, faults: Faults | None) -> Outbound
     )
 
 
+class _DeliveryReads:
+    """The reads that the deliveries claimed together share (see `kit/coalesce.py`): their messages, and the
+    owners of the numbers they go to (an owner makes the message on-net)."""
+
+    def __init__(self, deps: Deps) -> None:
+        self._db = deps.db
+        self.messages: Coalescer[int, Row | None] = Coalescer(self._messages)
+        self.owners: Coalescer[str, Row | None] = Coalescer(self._owners)
+
+    async def _messages(self, message_ids: Sequence[int]) -> list[Row | None]:
+        found = await repository.by_ids(self._db, sorted(set(message_ids)))
+        return [found.get(message_id) for message_id in message_ids]
+
+    async def _owners(self, numbers: Sequence[str]) -> list[Row | None]:
+        found = await numbers_repository.owners_of(self._db, sorted(set(numbers)))
+        return [found.get(number) for number in numbers]
+
+
 def deliver_handler(deps: Deps, carriers: Carriers, faults: Faults | None = None) -> Handler:
     validity_us = int(deps.settings.message_validity_seconds * 1_000_000)
+    reads = _DeliveryReads(deps)
 
     async def deliver_message(job: Job) -> bool:
-        message = await repository.by_id(deps.db, job.payload["message_id"])
+        message = await reads.messages.submit(job.payload["message_id"])
         if message is None or message["status"] != model.QUEUED:
             return False
         structlog.contextvars.bind_contextvars(message_id=message["public_id"])
-        target = await route(deps.db, message["to_number"], carriers)
+        target = route(await reads.owners.submit(message["to_number"]), message["to_number"], carriers)
         if isinstance(target, OnNet):
             async with deps.db.transaction() as connection, jobs.finishing(connection, job):
                 await delivery.deliver_on_net(connection, message, target.owner, context(deps))

@@ -178,9 +178,14 @@ _SET_CALLBACK = {
     column: sql(f"UPDATE numbers SET {column} = :url WHERE value = :value AND account_id = :account")
     for column in ("sms_callback", "mms_callback", "sms_dlr_callback", "mms_dlr_callback")
 }
-_OWNER = sql(
-    "SELECT account_id, messaging_enabled, number_type, sms_callback, mms_callback, sms_dlr_callback, "
-    "mms_dlr_callback FROM numbers WHERE value = :value AND account_id IS NOT NULL"
+_OWNER_COLUMNS = (
+    "account_id, messaging_enabled, number_type, sms_callback, mms_callback, sms_dlr_callback, mms_dlr_callback"
+)
+_OWNER = sql(f"SELECT {_OWNER_COLUMNS} FROM numbers WHERE value = :value AND account_id IS NOT NULL")
+_OWNERS = sql(
+    f"SELECT value, {_OWNER_COLUMNS} FROM numbers "
+    "WHERE value IN (SELECT value FROM json_each(:values)) AND account_id IS NOT NULL",
+    postgres=f"SELECT value, {_OWNER_COLUMNS} FROM numbers WHERE value = ANY(:values) AND account_id IS NOT NULL",
 )
 
 # An account's DLR callbacks and, when the account owns `value`, that number's: one round trip for the
@@ -199,6 +204,11 @@ async def owned(connection: Connection, value: str, account_id: int) -> Row | No
 async def owner_of(connection: Connection, value: str) -> Row | None:
     """The owning account and callback settings of an on-net number (any account)."""
     return await connection.fetchrow(_OWNER, {"value": value})
+
+
+async def owners_of(connection: Connection, values: Sequence[str]) -> dict[str, Row]:
+    """`owner_of` for many numbers: the on-net ones among `values`, by number."""
+    return {row["value"]: row for row in await connection.fetch(_OWNERS, {"values": list(values)})}
 
 
 async def dlr_callbacks(connection: Connection, value: str, account_id: int) -> Row | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Any
 
 from telroute.kit import jobs
@@ -13,6 +15,31 @@ _ATTEMPT = sql(
          error, payload, dead_lettered, created_at_us)
        VALUES (:account_id, :event, :message_public_id, :url, :attempt, :status_code, :latency_ms, :error, :payload,
          :dead_lettered, :now)"""
+)
+_ATTEMPT_FIELDS = (
+    ("account_id", "bigint"),
+    ("event", "text"),
+    ("message_public_id", "text"),
+    ("url", "text"),
+    ("attempt", "integer"),
+    ("status_code", "integer"),
+    ("latency_ms", "double precision"),
+    ("error", "text"),
+    ("payload", "text"),
+    ("dead_lettered", "boolean"),
+    ("now", "bigint"),
+)
+_ATTEMPT_COLUMNS = ", ".join("created_at_us" if name == "now" else name for name, _ in _ATTEMPT_FIELDS)
+# Many attempts from one JSON array of records: one statement for a whole batch of callbacks.
+_ATTEMPTS_FROM_JSON = sql(
+    f"INSERT INTO webhook_attempts ({_ATTEMPT_COLUMNS}) SELECT "
+    + ", ".join(f"json_extract(value, '$.{name}')" for name, _ in _ATTEMPT_FIELDS)
+    + " FROM json_each(:attempts)",
+    postgres=f"INSERT INTO webhook_attempts ({_ATTEMPT_COLUMNS}) SELECT "
+    + ", ".join(f"r.{name}" for name, _ in _ATTEMPT_FIELDS)
+    + " FROM jsonb_to_recordset(CAST(:attempts AS jsonb)) AS r("
+    + ", ".join(f"{name} {kind}" for name, kind in _ATTEMPT_FIELDS)
+    + ")",
 )
 _DEAD = sql(
     """INSERT INTO webhook_dead_letters (account_id, event, message_public_id, url, payload, last_error, attempts,
@@ -48,9 +75,10 @@ async def record_attempt(connection: Connection, values: dict[str, Any]) -> None
     await connection.execute(_ATTEMPT, values)
 
 
-async def record_last_attempt(connection: Connection, values: dict[str, Any], job: Job) -> None:
-    """The attempt that settles the callback, and the end of its job."""
-    await jobs.finish_with(connection, job, _ATTEMPT, values)
+async def record_last_attempts(connection: Connection, settled: Sequence[tuple[dict[str, Any], Job]]) -> None:
+    """The attempts that settle these callbacks, and the ends of their jobs: on PostgreSQL one statement."""
+    attempts = json.dumps([values for values, _ in settled])
+    await jobs.finish_all_with(connection, [job for _, job in settled], _ATTEMPTS_FROM_JSON, {"attempts": attempts})
 
 
 async def dead_letter(connection: Connection, values: dict[str, Any]) -> None:

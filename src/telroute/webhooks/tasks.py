@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import binascii
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
@@ -16,6 +17,7 @@ import structlog
 from telroute.accounts import repository as accounts_repository
 from telroute.bootstrap import Deps
 from telroute.kit import jobs, metrics
+from telroute.kit.coalesce import Coalescer
 from telroute.kit.jobs import Job
 from telroute.kit.origin_slots import OriginBusy
 from telroute.kit.outbound import OutboundError, Posted, TargetRefused
@@ -39,20 +41,40 @@ class _Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-async def _headers(deps: Deps, payload: dict[str, Any], body: bytes) -> dict[str, str]:
+class _Batches:
+    """The reads and writes that the callbacks running at one time share (see `kit/coalesce.py`): their
+    accounts' signing secrets, read when each callback goes out, and the ends of the callbacks that
+    succeeded, each written before its job counts as done."""
+
+    def __init__(self, deps: Deps) -> None:
+        self._db = deps.db
+        self.secrets: Coalescer[int, str | None] = Coalescer(self._read_secrets)
+        self.ends: Coalescer[tuple[dict[str, Any], Job], None] = Coalescer(self._write_ends)
+
+    async def _read_secrets(self, account_ids: Sequence[int]) -> list[str | None]:
+        secrets = await accounts_repository.webhook_secrets(self._db, sorted(set(account_ids)))
+        return [secrets.get(account_id) for account_id in account_ids]
+
+    async def _write_ends(self, settled: Sequence[tuple[dict[str, Any], Job]]) -> list[None]:
+        async with self._db.transaction() as connection:
+            await repository.record_last_attempts(connection, settled)
+        return [None] * len(settled)
+
+
+async def _headers(batches: _Batches, payload: dict[str, Any], body: bytes) -> dict[str, str]:
     # `webhook-id` goes out signed or not: the same id on every retry lets a receiver drop duplicates.
     headers = {"Content-Type": "application/json", "webhook-id": payload["webhook_id"]}
-    account = await accounts_repository.by_id(deps.db, payload["account_id"])
-    if account is not None and account.webhook_secret:
-        headers.update(signed_headers(account.webhook_secret, payload["webhook_id"], int(time.time()), body))
+    secret = await batches.secrets.submit(payload["account_id"])
+    if secret:
+        headers.update(signed_headers(secret, payload["webhook_id"], int(time.time()), body))
     return headers
 
 
-async def _post(deps: Deps, payload: dict[str, Any]) -> _Outcome:
+async def _post(deps: Deps, batches: _Batches, payload: dict[str, Any]) -> _Outcome:
     url = payload["url"]
     body = payload["body"].encode("utf-8")
     try:
-        headers = await _headers(deps, payload, body)
+        headers = await _headers(batches, payload, body)
     except binascii.Error as exc:  # a secret set by hand that is not base64: no try can succeed until fixed
         return _Outcome(None, f"cannot sign: the account's webhook secret is not valid base64 ({exc})", 0.0, True)
     try:
@@ -81,10 +103,11 @@ def _ms(seconds: float) -> float:
 
 def handler(deps: Deps) -> Handler:
     backoff = deps.settings.webhook_backoff
+    batches = _Batches(deps)
 
     async def deliver_webhook(job: Job) -> bool:
         payload = job.payload
-        outcome = await _post(deps, payload)
+        outcome = await _post(deps, batches, payload)
         last_try = outcome.permanent or job.attempts > len(backoff)
         attempt = {
             "account_id": payload["account_id"],
@@ -99,14 +122,14 @@ def handler(deps: Deps) -> Handler:
             "dead_lettered": last_try and not outcome.ok,
             "now": deps.clock(),
         }
-        async with deps.db.transaction() as connection:
-            if outcome.ok:
-                await repository.record_last_attempt(connection, attempt, job)
-            else:
+        if outcome.ok:
+            await batches.ends.submit((attempt, job))
+        else:
+            async with deps.db.transaction() as connection:
                 await repository.record_attempt(connection, attempt)
-            if last_try and not outcome.ok:
-                await repository.dead_letter(connection, _dead_letter(payload, outcome, job, deps.clock()))
-                await jobs.finish(connection, job)
+                if last_try:
+                    await repository.dead_letter(connection, _dead_letter(payload, outcome, job, deps.clock()))
+                    await jobs.finish(connection, job)
         metrics.count_callback(payload["event"], "success" if outcome.ok else "dead_letter" if last_try else "failure")
         structlog.contextvars.bind_contextvars(message_id=payload["message_public_id"])
         log.info(
