@@ -18,6 +18,7 @@ from telroute.deployment.model import Policy, default_policy, process_policy
 from telroute.kit import db as dbkit
 from telroute.kit.account_gate import AccountGate
 from telroute.kit.clock import Clock, VirtualClock, system_clock
+from telroute.kit.credential_cache import CredentialCache
 from telroute.kit.failed_logins import FailedLogins
 from telroute.kit.migrate import migrate
 from telroute.kit.outbound import OutboundHttp
@@ -37,10 +38,12 @@ class Deps:
     wakeup: Wakeup = field(default_factory=Wakeup)  # notified after a job is written; the worker waits on it
     failed_logins: FailedLogins = field(default_factory=FailedLogins)
     account_gate: AccountGate = field(default_factory=AccountGate)  # the sandbox's API fault rules install one
+    credentials: CredentialCache = field(default_factory=CredentialCache)  # verified Basic credentials
     # Set when the process begins to stop (SIGTERM): long-lived responses (the console's streams) end then.
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def close(self) -> None:
+        await self.credentials.close()
         await self.http.close()
         await self.db.close()
 

@@ -1,7 +1,8 @@
 """Basic authentication around every /v2 and /v2.1 endpoint, and the failed-login throttle.
 
-Secrets are stored as SHA-256 hashes and compared in constant time (`accounts/model.py`). On top of
-that, failed logins are slowed per client address: GCRA over *failures only*, a burst of
+Secrets are stored as SHA-256 hashes and compared in constant time (`accounts/model.py`). Each process
+remembers the credentials it verified until the accounts change (`kit/credential_cache.py`), so most
+requests read no account. Failed logins are slowed per client address: GCRA over *failures only*, a burst of
 `FAILURE_BURST` and then `FAILURES_PER_SECOND`. Beyond it a failure answers 429 with `Retry-After`
 instead of 401, while a request with valid credentials from the same address still succeeds: the
 throttle never locks the real owner out (secrets are 256 random bits, so it is there to bound the
@@ -55,13 +56,29 @@ def require_admin(request: Request, token: TokenDigest | None) -> None:
         raise Unauthorized("this endpoint needs the admin token: Authorization: Bearer <token>")
 
 
+async def _account_of(deps: Deps, credentials: tuple[str, str] | None) -> Account:
+    """The account of these credentials: remembered from an earlier request (`kit/credential_cache.py`), or
+    read and verified as `service.authenticate` does."""
+    cache = deps.credentials
+    await cache.follow(deps.db)
+    if credentials is None:
+        return await service.authenticate(deps.db, credentials)
+    known = cache.get(*credentials)
+    if isinstance(known, Account):
+        return known
+    read_at = cache.version()
+    account = await service.authenticate(deps.db, credentials)
+    cache.put(*credentials, account, read_at=read_at)
+    return account
+
+
 def authenticated(deps: Deps, handler: AccountEndpoint) -> Endpoint:
     throttle = deps.failed_logins
 
     async def endpoint(request: Request) -> Response:
         credentials = parse_basic_auth(request.headers.get("authorization"))
         try:
-            account = await service.authenticate(deps.db, credentials)
+            account = await _account_of(deps, credentials)
         except Unauthorized:
             if credentials is not None:
                 wait = throttle.failed(client_key(request))

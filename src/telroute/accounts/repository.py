@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from telroute.accounts.model import Account
+from telroute.kit.credential_cache import accounts_changed
 from telroute.kit.db import Connection, Row, sql
 
 _COLUMNS = "id, access_key, name, sms_per_second, mms_per_second, webhook_secret"
@@ -83,15 +84,24 @@ async def insert(connection: Connection, *, key: str, name: str, secret_hash: st
 
 
 async def set_secret_hash(connection: Connection, key: str, secret_hash: str) -> bool:
-    return await connection.execute(_SET_SECRET, {"key": key, "hash": secret_hash}) == 1
+    return await _changed(connection, await connection.execute(_SET_SECRET, {"key": key, "hash": secret_hash}))
 
 
 async def set_limits(connection: Connection, key: str, sms: int | None, mms: int | None) -> bool:
-    return await connection.execute(_SET_LIMITS, {"key": key, "sms": sms, "mms": mms}) == 1
+    return await _changed(connection, await connection.execute(_SET_LIMITS, {"key": key, "sms": sms, "mms": mms}))
 
 
 async def set_webhook_secret(connection: Connection, key: str, secret: str | None) -> bool:
-    return await connection.execute(_SET_WEBHOOK_SECRET, {"key": key, "secret": secret}) == 1
+    changed = await connection.execute(_SET_WEBHOOK_SECRET, {"key": key, "secret": secret})
+    return await _changed(connection, changed)
+
+
+async def _changed(connection: Connection, rows: int) -> bool:
+    """True when one account changed; then every process forgets the credentials it verified."""
+    if rows != 1:
+        return False
+    await accounts_changed(connection)
+    return True
 
 
 async def callbacks(connection: Connection, account_id: int) -> dict[str, Any]:

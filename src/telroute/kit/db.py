@@ -243,6 +243,11 @@ class SqliteDatabase:
         self._flush_scheduled = False
         self.committed = Signal()
 
+    def data_version(self) -> int:
+        """Moves when another connection commits to this file (this connection's own commits leave it)."""
+        self.counted.statements += 1
+        return int(self._raw.execute("PRAGMA data_version").fetchone()["data_version"])
+
     async def _acquire(self) -> None:
         self._waiting += 1
         try:
@@ -581,14 +586,26 @@ def notifies_across_processes(database: Database) -> bool:
     return isinstance(database, PostgresDatabase)
 
 
-async def listen(database: Database, channel: str, on_notify: Callable[[], None]) -> Callable[[], Awaitable[None]]:
+def data_version_of(database: Database) -> Callable[[], int] | None:
+    """SQLite only: a number that moves whenever another connection (another process) commits to the database
+    file (`PRAGMA data_version`, counted as a statement). None on PostgreSQL: `listen` serves there."""
+    if not isinstance(database, SqliteDatabase):
+        return None
+    return database.data_version
+
+
+async def listen(
+    database: Database, channel: str, on_notify: Callable[[], None], *, on_lost: Callable[[], None] | None = None
+) -> Callable[[], Awaitable[None]]:
     """PostgreSQL only: one dedicated connection LISTENing on `channel`, calling `on_notify` for each
-    notification of any process. Returns the function that closes it. (Pooled connections never
-    LISTEN: `_session_unchanged` relies on it.)"""
+    notification of any process, and `on_lost` if the connection ends without being closed. Returns the
+    function that closes it. (Pooled connections never LISTEN: `_session_unchanged` relies on it.)"""
     assert isinstance(database, PostgresDatabase), "LISTEN needs PostgreSQL"
     import asyncpg
 
     connection = await asyncpg.connect(database.url)
     await connection.add_listener(channel, lambda *_: on_notify())
+    if on_lost is not None:
+        connection.add_termination_listener(lambda *_: on_lost())
     close: Callable[[], Awaitable[None]] = connection.close
     return close

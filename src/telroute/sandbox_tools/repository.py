@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from telroute.kit.credential_cache import accounts_changed
 from telroute.kit.db import Connection, Row, sql
 from telroute.messages.filters_repository import WHERE, MessageFilter
 from telroute.sandbox_tools.model import MessageFilters
@@ -124,3 +125,4 @@ async def delete_account_rows(connection: Connection, account_id: int) -> None:
     params = {"account": account_id, "sms_bucket": f"sms:{account_id}", "mms_bucket": f"mms:{account_id}"}
     for query in _ACCOUNT_ROWS:
         await connection.execute(query, params)
+    await accounts_changed(connection)
