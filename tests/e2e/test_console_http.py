@@ -68,6 +68,23 @@ def test_compose_sends_from_an_owned_number_only_and_the_sandbox_simulates_the_r
     assert [m["body"] for m in thread["messages"]] == ["from the console", "a reply"]
 
 
+def test_compose_refuses_a_subscriber_who_opted_out_as_the_api_does(
+    console: httpx.Client, api: httpx.Client, buy: Buy
+) -> None:
+    number, subscriber = buy(api, CONSOLE_PREFIX), "12025550124"
+    stop = _post(console, "/console/api/inbound", {"from": subscriber, "to": number, "body": "STOP"})
+    assert stop.status_code == 200, stop.text
+    refused = _post(console, "/console/api/messages", {"from": number, "to": subscriber, "body": "still there?"})
+    assert _error(refused, 400)["code"] == "1110"
+    by_api = api.post("/v2.1/messages", json={"from": number, "to": subscriber, "body": "still there?"})
+    assert _error(by_api, 400)["code"] == "1110"
+    assert (
+        _post(console, "/console/api/inbound", {"from": subscriber, "to": number, "body": "START"}).status_code == 200
+    )
+    sent = _post(console, "/console/api/messages", {"from": number, "to": subscriber, "body": "welcome back"})
+    assert sent.status_code == 200, sent.text
+
+
 def test_bad_input_is_a_json_api_error_naming_it(console: httpx.Client) -> None:
     assert _error(console.get("/console/api/messages", params={"q": "after:soon"}), 400)["source"] == {"parameter": "q"}
     assert _error(console.get("/console/api/messages", params={"offset": "-1"}), 400)["source"] == {

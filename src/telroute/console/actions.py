@@ -12,7 +12,7 @@ from telroute.bootstrap import Deps
 from telroute.console import repository
 from telroute.errors import BadRequest, NotFound
 from telroute.kit.http import parse_json, read_body
-from telroute.messages import model
+from telroute.messages import model, opt_outs
 from telroute.messages import service as messages_service
 from telroute.messages.tasks import receive_inbound
 
@@ -28,12 +28,14 @@ async def _attributes(request: Request) -> dict[str, Any]:
 
 async def send(deps: Deps, request: Request, account: Account) -> dict[str, Any]:
     send_request = messages_service.validate_send(await _attributes(request), "")
-    sender = await messages_service.check_sender(deps.db, account, send_request.from_)
+    sender = await messages_service.check_sender(deps.db, account, send_request.from_, send_request.to)
+    if sender.opted_out:
+        raise opt_outs.refusal(ours=sender.number, subscriber=send_request.to, pointer="")
     public_id = model.new_message_id()
     async with deps.db.transaction() as connection:
         now = deps.clock()
         await messages_service.accept(
-            connection, account, send_request, sender, [], public_id, prices=deps.settings.prices, now=now
+            connection, account, send_request, sender.number, [], public_id, prices=deps.settings.prices, now=now
         )
         await messages_service.take_rate(connection, account, False, now=deps.clock)
     deps.wakeup.notify()

@@ -71,11 +71,13 @@ def sql(sqlite: str, postgres: str = "") -> Query:
 @dataclass(frozen=True, slots=True)
 class Chain:
     """A write that SQLite runs as two statements, the first's row adding to the second's parameters,
-    and PostgreSQL as one (`postgres`, a data-modifying WITH): one round trip instead of two."""
+    and PostgreSQL as one (`postgres`, a data-modifying WITH): one round trip instead of two. With `last`,
+    SQLite runs a third statement that has the second's value as `:chained` (PostgreSQL's WITH holds it too)."""
 
     first: Query
     then: Query
     postgres: Query
+    last: Query | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +182,10 @@ class _SqliteStatements:
     async def fetchval_chain(self, chain: Chain, params: Params) -> Any:
         first = await self.fetchrow(chain.first, params)
         assert first is not None, "a Chain's first statement returns a row"
-        return await self.fetchval(chain.then, {**params, **first})
+        value = await self.fetchval(chain.then, {**params, **first})
+        if chain.last is not None:
+            await self.execute(chain.last, {**params, "chained": value})
+        return value
 
     async def execute_pair(self, pair: Pair, params: Params) -> None:
         await self.execute(pair.first, params)

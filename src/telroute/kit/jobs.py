@@ -30,6 +30,25 @@ class Job:
 _ENQUEUE = sql(
     "INSERT INTO jobs (kind, payload, run_at_us, attempts, created_at_us) VALUES (:kind, :payload, :run_at, 0, :now)"
 )
+
+
+# A job of kind `:job_kind` whose payload names one new row, written by the statement that writes the row
+# (`kit/db.Chain`): for SQLite the Chain's `last` statement, the row's id as `:chained`; for PostgreSQL a
+# CTE enqueuing one job per row that the CTE `source` returns.
+def enqueue_chained(key: str) -> Query:
+    return sql(
+        "INSERT INTO jobs (kind, payload, run_at_us, attempts, created_at_us) "
+        f"VALUES (:job_kind, json_object('{key}', :chained), :now, 0, :now)"
+    )
+
+
+def enqueue_cte(source: str, key: str) -> str:
+    return (
+        "enqueued AS (INSERT INTO jobs (kind, payload, run_at_us, attempts, created_at_us) "
+        f"SELECT :job_kind, CAST(json_build_object('{key}', id) AS TEXT), :now, 0, :now FROM {source})"
+    )
+
+
 _CLAIM = sql(
     """UPDATE jobs SET run_at_us = :until, locked_by = :worker, attempts = attempts + 1
        WHERE id IN (SELECT id FROM jobs WHERE run_at_us <= :now ORDER BY run_at_us, id LIMIT :limit)

@@ -63,7 +63,7 @@ def message_routes(deps: Deps, view: View) -> list[Route]:
         send_request = service.validate_send(attributes, pointer)
         dlr_pointer = f"{pointer}/dlr_callback"
         require_reachable(send_request.dlr_callback, deps.http.policy, name="dlr_callback", pointer=dlr_pointer)
-        sender = await service.check_sender(deps.db, account, send_request.from_)
+        sender = await service.check_sender(deps.db, account, send_request.from_, send_request.to)
         media = []
         if send_request.media_urls:
             media = await fetch_all(
@@ -77,7 +77,12 @@ def message_routes(deps: Deps, view: View) -> list[Route]:
             replay = await idempotency.begin(connection, request, account.id, "message", now=now)
             if replay is not None:
                 return replay
-            await opt_outs.refuse_opted_out(connection, ours=sender, subscriber=send_request.to, pointer=pointer)
+            # Read again after fetching media, which takes a while: a STOP may have come in since.
+            opted_out = sender.opted_out or bool(
+                media and await opt_outs.opted_out(connection, ours=sender.number, subscriber=send_request.to)
+            )
+            if opted_out:
+                raise opt_outs.refusal(ours=sender.number, subscriber=send_request.to, pointer=pointer)
             public_id = model.new_message_id()
             response = await idempotency.remember(
                 connection, request, account.id, "message", view.accepted(public_id, jsonapi.base_url(request)), 202
@@ -88,7 +93,7 @@ def message_routes(deps: Deps, view: View) -> list[Route]:
                 connection,
                 account,
                 send_request,
-                sender,
+                sender.number,
                 media,
                 public_id,
                 prices=settings.prices,

@@ -52,10 +52,10 @@ async def opted_out(connection: Connection, *, ours: str, subscriber: str) -> bo
     return await repository.opted_out(connection, ours=ours, subscriber=subscriber)
 
 
-async def refuse_opted_out(connection: Connection, *, ours: str, subscriber: str, pointer: str) -> None:
-    if await opted_out(connection, ours=ours, subscriber=subscriber):
-        raise BadRequest(
-            f"{subscriber} has opted out of messages from {ours} (they sent STOP; START opts them back in)",
-            code=OPTED_OUT_CODE,
-            pointer=f"{pointer}/to",
-        )
+def refusal(*, ours: str, subscriber: str, pointer: str) -> BadRequest:
+    """The error of a send to a subscriber who opted out of `ours`."""
+    return BadRequest(
+        f"{subscriber} has opted out of messages from {ours} (they sent STOP; START opts them back in)",
+        code=OPTED_OUT_CODE,
+        pointer=f"{pointer}/to",
+    )

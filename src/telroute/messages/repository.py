@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
+from telroute.kit import jobs
 from telroute.kit.db import Chain, Connection, Guarded, Query, Row, in_params, placeholders, sql
 
 _MESSAGE_COLUMNS = (
@@ -20,28 +21,33 @@ _INSERT_VALUES = """:public_id, :account_id, :direction, :from_number, :to_numbe
     :message_encoding, :message_type, :segments, :amount_nd, :dlr_callback, :callback_url, :api_version"""
 # The account's next position and a time that never goes backwards against it (clocks of several
 # hosts differ): pages are found by position, so position order must be time order.
+_POSITION = """INSERT INTO message_positions (account_id, last_seq, last_at_us) VALUES (:account_id, 1, :now)
+    ON CONFLICT (account_id) DO UPDATE SET last_seq = message_positions.last_seq + 1,
+      last_at_us = {later}(message_positions.last_at_us, :now)
+    RETURNING last_seq, last_at_us"""
+_INSERT_AT_POSITION = f"""INSERT INTO messages ({_INSERT_COLUMNS})
+    VALUES ({_INSERT_VALUES}, (SELECT last_seq FROM position), (SELECT last_at_us FROM position), :now)
+    RETURNING id"""
 _INSERT_NEXT = Chain(  # the account's next position, then the message at it
-    first=sql(
-        """INSERT INTO message_positions (account_id, last_seq, last_at_us) VALUES (:account_id, 1, :now)
-           ON CONFLICT (account_id) DO UPDATE SET last_seq = message_positions.last_seq + 1,
-             last_at_us = MAX(message_positions.last_at_us, :now)
-           RETURNING last_seq, last_at_us"""
-    ),
+    first=sql(_POSITION.format(later="MAX")),
     then=sql(
         f"""INSERT INTO messages ({_INSERT_COLUMNS})
             VALUES ({_INSERT_VALUES}, :last_seq, :last_at_us, :now) RETURNING id"""
     ),
     postgres=sql(  # both in one round trip
-        "",
-        postgres=f"""WITH position AS (
-              INSERT INTO message_positions (account_id, last_seq, last_at_us) VALUES (:account_id, 1, :now)
-              ON CONFLICT (account_id) DO UPDATE SET last_seq = message_positions.last_seq + 1,
-                last_at_us = GREATEST(message_positions.last_at_us, :now)
-              RETURNING last_seq, last_at_us)
-            INSERT INTO messages ({_INSERT_COLUMNS})
-            VALUES ({_INSERT_VALUES}, (SELECT last_seq FROM position), (SELECT last_at_us FROM position), :now)
-            RETURNING id""",
+        "", postgres=f"WITH position AS ({_POSITION.format(later='GREATEST')}) {_INSERT_AT_POSITION}"
     ),
+)
+# The same, with the job that delivers the message: on PostgreSQL all three writes in one statement.
+_INSERT_QUEUED = Chain(
+    first=_INSERT_NEXT.first,
+    then=_INSERT_NEXT.then,
+    postgres=sql(
+        "",
+        postgres=f"WITH position AS ({_POSITION.format(later='GREATEST')}), inserted AS ({_INSERT_AT_POSITION}), "
+        f"{jobs.enqueue_cte('inserted', 'message_id')} SELECT id FROM inserted",
+    ),
+    last=jobs.enqueue_chained("message_id"),
 )
 _BY_PUBLIC_ID = sql(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE public_id = :public_id AND account_id = :account")
 _BY_ID = sql(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = :id")
@@ -146,6 +152,13 @@ _MEDIA_WITH_CONTENT = sql(f"SELECT {_MEDIA_META}, content FROM media WHERE messa
 async def insert(connection: Connection, values: dict[str, Any]) -> int:
     """Insert a message at its account's next position (whose row stays locked until commit)."""
     message_id: int = await connection.fetchval_chain(_INSERT_NEXT, {"api_version": "2.1", **values})
+    return message_id
+
+
+async def insert_queued(connection: Connection, values: dict[str, Any], job_kind: str) -> int:
+    """`insert`, and the job of `job_kind` that takes the message on (`{"message_id": id}`)."""
+    params = {"api_version": "2.1", **values, "job_kind": job_kind}
+    message_id: int = await connection.fetchval_chain(_INSERT_QUEUED, params)
     return message_id
 
 
@@ -345,6 +358,11 @@ _FIND = sql("SELECT 1 AS found FROM opt_outs WHERE our_number = :ours AND subscr
 _OUTBOUND = sql(
     "SELECT id, from_number, to_number FROM messages WHERE public_id = :public_id AND direction = 'outbound'"
 )
+# A send's checks in one read: who owns the sender number, and whether the receiver opted out of it.
+_SENDER = sql(
+    "SELECT n.account_id, EXISTS (SELECT 1 FROM opt_outs o WHERE o.our_number = n.value AND o.subscriber = :to) "
+    "AS opted_out FROM numbers n WHERE n.value = :value AND n.account_id IS NOT NULL"
+)
 _LINK = sql("INSERT INTO message_replies (message_id, reply_to_id) VALUES (:message, :answered)")
 
 
@@ -356,6 +374,11 @@ async def add_opt_out(connection: Connection, *, ours: str, subscriber: str, now
 async def remove_opt_out(connection: Connection, *, ours: str, subscriber: str) -> bool:
     """True when the pair was opted out."""
     return bool(await connection.execute(_REMOVE, {"ours": ours, "subscriber": subscriber}))
+
+
+async def sender(connection: Connection, value: str, to: str) -> Row | None:
+    """The owner (`account_id`) of the on-net number `value` and whether `to` opted out of it (`opted_out`)."""
+    return await connection.fetchrow(_SENDER, {"value": value, "to": to})
 
 
 async def opted_out(connection: Connection, *, ours: str, subscriber: str) -> bool:

@@ -14,7 +14,7 @@ from typing import Any
 from telroute.accounts.model import Account
 from telroute.config import Prices
 from telroute.errors import BadRequest, Forbidden, NotFound, Unprocessable
-from telroute.kit import jobs, ratelimit
+from telroute.kit import ratelimit
 from telroute.kit.db import Connection, Row
 from telroute.kit.inputs import typed
 from telroute.kit.outbound import validate_url
@@ -23,7 +23,6 @@ from telroute.messages.carrier_port import CarrierInbound
 from telroute.messages.inputs import InboundAttributes, InboundFields, SendAttributes, SendFields
 from telroute.messages.media import FetchedMedia
 from telroute.numbers import model as numbers_model
-from telroute.numbers import repository as numbers_repository
 
 DELIVER_MESSAGE = "deliver_message"
 
@@ -120,16 +119,23 @@ def _inbound_number(value: object, name: str, pointer: str) -> str:
     return value
 
 
-async def check_sender(connection: Connection, account: Account, from_raw: str) -> str:
-    """The normalized `from`, which must be a number this account owns (else 403)."""
+@dataclass(frozen=True, slots=True)
+class Sender:
+    number: str  # normalized
+    opted_out: bool  # the receiver opted out of messages from it (`opt_outs.py`), when the send was checked
+
+
+async def check_sender(connection: Connection, account: Account, from_raw: str, to: str) -> Sender:
+    """The normalized `from`, which must be a number this account owns (else 403), and whether `to` opted out
+    of it (one read for both)."""
     try:
         value = numbers_model.normalize_number(from_raw)
     except ValueError:
         value = None
-    owner = None if value is None else await numbers_repository.owner_of(connection, value)
-    if value is None or owner is None or owner["account_id"] != account.id:
+    found = None if value is None else await repository.sender(connection, value, to)
+    if value is None or found is None or found["account_id"] != account.id:
         raise Forbidden(f"from number {from_raw} is not a number on this account", pointer="/from")
-    return value
+    return Sender(value, bool(found["opted_out"]))
 
 
 async def take_rate(connection: Connection, account: Account, is_mms: bool, *, now: int | Callable[[], int]) -> None:
@@ -175,7 +181,7 @@ async def accept(
 ) -> None:
     """Insert the outbound MDR (queued) as `public_id`, its media and its delivery job."""
     pricing = model.price_outbound(request.body, request.is_mms, prices)
-    message_id = await repository.insert(
+    message_id = await repository.insert_queued(
         connection,
         {
             "public_id": public_id,
@@ -195,9 +201,9 @@ async def accept(
             "api_version": api_version,
             "now": now,
         },
+        DELIVER_MESSAGE,
     )
     await store_media(connection, account.id, message_id, media, now=now)
-    await jobs.enqueue(connection, DELIVER_MESSAGE, {"message_id": message_id}, now=now)
 
 
 async def get(connection: Connection, account: Account, public_id: str) -> tuple[Row, list[Row], list[Row]]:
