@@ -177,11 +177,13 @@ async def test_a_status_change_writes_its_receipt_only_when_the_status_moved(dep
     message_id, _ = await insert(deps, account, T0)
     submitted, delivered = receipt(1, "smsc submit", None, T0 + 1), receipt(2, "delivered", 1000, T0 + 5)
     async with deps.db.transaction() as connection:
-        for expected in (True, False):
+        for expected, ids in ((True, ("c-a", "c-b")), (False, ("c-x",))):
             moved = await repository.mark_submitted_with_receipt(
-                connection, message_id, submitted, carrier="simulator", parts=2
+                connection, message_id, submitted, carrier="simulator", ids=ids
             )
             assert moved is expected
+        parts = [await repository.locked_by_carrier_id(connection, "simulator", i) for i in ("c-a", "c-b", "c-x")]
+        assert [None if part is None else part["part"] for part in parts] == [0, 1, None]  # ids only when it moved
         assert await repository.advance_status_with_receipt(connection, message_id, delivered)
         late = receipt(2, "undelivered", 1005, T0 + 6)
         assert not await repository.advance_status_with_receipt(connection, message_id, late, error="late")
@@ -201,7 +203,10 @@ async def test_a_carrier_id_finds_its_part_together_with_its_message(deps: Deps)
     account = await new_account_id(deps)
     message_id, public_id = await insert(deps, account, T0)
     async with deps.db.transaction() as connection:
-        await repository.add_carrier_ids(connection, message_id, "simulator", ("c-1", "c-2"))
+        submitted = receipt(1, model.SUBMITTED, None, T0 + 1)
+        await repository.mark_submitted_with_receipt(
+            connection, message_id, submitted, carrier="simulator", ids=("c-1", "c-2")
+        )
         found = await repository.locked_by_carrier_id(connection, "simulator", "c-2")
         missing = await repository.locked_by_carrier_id(connection, "other", "c-2")
     assert found is not None
@@ -212,5 +217,5 @@ async def test_a_carrier_id_finds_its_part_together_with_its_message(deps: Deps)
         message_id,
         public_id,
         account,
-        model.QUEUED,
+        model.SUBMITTED,
     )

@@ -99,6 +99,7 @@ class Guarded:
     first: Query
     then: Query
     postgres: Query
+    also: Query | None = None  # SQLite: a third write made, after `then`, only when the first changed rows
 
 
 @dataclass(slots=True)
@@ -195,6 +196,8 @@ class _SqliteStatements:
         changed = await self.execute(guarded.first, params)
         if changed:
             await self.execute(guarded.then, params)
+            if guarded.also is not None:
+                await self.execute(guarded.also, params)
         return changed
 
 

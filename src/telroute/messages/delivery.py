@@ -96,10 +96,9 @@ async def mark_submitted(
     `spellings` (one per id) let receipts that spell an id differently find it."""
     receipt = _receipt(1, None, context)
     moved = await repository.mark_submitted_with_receipt(
-        connection, message["id"], receipt, carrier=carrier, parts=len(carrier_ids)
+        connection, message["id"], receipt, carrier=carrier, ids=carrier_ids, spellings=spellings
     )
     if moved:
-        await repository.add_carrier_ids(connection, message["id"], carrier, carrier_ids, spellings)
         await _announce(connection, message, context, receipt)
     return moved
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
@@ -104,13 +105,27 @@ _RECEIPT_OF_MOVED = (
 _ADVANCE_WITH_RECEIPT = Guarded(
     _ADVANCE, _INSERT_RECEIPT, sql(f"WITH moved AS ({_ADVANCE.sqlite} RETURNING id) {_RECEIPT_OF_MOVED}")
 )
-_SUBMITTED_WITH_RECEIPT = Guarded(
-    _SUBMITTED, _INSERT_RECEIPT, sql(f"WITH moved AS ({_SUBMITTED.sqlite} RETURNING id) {_RECEIPT_OF_MOVED}")
+# The parts' carrier ids (`:part_ids`, a JSON array of records) of a message just submitted.
+_PART_FIELDS = ("carrier_message_id", "part", "id_key", "id_value")
+_CARRIER_IDS = "INSERT INTO carrier_message_ids (carrier, carrier_message_id, message_id, part, id_key, id_value)"
+_CARRIER_IDS_OF_SUBMITTED = sql(
+    f"{_CARRIER_IDS} SELECT :carrier, "
+    + ", ".join(f"json_extract(value, '$.{name}')" for name in _PART_FIELDS[:1])
+    + ", :id, "
+    + ", ".join(f"json_extract(value, '$.{name}')" for name in _PART_FIELDS[1:])
+    + " FROM json_each(:part_ids) WHERE true ON CONFLICT (carrier, carrier_message_id) DO NOTHING"
 )
-_INSERT_CARRIER_ID = sql(
-    "INSERT INTO carrier_message_ids (carrier, carrier_message_id, message_id, part, id_key, id_value) "
-    "VALUES (:carrier, :carrier_message_id, :message_id, :part, :id_key, :id_value) "
+_CARRIER_IDS_OF_MOVED = (
+    f"{_CARRIER_IDS} SELECT :carrier, p.carrier_message_id, moved.id, p.part, p.id_key, p.id_value "
+    "FROM moved, jsonb_to_recordset(CAST(:part_ids AS jsonb)) "
+    "AS p(carrier_message_id text, part integer, id_key text, id_value text) "
     "ON CONFLICT (carrier, carrier_message_id) DO NOTHING"
+)
+_SUBMITTED_WITH_RECEIPT = Guarded(  # status, level-1 receipt and carrier ids: on PostgreSQL one statement
+    _SUBMITTED,
+    _INSERT_RECEIPT,
+    sql(f"WITH moved AS ({_SUBMITTED.sqlite} RETURNING id), parts AS ({_CARRIER_IDS_OF_MOVED}) {_RECEIPT_OF_MOVED}"),
+    also=_CARRIER_IDS_OF_SUBMITTED,
 )
 _CARRIER_ID_COLUMNS = "message_id, part, state, carrier_message_id, id_key, id_value"
 _BY_CARRIER_ID = sql(
@@ -209,11 +224,24 @@ async def advance_status_with_receipt(
 
 
 async def mark_submitted_with_receipt(
-    connection: Connection, message_id: int, receipt: Row, *, carrier: str, parts: int
+    connection: Connection,
+    message_id: int,
+    receipt: Row,
+    *,
+    carrier: str,
+    ids: Sequence[str],
+    spellings: Sequence[Spelling] | None = None,
 ) -> bool:
-    """`mark_submitted` and, when the message was still queued, `add_receipt` (the level-1 `receipt`)."""
-    params = {"id": message_id, "carrier": carrier, "parts": parts, **_receipt_params(message_id, receipt)}
-    return await connection.execute_guarded(_SUBMITTED_WITH_RECEIPT, params) == 1
+    """`mark_submitted` and, when the message was still queued, `add_receipt` (the level-1 `receipt`) and the
+    carrier's id of each part; with `spellings` (one per id) a receipt can name it by any of them
+    (`by_carrier_spelling`)."""
+    part_ids = [
+        {"carrier_message_id": carrier_id, "part": part, "id_key": None, "id_value": None}
+        | ({} if spellings is None else {"id_key": spellings[part][0], "id_value": spellings[part][1]})
+        for part, carrier_id in enumerate(ids)
+    ]
+    params = {"id": message_id, "carrier": carrier, "parts": len(ids), "part_ids": json.dumps(part_ids)}
+    return await connection.execute_guarded(_SUBMITTED_WITH_RECEIPT, params | _receipt_params(message_id, receipt)) == 1
 
 
 def _receipt_params(message_id: int, receipt: Row) -> dict[str, Any]:
@@ -269,28 +297,6 @@ _FINAL_PART_STATES = frozenset({"DELIVRD", "UNDELIV", "EXPIRED", "DELETED", "REJ
 Spelling = tuple[str, str | None]
 """How a receipt may spell a carrier's id: the id in lower case without leading zeros, and the decimal
 value of its hex reading (None when that is the same or it is not hex). See `carrier_port.id_keys`."""
-
-
-async def add_carrier_ids(
-    connection: Connection,
-    message_id: int,
-    carrier: str,
-    ids: Sequence[str],
-    spellings: Sequence[Spelling] | None = None,
-) -> None:
-    """Record the carrier's id of each part; with `spellings` (one per id) a receipt can name it by any
-    of them (`by_carrier_spelling`)."""
-    for part, carrier_id in enumerate(ids):
-        id_key, id_value = spellings[part] if spellings is not None else (None, None)
-        row = {
-            "carrier": carrier,
-            "carrier_message_id": carrier_id,
-            "message_id": message_id,
-            "part": part,
-            "id_key": id_key,
-            "id_value": id_value,
-        }
-        await connection.execute(_INSERT_CARRIER_ID, row)
 
 
 async def by_carrier_id(connection: Connection, carrier: str, carrier_id: str) -> Row | None:
