@@ -260,7 +260,28 @@ async def test_a_job_whose_row_is_gone_still_gets_its_successor(database: Databa
         await jobs.finish(connection, job)
     async with database.transaction() as connection, jobs.finishing(connection, job):
         await jobs.enqueue(connection, "deliver_webhook", {"url": "b"}, now=T0)
-    assert await jobs.depth_by_kind(database) == {"deliver_webhook": 1}
+        await jobs.enqueue(connection, "carrier_receipt", {"id": "a"}, now=T0)
+    assert await jobs.depth_by_kind(database) == {"deliver_webhook": 1, "carrier_receipt": 1}
+
+
+async def test_a_finishing_job_ends_with_all_it_enqueued_in_one_statement_on_postgres(database: Database) -> None:
+    await enqueue(database, "deliver_message", {"message_id": 1})
+    [job] = await claim(database, T0)
+    before = database.counted.statements
+    async with database.transaction() as connection, jobs.finishing(connection, job):
+        await jobs.enqueue(connection, "deliver_webhook", {"url": "b"}, now=T0)
+        await jobs.enqueue(connection, "carrier_receipt", {"id": "a"}, now=T0)
+    assert database.counted.statements - before == (1 if on_postgres() else 2)
+    assert await jobs.depth_by_kind(database) == {"deliver_webhook": 1, "carrier_receipt": 1}
+
+
+async def test_a_finishing_job_that_enqueues_only_its_own_kind_is_deleted_beside_them(database: Database) -> None:
+    await enqueue(database, "deliver_message", {"message_id": 1})
+    [job] = await claim(database, T0)
+    async with database.transaction() as connection, jobs.finishing(connection, job):
+        await jobs.enqueue(connection, "deliver_message", {"message_id": 1, "earlier_attempts": 1}, now=T0)
+    [again] = await claim(database, T0 + LEASE + 1)  # the old job, whose lease lapsed by then, is gone
+    assert (again.payload, again.attempts) == ({"message_id": 1, "earlier_attempts": 1}, 1)
 
 
 async def test_finish_all_with_runs_the_write_and_finishes_the_jobs_of_their_kind(database: Database) -> None:

@@ -11,7 +11,7 @@ import json
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -65,10 +65,6 @@ _FINISH_ALL_ALONG = (
     "DELETE FROM jobs WHERE kind = :finished_kind AND id IN (SELECT value FROM json_each(:finished_jobs))",
     "DELETE FROM jobs WHERE kind = :finished_kind AND id = ANY(:finished_jobs)",
 )
-_HAND_OVER = sql(
-    "UPDATE jobs SET kind = :kind, payload = :payload, run_at_us = :run_at, attempts = 0, locked_by = NULL, "
-    "last_error = NULL, created_at_us = :now WHERE id = :id AND kind = :old_kind"
-)
 _RETRY = sql(
     "UPDATE jobs SET run_at_us = :run_at, locked_by = NULL, last_error = :error WHERE id = :id AND kind = :kind"
 )
@@ -89,42 +85,72 @@ _DEPTH_BY_KIND = sql("SELECT kind, COUNT(*) AS depth FROM jobs GROUP BY kind")
 @dataclass(slots=True)
 class _Finishing:
     job: Job
-    handed_over: bool = False
+    enqueued: list[dict[str, Any]] = field(default_factory=list)  # written when the block ends
 
 
 _finishing: ContextVar[_Finishing | None] = ContextVar("telroute_job_finishing", default=None)
 
+# The jobs a finishing job's block enqueued (`:jobs`, a JSON array), written together with its end: the one
+# marked `handover` takes the finishing job's row (`:id`, `:old_kind`) when that row is still there, and is
+# inserted when it is not; the others are inserted.
+_HANDED_OVER = sql(
+    "UPDATE jobs SET kind = :kind, payload = :payload, run_at_us = :run_at, attempts = 0, locked_by = NULL, "
+    "last_error = NULL, created_at_us = :now WHERE id = :id AND kind = :old_kind"
+)
+_ENQUEUED = "INSERT INTO jobs (kind, payload, run_at_us, attempts, created_at_us)"
+_ENQUEUED_BESIDE = sql(
+    f"{_ENQUEUED} SELECT json_extract(value, '$.kind'), json_extract(value, '$.payload'), "
+    "json_extract(value, '$.run_at'), 0, json_extract(value, '$.now') FROM json_each(:jobs) "
+    "WHERE NOT (json_extract(value, '$.handover') AND EXISTS ("
+    "SELECT 1 FROM jobs WHERE id = :id AND kind = :kind AND payload = :payload AND created_at_us = :now))"
+)
+_HAND_OVER_AND_ENQUEUE = Pair(
+    _HANDED_OVER,
+    _ENQUEUED_BESIDE,
+    sql(
+        "",
+        postgres=f"WITH handed AS ({_HANDED_OVER.sqlite} RETURNING id) {_ENQUEUED} "
+        "SELECT r.kind, r.payload, r.run_at, 0, r.now FROM jsonb_to_recordset(CAST(:jobs AS jsonb)) "
+        "AS r(kind text, payload text, run_at bigint, now bigint, handover boolean) "
+        "WHERE NOT (r.handover AND EXISTS (SELECT 1 FROM handed))",
+    ),
+)
+
 
 async def enqueue(connection: Connection, kind: str, payload: dict[str, Any], *, now: int, delay_us: int = 0) -> None:
+    """A job, in `connection`'s transaction. Inside `finishing`, written when its block ends."""
     params = {"kind": kind, "payload": json.dumps(payload), "run_at": now + delay_us, "now": now}
-    if await _hand_over(connection, params):
+    finishing = _finishing.get()
+    if finishing is not None:
+        finishing.enqueued.append(params)
         return
     await connection.execute(_ENQUEUE, params)
 
 
-async def _hand_over(connection: Connection, params: dict[str, Any]) -> bool:
-    """Inside `finishing`: the first job enqueued of another kind takes over the finishing job's row (one
-    UPDATE instead of a DELETE and an INSERT). False when there is none to take over, or it is gone."""
-    finishing = _finishing.get()
-    if finishing is None or finishing.handed_over or finishing.job.kind == params["kind"]:
-        return False
-    old = {"id": finishing.job.id, "old_kind": finishing.job.kind}
-    finishing.handed_over = await connection.execute(_HAND_OVER, params | old) == 1
-    return finishing.handed_over
-
-
 @asynccontextmanager
 async def finishing(connection: Connection, job: Job) -> AsyncIterator[None]:
-    """Finish `job` in `connection`'s transaction when the block succeeds. A job the block enqueues may reuse
-    its row: the transaction then holds the same change as a `finish` plus an `enqueue`."""
+    """Finish `job` in `connection`'s transaction when the block succeeds. The first job the block enqueues
+    of another kind reuses its row (an UPDATE instead of a DELETE and an INSERT), and on PostgreSQL every job
+    it enqueued is written in that one statement."""
     state = _Finishing(job)
     token = _finishing.set(state)
     try:
         yield
     finally:
         _finishing.reset(token)
-    if not state.handed_over:
+    successor = next((params for params in state.enqueued if params["kind"] != job.kind), None)
+    if successor is None:
         await finish(connection, job)
+        for params in state.enqueued:
+            await connection.execute(_ENQUEUE, params)
+        return
+    old = {"id": job.id, "old_kind": job.kind}
+    if len(state.enqueued) == 1:  # the successor alone: inserted only in the rare case its row is gone
+        if await connection.execute(_HANDED_OVER, successor | old) != 1:
+            await connection.execute(_ENQUEUE, successor)
+        return
+    enqueued = [params | {"handover": params is successor} for params in state.enqueued]
+    await connection.execute_pair(_HAND_OVER_AND_ENQUEUE, successor | old | {"jobs": json.dumps(enqueued)})
 
 
 async def claim(database: Database, worker: str, *, now: int, lease_us: int, limit: int) -> list[Job]:
