@@ -100,6 +100,7 @@ class Guarded:
     then: Query
     postgres: Query
     also: Query | None = None  # SQLite: a third write made, after `then`, only when the first changed rows
+    before: Query | None = None  # SQLite: a write made before the first, whatever the first changes
 
 
 @dataclass(slots=True)
@@ -193,6 +194,8 @@ class _SqliteStatements:
         await self.execute(pair.second, params)
 
     async def execute_guarded(self, guarded: Guarded, params: Params) -> int:
+        if guarded.before is not None:
+            await self.execute(guarded.before, params)
         changed = await self.execute(guarded.first, params)
         if changed:
             await self.execute(guarded.then, params)

@@ -109,11 +109,14 @@ async def finalize(
     outcome: model.ReceiptOutcome,
     context: Context,
     error: str | None = None,
+    *,
+    part: repository.PartState | None = None,
 ) -> bool:
-    """Level 2, at most once per status: a duplicate or late receipt changes nothing."""
+    """Level 2, at most once per status: a duplicate or late receipt changes nothing (but the state of the
+    `part` it reports, when given, is recorded)."""
     log.info("message status", message_id=message["public_id"], status=outcome.status, code=outcome.code)
     receipt = _receipt(2, outcome, context)
-    if not await repository.advance_status_with_receipt(connection, message["id"], receipt, error=error):
+    if not await repository.advance_status_with_receipt(connection, message["id"], receipt, error=error, part=part):
         return False
     await _announce(connection, message, context, receipt)
     return True
@@ -136,14 +139,15 @@ async def apply_carrier_state(
     message, read holding its row lock (`repository.locked`)."""
     if message is None or message["status"] in model.FINAL_STATUSES:
         return
-    await repository.set_part_state(connection, carrier, carrier_id, state.upper())
+    reported = repository.PartState(carrier, carrier_id, state.upper())
     outcome = model.overridden(model.outcome_of_state(state), code, description)
-    if outcome.status == model.DELIVERED:
-        single = message["parts_pending"] <= 1
-        if single or all(part == "DELIVRD" for part in await repository.part_states(connection, message["id"])):
+    if outcome.status == model.DELIVERED and message["parts_pending"] > 1:  # delivered when every part is
+        await repository.set_part_state(connection, carrier, carrier_id, reported.state)
+        if all(part == "DELIVRD" for part in await repository.part_states(connection, message["id"])):
             await finalize(connection, message, outcome, context)
         return
-    await finalize(connection, message, outcome, context, error=None if not outcome.final else state.upper())
+    error = None if outcome.status == model.DELIVERED or not outcome.final else reported.state
+    await finalize(connection, message, outcome, context, error=error, part=reported)
 
 
 async def deliver_on_net(connection: Connection, message: Row, owner: Row, context: Context) -> None:

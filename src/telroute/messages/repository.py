@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -104,6 +105,16 @@ _RECEIPT_OF_MOVED = (
 )
 _ADVANCE_WITH_RECEIPT = Guarded(
     _ADVANCE, _INSERT_RECEIPT, sql(f"WITH moved AS ({_ADVANCE.sqlite} RETURNING id) {_RECEIPT_OF_MOVED}")
+)
+# The same after a carrier's report on one part, whose state is recorded whether the status moves or not.
+_PART_REPORTED = sql(
+    "UPDATE carrier_message_ids SET state = :part_state WHERE carrier = :part_carrier AND carrier_message_id = :part_id"
+)
+_ADVANCE_REPORTED_WITH_RECEIPT = Guarded(
+    _ADVANCE,
+    _INSERT_RECEIPT,
+    sql(f"WITH part AS ({_PART_REPORTED.sqlite}), moved AS ({_ADVANCE.sqlite} RETURNING id) {_RECEIPT_OF_MOVED}"),
+    before=_PART_REPORTED,
 )
 # The parts' carrier ids (`:part_ids`, a JSON array of records) of a message just submitted.
 _PART_FIELDS = ("carrier_message_id", "part", "id_key", "id_value")
@@ -215,12 +226,16 @@ async def mark_submitted(connection: Connection, message_id: int, *, carrier: st
 
 
 async def advance_status_with_receipt(
-    connection: Connection, message_id: int, receipt: Row, *, error: str | None = None
+    connection: Connection, message_id: int, receipt: Row, *, error: str | None = None, part: PartState | None = None
 ) -> bool:
     """`advance_status` to the receipt's status and, when it moved, `add_receipt` (`receipt`: level, status,
-    status_code, description, created_at_us)."""
+    status_code, description, created_at_us). `part`: the reported part's new state, recorded in any case
+    (`set_part_state`): on PostgreSQL in the same statement."""
     params = {"id": message_id, "error": error, **_receipt_params(message_id, receipt)}
-    return await connection.execute_guarded(_ADVANCE_WITH_RECEIPT, params) == 1
+    if part is None:
+        return await connection.execute_guarded(_ADVANCE_WITH_RECEIPT, params) == 1
+    reported = {"part_carrier": part.carrier, "part_id": part.carrier_message_id, "part_state": part.state}
+    return await connection.execute_guarded(_ADVANCE_REPORTED_WITH_RECEIPT, params | reported) == 1
 
 
 async def mark_submitted_with_receipt(
@@ -295,6 +310,15 @@ async def receipts_of(connection: Connection, message_ids: Sequence[int]) -> dic
 
 _FINAL_PART_STATES = frozenset({"DELIVRD", "UNDELIV", "EXPIRED", "DELETED", "REJECTD", "UNKNOWN"})
 Spelling = tuple[str, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class PartState:
+    carrier: str
+    carrier_message_id: str
+    state: str
+
+
 """How a receipt may spell a carrier's id: the id in lower case without leading zeros, and the decimal
 value of its hex reading (None when that is the same or it is not hex). See `carrier_port.id_keys`."""
 
