@@ -25,12 +25,12 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
-from benchmarks.support import basic, free_port, machine, post_script, wrk
+from benchmarks.support import WrkResult, basic, free_port, machine, post_script, wrk
 
 TELROUTE = [sys.executable, "-m", "telroute"]
 GOALS = {"search": 0.35, "areacodes": 0.50, "accepted": 0.15}
@@ -92,7 +92,8 @@ class Deployment:
     processes: list[Process]
     receiver: str
     authorization: str = ""
-    body: str = ""
+    message: dict[str, object] = field(default_factory=dict)  # the JSON body of each send
+    body: str = ""  # wrk's script sending `message`
 
     def cli(self, *args: str) -> str:
         return subprocess.run([*TELROUTE, *args], env=self.env, capture_output=True, text=True, check=True).stdout
@@ -118,7 +119,8 @@ def prepare_account(deployment: Deployment) -> None:
         callback = {"callback_url": f"{deployment.receiver}/dlr"}
         client.put("/v2.1/messages/sms_dlr_callback", json=callback).raise_for_status()
     deployment.authorization = basic(key, secret)
-    deployment.body = post_script({"to": "12065550100", "from": number, "body": "benchmark"}, deployment.authorization)
+    deployment.message = {"to": "12065550100", "from": number, "body": "benchmark"}
+    deployment.body = post_script(deployment.message, deployment.authorization)
 
 
 def wait_drained(deployment: Deployment, accepted: int, timeout: float) -> tuple[int, float]:
@@ -159,26 +161,70 @@ def measure(deployment: Deployment, database: str, seconds: int) -> None:
     end_to_end(deployment, database, seconds, health.requests_per_second)
 
 
-def end_to_end(deployment: Deployment, database: str, seconds: int, healthz: float) -> None:
+@dataclass
+class Burst:
+    """wrk's sends of an end-to-end burst and the counters read just before it."""
+
+    sends: WrkResult
+    started: float
+    level2: int
+    cpu: float
+    worker_cpu: float
+    statements: int
+
+    @property
+    def accepted(self) -> int:
+        return self.sends.requests - self.sends.non_2xx
+
+
+@dataclass
+class EndToEnd:
+    """A burst once every accepted message's level-2 callback arrived."""
+
+    delivered: int
+    rate: float  # messages/s from the first send to the last level-2 callback
+    cpu_us: float  # server CPU per message, every telroute process
+    cpu_us_worker: float | None  # of it, the `worker` process's (PostgreSQL)
+    statements: float  # SQL statements per message
+
+
+def _worker(deployment: Deployment) -> Process | None:
+    return deployment.processes[-1] if len(deployment.processes) > 1 else None  # PostgreSQL: `worker`
+
+
+def send_burst(deployment: Deployment, seconds: int) -> Burst:
+    """Sends for `seconds` from wrk's 32 connections (the end-to-end path)."""
     before_level2 = deployment.level2()
     cpu, statements = deployment.cpu_seconds(), deployment.statements()
-    worker = deployment.processes[-1] if len(deployment.processes) > 1 else None  # PostgreSQL: `worker`
+    worker = _worker(deployment)
     worker_cpu = 0.0 if worker is None else worker.cpu_seconds()
     started = time.monotonic()
     sends = wrk(f"{deployment.api.url}/v2.1/messages", seconds=seconds, script=deployment.body)
-    accepted = sends.requests - sends.non_2xx
+    return Burst(sends, started, before_level2, cpu, worker_cpu, statements)
+
+
+def drain_burst(deployment: Deployment, burst: Burst, seconds: int) -> EndToEnd:
+    """Waits for the burst's level-2 callbacks (bounded) and measures its rate, CPU and statements."""
+    seen, finished = wait_drained(deployment, burst.level2 + burst.accepted, timeout=max(120.0, 20.0 * seconds))
+    delivered = seen - burst.level2
+    cpu_us = 1e6 * (deployment.cpu_seconds() - burst.cpu) / max(1, delivered)
+    per_message = (deployment.statements() - burst.statements) / max(1, delivered)
+    worker = _worker(deployment)
+    cpu_us_worker = None if worker is None else 1e6 * (worker.cpu_seconds() - burst.worker_cpu) / max(1, delivered)
+    return EndToEnd(delivered, delivered / (finished - burst.started), cpu_us, cpu_us_worker, per_message)
+
+
+def end_to_end(deployment: Deployment, database: str, seconds: int, healthz: float) -> None:
+    burst = send_burst(deployment, seconds)
+    sends, accepted = burst.sends, burst.accepted
     extra = f"; non-2xx {sends.non_2xx}"
     row("accepted", sends.requests_per_second, healthz, sends.p50_ms, sends.p99_ms, extra)
-    seen, finished = wait_drained(deployment, before_level2 + accepted, timeout=max(120.0, 20.0 * seconds))
-    delivered = seen - before_level2
-    cpu_us = 1e6 * (deployment.cpu_seconds() - cpu) / max(1, delivered)
-    per_message = (deployment.statements() - statements) / max(1, delivered)
-    if worker is not None:
-        cpu_us_worker = 1e6 * (worker.cpu_seconds() - worker_cpu) / max(1, delivered)
-        per_message_cpu = f"{cpu_us:,.0f} us/message ({cpu_us_worker:,.0f} in the worker)"
+    result = drain_burst(deployment, burst, seconds)
+    delivered, rate, cpu_us, per_message = result.delivered, result.rate, result.cpu_us, result.statements
+    if result.cpu_us_worker is not None:
+        per_message_cpu = f"{cpu_us:,.0f} us/message ({result.cpu_us_worker:,.0f} in the worker)"
     else:
         per_message_cpu = f"{cpu_us:,.0f} us/message"
-    rate = delivered / (finished - started)
     goal = E2E_GOALS[database]
     verdict = "met" if rate / healthz >= goal else "NOT met"
     print(
