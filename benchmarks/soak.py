@@ -277,8 +277,9 @@ def report(deployment: Deployment, result: Soak, problems: list[str]) -> None:
         flat_all = flat_all and flat
         cpu_us = 1e6 * result.cpu_seconds[index] / max(1, distinct)
         print(
-            f"  {name:<18} at {first_minute.seconds:.0f} s {at_1min / 1024:>7,.1f} MB, end {at_end / 1024:>7,.1f} MB, "
-            f"max {peak / 1024:>7,.1f} MB; growth after the first minute {100 * growth:+.1f}% "
+            f"  {name:<18} start {samples[0].rss_kb[index] / 1024:>6,.1f} MB, "
+            f"at {first_minute.seconds:.0f} s {at_1min / 1024:>6,.1f} MB, end {at_end / 1024:>6,.1f} MB, "
+            f"max {peak / 1024:>6,.1f} MB; growth after the first minute {100 * growth:+.1f}% "
             f"({'flat (< 10%)' if flat else 'NOT flat'}); CPU {cpu_us:,.0f} us/message"
         )
     errors = sends.errors + len(problems) + len(died)
@@ -335,7 +336,8 @@ def run(database: str, database_url: str | None, options: argparse.Namespace) ->
                 rate = measured.rate / 2
                 print(
                     f"maximum end-to-end rate: {measured.rate:,.1f} msg/s ({BURST_SECONDS} s wrk burst, "
-                    f"{measured.delivered:,} delivered to level 2, {burst.sends.non_2xx:,} non-2xx); "
+                    f"{burst.accepted:,} 202s counted by wrk, {burst.sends.non_2xx:,} non-2xx, "
+                    f"{measured.delivered:,} delivered to level 2); "
                     f"soak rate (half): {rate:,.1f} msg/s",
                     flush=True,
                 )
