@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
+from collections.abc import Callable
 
 import pytest
 
@@ -17,7 +20,7 @@ def bucket() -> str:
     return f"test:{uuid.uuid4().hex}"  # the PostgreSQL pass shares one database across tests
 
 
-async def allowed(deps: Deps, name: str, per_second: int, now: int) -> bool:
+async def allowed(deps: Deps, name: str, per_second: int, now: int | Callable[[], int]) -> bool:
     """One take in its own transaction, as the send endpoint does; False when it was refused."""
     try:
         async with deps.db.transaction() as connection:
@@ -122,3 +125,27 @@ async def test_a_rolled_back_take_is_given_back(deps: Deps) -> None:
     assert await allowed(deps, name, 1, T0)
     error = await refusal(deps, name, 1, T0)
     assert error.detail == "rate limit exceeded: at most 1 SMS per second"
+
+
+def wall_clock() -> int:
+    return time.time_ns() // 1000
+
+
+async def test_a_request_that_waited_for_the_bucket_is_judged_by_when_it_got_it(deps: Deps) -> None:
+    """Five takes fill a 5/s bucket until about 200 ms after the first; a sixth that arrives at once but waits
+    400 ms behind the fifth's open transaction is judged at the end of its wait, and allowed."""
+    name = bucket()
+    for _ in range(4):
+        assert await allowed(deps, name, 5, wall_clock)
+    holding = asyncio.Event()
+
+    async def fifth_holding_the_row() -> None:
+        async with deps.db.transaction() as connection:
+            await ratelimit.take(connection, name, per_second=5, now=wall_clock, what="SMS")
+            holding.set()
+            await asyncio.sleep(0.4)
+
+    fifth = asyncio.create_task(fifth_holding_the_row())
+    await holding.wait()
+    assert await allowed(deps, name, 5, wall_clock)
+    await fifth

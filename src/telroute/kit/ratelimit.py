@@ -2,8 +2,12 @@
 
 A bucket's `tat_us` is its theoretical arrival time. A request is allowed when
 `max(tat, now) + interval - burst <= now`, and then moves tat forward by one interval.
-The clock is read after the bucket's row is locked: a request that waited behind others for the
-row must not be judged by the moment it arrived (that refused requests under load).
+
+One statement decides and takes: an upsert whose update (and its condition) runs on the bucket's row once
+locked. A request that waited behind others for the row must not be judged by the moment it arrived (that
+refused requests under load), so with a live clock the time is the clock's reading plus how long the
+statement waited (PostgreSQL's own measure, free of any skew between hosts); SQLite runs one statement at a
+time and never waits inside one. A refused request reads the bucket once more, for its Retry-After.
 """
 
 from __future__ import annotations
@@ -13,28 +17,34 @@ from collections.abc import Callable
 from telroute.errors import TooManyRequests
 from telroute.kit.db import Connection, sql
 
-_ENSURE = sql("INSERT INTO rate_limits (bucket, tat_us) VALUES (:bucket, 0) ON CONFLICT (bucket) DO NOTHING")
-_LOCK = sql(
-    "SELECT tat_us FROM rate_limits WHERE bucket = :bucket",
-    postgres="SELECT tat_us FROM rate_limits WHERE bucket = :bucket FOR UPDATE",
+_WAITED_US = "CAST(EXTRACT(EPOCH FROM clock_timestamp() - statement_timestamp()) * 1000000 AS BIGINT)"
+_TAKE = sql(
+    """INSERT INTO rate_limits (bucket, tat_us) VALUES (:bucket, :now + :interval)
+       ON CONFLICT (bucket) DO UPDATE SET tat_us = MAX(rate_limits.tat_us, :now) + :interval
+       WHERE MAX(rate_limits.tat_us, :now) + :interval - :burst <= :now
+       RETURNING tat_us""",
+    postgres=f"""INSERT INTO rate_limits AS r (bucket, tat_us)
+       VALUES (:bucket, CAST(:now AS BIGINT) + CAST(:interval AS BIGINT))
+       ON CONFLICT (bucket) DO UPDATE
+       SET tat_us = GREATEST(r.tat_us, :now + CAST(:live AS BIGINT) * {_WAITED_US}) + :interval
+       WHERE GREATEST(r.tat_us, :now + :live * {_WAITED_US}) + :interval - CAST(:burst AS BIGINT)
+         <= :now + :live * {_WAITED_US}
+       RETURNING tat_us""",
 )
-_SET = sql("UPDATE rate_limits SET tat_us = :tat WHERE bucket = :bucket")
+_TAT = sql("SELECT tat_us FROM rate_limits WHERE bucket = :bucket")
 
 
 async def take(
     connection: Connection, bucket: str, *, per_second: int, now: int | Callable[[], int], what: str
 ) -> None:
-    """Allow one event in `bucket` at `per_second` (bursts of up to one second's worth) or raise 429."""
+    """Allow one event in `bucket` at `per_second` (bursts of up to one second's worth) or raise 429. `now`: a
+    clock (read when the statement runs, counting any wait for the bucket's row), or a fixed moment."""
     interval = 1_000_000 // max(1, per_second)
     burst = interval * max(1, per_second)
-    tat = await connection.fetchval(_LOCK, {"bucket": bucket})
-    if tat is None:  # the bucket's first event: create its row (a rival may create it first), then lock it
-        await connection.execute(_ENSURE, {"bucket": bucket})
-        tat = await connection.fetchval(_LOCK, {"bucket": bucket})
-    tat = int(tat)
     current = now() if callable(now) else now
-    arrival = max(tat, current) + interval
-    if arrival - burst > current:
-        retry_after = max(0.001, (arrival - burst - current) / 1_000_000)
-        raise TooManyRequests(f"rate limit exceeded: at most {per_second} {what} per second", retry_after=retry_after)
-    await connection.execute(_SET, {"bucket": bucket, "tat": arrival})
+    params = {"bucket": bucket, "now": current, "interval": interval, "burst": burst, "live": int(callable(now))}
+    if await connection.fetchval(_TAKE, params) is not None:
+        return
+    tat = int(await connection.fetchval(_TAT, {"bucket": bucket}))
+    retry_after = max(0.001, (max(tat, current) + interval - burst - current) / 1_000_000)
+    raise TooManyRequests(f"rate limit exceeded: at most {per_second} {what} per second", retry_after=retry_after)
