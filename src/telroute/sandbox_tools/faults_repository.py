@@ -31,6 +31,12 @@ _API_RULES = sql(
     f"SELECT {_COLUMNS} FROM sandbox_faults WHERE account_id = :account AND kind = 'api' AND {_ACTIVE} ORDER BY id DESC"
 )
 _ACCOUNTS_WITH_API_RULES = sql(f"SELECT DISTINCT account_id FROM sandbox_faults WHERE kind = 'api' AND {_ACTIVE}")
+_ACCOUNTS_WITH_DELIVERY_RULES = sql(
+    "SELECT DISTINCT account_id FROM sandbox_faults "
+    f"WHERE account_id IN (SELECT value FROM json_each(:accounts)) AND kind = 'delivery' AND {_ACTIVE}",
+    postgres="SELECT DISTINCT account_id FROM sandbox_faults "
+    f"WHERE account_id = ANY(:accounts) AND kind = 'delivery' AND {_ACTIVE}",
+)
 _USE = sql("UPDATE sandbox_faults SET remaining = remaining - 1 WHERE id = :id AND remaining > 0")
 
 
@@ -75,6 +81,12 @@ async def api_rules(connection: Connection, account_id: int, *, now: int) -> lis
 
 async def accounts_with_api_rules(connection: Connection, *, now: int) -> set[int]:
     return {int(row["account_id"]) for row in await connection.fetch(_ACCOUNTS_WITH_API_RULES, {"now": now})}
+
+
+async def accounts_with_delivery_rules(connection: Connection, account_ids: list[int], *, now: int) -> set[int]:
+    """Those of `account_ids` that have an active delivery rule (of any destination)."""
+    rows = await connection.fetch(_ACCOUNTS_WITH_DELIVERY_RULES, {"accounts": account_ids, "now": now})
+    return {int(row["account_id"]) for row in rows}
 
 
 async def use(connection: Connection, fault_id: int) -> bool:

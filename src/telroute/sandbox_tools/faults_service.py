@@ -48,6 +48,11 @@ async def _first_taken(connection: Connection, candidates: list[Row], draw: Draw
     return None
 
 
+async def accounts_with_delivery_rules(connection: Connection, account_ids: list[int], *, now: int) -> set[int]:
+    """Which of these accounts have any active delivery rule: one read for many deliveries."""
+    return await repository.accounts_with_delivery_rules(connection, account_ids, now=now)
+
+
 async def has_delivery_rule(connection: Connection, account_id: int, to_number: str, *, now: int) -> bool:
     """Whether any active rule matches: a read, so that messages without rules cost no write."""
     return bool(await repository.delivery_candidates(connection, account_id, to_number, now=now))
