@@ -139,9 +139,6 @@ _SUBMITTED_WITH_RECEIPT = Guarded(  # status, level-1 receipt and carrier ids: o
     also=_CARRIER_IDS_OF_SUBMITTED,
 )
 _CARRIER_ID_COLUMNS = "message_id, part, state, carrier_message_id, id_key, id_value"
-_BY_CARRIER_ID = sql(
-    f"SELECT {_CARRIER_ID_COLUMNS} FROM carrier_message_ids WHERE carrier = :carrier AND carrier_message_id = :id"
-)
 _PART_AND_MESSAGE = ", ".join(
     [f"c.{column.strip()}" for column in _CARRIER_ID_COLUMNS.split(",")] + [_M_COLUMNS, _DLR_SETTINGS]
 )
@@ -323,13 +320,9 @@ class PartState:
 value of its hex reading (None when that is the same or it is not hex). See `carrier_port.id_keys`."""
 
 
-async def by_carrier_id(connection: Connection, carrier: str, carrier_id: str) -> Row | None:
-    return await connection.fetchrow(_BY_CARRIER_ID, {"carrier": carrier, "id": carrier_id})
-
-
 async def locked_by_carrier_id(connection: Connection, carrier: str, carrier_id: str) -> Row | None:
     """The part the carrier's id names together with its message's columns (their names differ), holding the
-    message's row lock as `locked` does: one statement where `by_carrier_id` and `locked` are two."""
+    message's row lock as `locked` does, and the DLR callbacks that may apply to it (as `by_ids`)."""
     return await connection.fetchrow(_LOCKED_BY_CARRIER_ID, {"carrier": carrier, "id": carrier_id})
 
 
