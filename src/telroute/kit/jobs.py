@@ -27,26 +27,20 @@ class Job:
     created_at_us: int
 
 
-_ENQUEUE = sql(
-    "INSERT INTO jobs (kind, payload, run_at_us, attempts, created_at_us) VALUES (:kind, :payload, :run_at, 0, :now)"
-)
+_ENQUEUED = "INSERT INTO jobs (kind, payload, run_at_us, attempts, created_at_us)"
+_ENQUEUE = sql(f"{_ENQUEUED} VALUES (:kind, :payload, :run_at, 0, :now)")
 
 
 # A job of kind `:job_kind` whose payload names one new row, written by the statement that writes the row
 # (`kit/db.Chain`): for SQLite the Chain's `last` statement, the row's id as `:chained`; for PostgreSQL a
 # CTE enqueuing one job per row that the CTE `source` returns.
 def enqueue_chained(key: str) -> Query:
-    return sql(
-        "INSERT INTO jobs (kind, payload, run_at_us, attempts, created_at_us) "
-        f"VALUES (:job_kind, json_object('{key}', :chained), :now, 0, :now)"
-    )
+    return sql(f"{_ENQUEUED} VALUES (:job_kind, json_object('{key}', :chained), :now, 0, :now)")
 
 
 def enqueue_cte(source: str, key: str) -> str:
-    return (
-        "enqueued AS (INSERT INTO jobs (kind, payload, run_at_us, attempts, created_at_us) "
-        f"SELECT :job_kind, CAST(json_build_object('{key}', id) AS TEXT), :now, 0, :now FROM {source})"
-    )
+    payload = f"CAST(json_build_object('{key}', id) AS TEXT)"
+    return f"enqueued AS ({_ENQUEUED} SELECT :job_kind, {payload}, :now, 0, :now FROM {source})"
 
 
 _CLAIM = sql(
@@ -97,7 +91,6 @@ _HANDED_OVER = sql(
     "UPDATE jobs SET kind = :kind, payload = :payload, run_at_us = :run_at, attempts = 0, locked_by = NULL, "
     "last_error = NULL, created_at_us = :now WHERE id = :id AND kind = :old_kind"
 )
-_ENQUEUED = "INSERT INTO jobs (kind, payload, run_at_us, attempts, created_at_us)"
 _ENQUEUED_BESIDE = sql(
     f"{_ENQUEUED} SELECT json_extract(value, '$.kind'), json_extract(value, '$.payload'), "
     "json_extract(value, '$.run_at'), 0, json_extract(value, '$.now') FROM json_each(:jobs) "
@@ -138,19 +131,23 @@ async def finishing(connection: Connection, job: Job) -> AsyncIterator[None]:
         yield
     finally:
         _finishing.reset(token)
-    successor = next((params for params in state.enqueued if params["kind"] != job.kind), None)
+    await _end(connection, job, state.enqueued)
+
+
+async def _end(connection: Connection, job: Job, enqueued: list[dict[str, Any]]) -> None:
+    successor = next((params for params in enqueued if params["kind"] != job.kind), None)
     if successor is None:
         await finish(connection, job)
-        for params in state.enqueued:
+        for params in enqueued:
             await connection.execute(_ENQUEUE, params)
         return
     old = {"id": job.id, "old_kind": job.kind}
-    if len(state.enqueued) == 1:  # the successor alone: inserted only in the rare case its row is gone
+    if len(enqueued) == 1:  # the successor alone: inserted only in the rare case its row is gone
         if await connection.execute(_HANDED_OVER, successor | old) != 1:
             await connection.execute(_ENQUEUE, successor)
         return
-    enqueued = [params | {"handover": params is successor} for params in state.enqueued]
-    await connection.execute_pair(_HAND_OVER_AND_ENQUEUE, successor | old | {"jobs": json.dumps(enqueued)})
+    marked = [params | {"handover": params is successor} for params in enqueued]
+    await connection.execute_pair(_HAND_OVER_AND_ENQUEUE, successor | old | {"jobs": json.dumps(marked)})
 
 
 async def claim(database: Database, worker: str, *, now: int, lease_us: int, limit: int) -> list[Job]:
