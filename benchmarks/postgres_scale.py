@@ -38,7 +38,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -492,7 +492,7 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
 
 
 def timed_gets(
-    server: RunningServer, auth: tuple[str, str], path: str, params: dict[str, str | int], count: int
+    server: RunningServer, auth: tuple[str, str], path: str, params: Mapping[str, str | int], count: int
 ) -> tuple[float, float, int, CpuWindow]:
     """Sequential GETs on one keep-alive connection: (p50 ms, p99 ms, items in the last response, the CPU
     used meanwhile, to tell the cost of a request apart from waiting for a shared core)."""
