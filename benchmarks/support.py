@@ -82,13 +82,18 @@ def start_server(extra_env: dict[str, str] | None = None, args: tuple[str, ...] 
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return RunningServer(process, url, data_dir, env)
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise RuntimeError("server did not start")
+    try:
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    return RunningServer(process, url, data_dir, env)
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start")
+    except BaseException:  # not left running when it did not start in time, or the wait was interrupted
+        process.kill()
+        process.wait()
+        raise
 
 
 def basic(key: str, secret: str) -> str:
