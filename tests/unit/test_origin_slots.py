@@ -109,6 +109,26 @@ async def test_requests_that_hang_space_the_comebacks_before_any_of_them_ends() 
     assert all(0.14 <= gap < 0.25 for gap in gaps), gaps
 
 
+async def quick(slots: OriginSlots, url: str) -> None:
+    async with slots.slot(url):
+        await asyncio.sleep(0.001)
+
+
+async def test_an_origin_that_answers_fast_may_have_a_longer_queue_and_a_slow_one_may_not() -> None:
+    slots = OriginSlots(2, queue=1, wait=5.0)
+    for _ in range(10):  # the fast origin's pace: about a millisecond a request
+        await quick(slots, "http://fast/")
+    await asyncio.gather(*(quick(slots, "http://fast/") for _ in range(40)))  # 2 in flight, 38 waiting
+    release, started = asyncio.Event(), list[str]()
+    holders = [asyncio.create_task(hold(slots, "http://slow/", release, started)) for _ in range(3)]
+    await asyncio.sleep(0.1)  # in flight for 0.1 s: slow
+    with pytest.raises(OriginBusy, match="2 requests in flight and 1 waiting"):
+        async with slots.slot("http://slow/"):
+            pass
+    release.set()
+    await asyncio.gather(*holders)
+
+
 def test_fewer_than_one_slot_is_refused() -> None:
     with pytest.raises(ValueError):
         OriginSlots(0, queue=0, wait=1.0)
