@@ -33,7 +33,8 @@ from typing import Any
 import httpx
 
 from benchmarks.support import ROOT, RunningServer, basic, machine, start_server, wrk
-from telroute.carriers.smpp import SmppCarrier, SmppLinkConfig
+from telroute.carriers.smpp.carrier import SmppCarrier
+from telroute.carriers.smpp.config import SmppLinkConfig
 from telroute.kit import db as dbkit
 from telroute.kit.db import sql
 from telroute.messages.carrier_port import CarrierInbound, CarrierReceipt, OutboundMessage
