@@ -13,6 +13,7 @@ import pytest
 from telroute.sandbox_client import SandboxAccount, SandboxAdmin
 from tests.support.callback_receiver import CallbackReceiver
 from tests.support.messaging import admin_token, error_of
+from tests.support.receiver import Receiver, sized_content
 from tests.support.server import Server
 
 AREA = "239"  # the area code this module buys from (no other module reads 239)
@@ -80,3 +81,12 @@ def test_reset_forgets_opt_outs(account: SandboxAccount) -> None:
     account.inject_inbound(from_=SUBSCRIBER, body="STOP")
     account.reset()
     assert _send(account).status_code == 202
+
+
+def test_an_mms_is_refused_too_after_its_media_are_fetched(account: SandboxAccount, media_host: Receiver) -> None:
+    url = media_host.serve("/opt-out/cat.png", sized_content(500, seed=7), content_type="image/png")
+    account.inject_inbound(from_=SUBSCRIBER, body="STOP")
+    body = {"to": SUBSCRIBER, "from": account.number, "body": "a picture", "media_urls": [url]}
+    with httpx.Client(auth=(account.access_key, account.secret_key), timeout=30) as client:
+        refused = client.post(f"{account.base_url}/v2.1/messages", json=body)
+    assert error_of(refused, 400)["code"] == "1110"

@@ -29,8 +29,9 @@ async def _attributes(request: Request) -> dict[str, Any]:
 async def send(deps: Deps, request: Request, account: Account) -> dict[str, Any]:
     send_request = messages_service.validate_send(await _attributes(request), "")
     sender = await messages_service.check_sender(deps.db, account, send_request.from_, send_request.to)
-    if sender.opted_out:
-        raise opt_outs.refusal(ours=sender.number, subscriber=send_request.to, pointer="")
+    await opt_outs.refuse_opted_out(
+        deps.db, ours=sender.number, subscriber=send_request.to, known=sender.opted_out, pointer=""
+    )
     public_id = model.new_message_id()
     async with deps.db.transaction() as connection:
         now = deps.clock()

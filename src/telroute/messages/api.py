@@ -77,12 +77,10 @@ def message_routes(deps: Deps, view: View) -> list[Route]:
             replay = await idempotency.begin(connection, request, account.id, "message", now=now)
             if replay is not None:
                 return replay
-            # Read again after fetching media, which takes a while: a STOP may have come in since.
-            opted_out = sender.opted_out or bool(
-                media and await opt_outs.opted_out(connection, ours=sender.number, subscriber=send_request.to)
+            known = None if media else sender.opted_out
+            await opt_outs.refuse_opted_out(
+                connection, ours=sender.number, subscriber=send_request.to, known=known, pointer=pointer
             )
-            if opted_out:
-                raise opt_outs.refusal(ours=sender.number, subscriber=send_request.to, pointer=pointer)
             public_id = model.new_message_id()
             response = await idempotency.remember(
                 connection, request, account.id, "message", view.accepted(public_id, jsonapi.base_url(request)), 202

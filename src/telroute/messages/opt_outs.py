@@ -52,10 +52,16 @@ async def opted_out(connection: Connection, *, ours: str, subscriber: str) -> bo
     return await repository.opted_out(connection, ours=ours, subscriber=subscriber)
 
 
-def refusal(*, ours: str, subscriber: str, pointer: str) -> BadRequest:
-    """The error of a send to a subscriber who opted out of `ours`."""
-    return BadRequest(
-        f"{subscriber} has opted out of messages from {ours} (they sent STOP; START opts them back in)",
-        code=OPTED_OUT_CODE,
-        pointer=f"{pointer}/to",
-    )
+async def refuse_opted_out(
+    connection: Connection, *, ours: str, subscriber: str, known: bool | None, pointer: str
+) -> None:
+    """A 400 for a send to a subscriber who opted out of `ours`. `known`: read a moment ago with the sender
+    (`service.check_sender`); None to read it now (after a media fetch, which takes a while)."""
+    if known is None:
+        known = await opted_out(connection, ours=ours, subscriber=subscriber)
+    if known:
+        raise BadRequest(
+            f"{subscriber} has opted out of messages from {ours} (they sent STOP; START opts them back in)",
+            code=OPTED_OUT_CODE,
+            pointer=f"{pointer}/to",
+        )
