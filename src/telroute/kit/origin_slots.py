@@ -69,10 +69,11 @@ class _Gate:
 
     def queue_room(self, per_origin: int, base: int) -> int:
         """How many may wait: `base`, or as many as `per_origin` slots serve within QUEUE_DRAIN_SECONDS at the
-        recent pace (unknown until requests end: then the assumed pace; a request in flight for long slows it)."""
+        recent pace (`base` until a request has ended; a request in flight for long slows the pace)."""
+        if not self.average_hold:
+            return base
         oldest = time.monotonic() - min(self.holding_since) if self.holding_since else 0.0
-        pace = max(self.average_hold or ASSUMED_SECONDS_PER_REQUEST, oldest)
-        return max(base, int(per_origin * QUEUE_DRAIN_SECONDS / pace))
+        return max(base, int(per_origin * QUEUE_DRAIN_SECONDS / max(self.average_hold, oldest)))
 
     def refuse(self, reason: str, per_origin: int) -> OriginBusy:
         now = time.monotonic()
