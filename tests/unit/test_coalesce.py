@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from telroute.kit.coalesce import Coalescer
+from telroute.kit.coalesce import Coalescer, lookup
 
 
 class Doubler:
@@ -87,3 +87,15 @@ async def test_a_flush_with_the_wrong_number_of_results_fails_its_callers() -> N
     coalescer: Coalescer[int, int] = Coalescer(short)
     with pytest.raises(RuntimeError, match="2 items returned 1"):
         await asyncio.gather(coalescer.submit(1), coalescer.submit(2))
+
+
+async def test_a_lookup_reads_each_distinct_key_once_and_gives_none_for_a_missing_one() -> None:
+    reads: list[list[str]] = []
+
+    async def read(keys: list[str]) -> dict[str, int]:
+        reads.append(keys)
+        return {key: len(key) for key in keys if key != "gone"}
+
+    found = lookup(read)
+    assert await asyncio.gather(*(found.submit(key) for key in ("ab", "gone", "ab", "abc"))) == [2, None, 2, 3]
+    assert reads == [["ab", "gone", "abc"]]

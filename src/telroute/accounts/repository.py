@@ -64,10 +64,10 @@ async def by_id(connection: Connection, account_id: int) -> Account | None:
     return None if row is None else _account(row)
 
 
-async def webhook_secrets(connection: Connection, account_ids: Sequence[int]) -> dict[int, str | None]:
-    """The callback signing secret of each account that exists among `account_ids`."""
+async def webhook_secrets(connection: Connection, account_ids: Sequence[int]) -> dict[int, str]:
+    """The callback signing secret of each account among `account_ids` that has one."""
     rows = await connection.fetch(_WEBHOOK_SECRETS, {"ids": list(account_ids)})
-    return {row["id"]: row["webhook_secret"] for row in rows}
+    return {row["id"]: row["webhook_secret"] for row in rows if row["webhook_secret"]}
 
 
 async def list_all(connection: Connection) -> list[Row]:

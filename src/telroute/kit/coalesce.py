@@ -13,7 +13,7 @@ in it, as many separate calls would have failed together.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Generic, TypeVar
 
 Item = TypeVar("Item")
@@ -70,3 +70,20 @@ class Coalescer(Generic[Item, Result]):
         for (_, future), result in zip(batch, results, strict=True):
             if not future.done():  # its caller was cancelled; the flush ran for it all the same
                 future.set_result(result)
+
+
+Key = TypeVar("Key")
+Value = TypeVar("Value")
+
+
+def lookup(
+    read: Callable[[list[Key]], Awaitable[Mapping[Key, Value]]], *, limit: int = 500
+) -> Coalescer[Key, Value | None]:
+    """A Coalescer of reads by key: each flush reads its distinct keys once (`read` returns what it found, by
+    key), and a caller whose key was not found gets None."""
+
+    async def flush(keys: Sequence[Key]) -> list[Value | None]:
+        found = await read(list(dict.fromkeys(keys)))
+        return [found.get(key) for key in keys]
+
+    return Coalescer(flush, limit=limit)

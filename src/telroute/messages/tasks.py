@@ -6,14 +6,14 @@ imports no carrier code."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from functools import partial
 
 import structlog
 
 from telroute.bootstrap import Deps
 from telroute.errors import NotFound
 from telroute.kit import jobs, metrics
-from telroute.kit.coalesce import Coalescer
+from telroute.kit.coalesce import lookup
 from telroute.kit.db import Connection, Row
 from telroute.kit.jobs import Job
 from telroute.kit.worker import Handler, RetryLater
@@ -70,17 +70,8 @@ class _DeliveryReads:
     owners of the numbers they go to (an owner makes the message on-net)."""
 
     def __init__(self, deps: Deps) -> None:
-        self._db = deps.db
-        self.messages: Coalescer[int, Row | None] = Coalescer(self._messages)
-        self.owners: Coalescer[str, Row | None] = Coalescer(self._owners)
-
-    async def _messages(self, message_ids: Sequence[int]) -> list[Row | None]:
-        found = await repository.by_ids(self._db, sorted(set(message_ids)))
-        return [found.get(message_id) for message_id in message_ids]
-
-    async def _owners(self, numbers: Sequence[str]) -> list[Row | None]:
-        found = await numbers_repository.owners_of(self._db, sorted(set(numbers)))
-        return [found.get(number) for number in numbers]
+        self.messages = lookup(partial(repository.by_ids, deps.db))
+        self.owners = lookup(partial(numbers_repository.owners_of, deps.db))
 
 
 def deliver_handler(deps: Deps, carriers: Carriers, faults: Faults | None = None) -> Handler:

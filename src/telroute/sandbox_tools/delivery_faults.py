@@ -4,10 +4,9 @@ the `ForcedOutcome` the simulator obeys. `runtime.py` hands it in in the sandbox
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
 
 from telroute.bootstrap import Deps
-from telroute.kit.coalesce import Coalescer
+from telroute.kit.coalesce import lookup
 from telroute.kit.db import Row
 from telroute.messages.carrier_port import ForcedOutcome
 from telroute.sandbox_tools import faults_service
@@ -30,12 +29,12 @@ class SandboxFaults:
         self._deps = deps
         self._random = random.Random()
         # Deliveries running together ask once which of their accounts have delivery rules at all.
-        self._ruled: Coalescer[int, bool] = Coalescer(self._with_rules)
+        self._ruled = lookup(self._with_rules)
 
-    async def _with_rules(self, account_ids: Sequence[int]) -> list[bool]:
+    async def _with_rules(self, account_ids: list[int]) -> dict[int, bool]:
         now = self._deps.clock()
-        ruled = await faults_service.accounts_with_delivery_rules(self._deps.db, sorted(set(account_ids)), now=now)
-        return [account_id in ruled for account_id in account_ids]
+        ruled = await faults_service.accounts_with_delivery_rules(self._deps.db, account_ids, now=now)
+        return dict.fromkeys(ruled, True)
 
     async def forced_outcome(self, account_id: int, to_number: str) -> ForcedOutcome | None:
         """The rule is chosen and counted down in one transaction, so two deliveries never share its last use;

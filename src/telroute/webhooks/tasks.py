@@ -10,6 +10,7 @@ from __future__ import annotations
 import binascii
 import time
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import structlog
@@ -17,7 +18,7 @@ import structlog
 from telroute.accounts import repository as accounts_repository
 from telroute.bootstrap import Deps
 from telroute.kit import jobs, metrics
-from telroute.kit.coalesce import Coalescer
+from telroute.kit.coalesce import Coalescer, lookup
 from telroute.kit.jobs import Job
 from telroute.kit.origin_slots import OriginBusy
 from telroute.kit.outbound import OutboundError, Posted, TargetRefused
@@ -48,12 +49,8 @@ class _Batches:
 
     def __init__(self, deps: Deps) -> None:
         self._db = deps.db
-        self.secrets: Coalescer[int, str | None] = Coalescer(self._read_secrets)
+        self.secrets = lookup(partial(accounts_repository.webhook_secrets, deps.db))
         self.ends: Coalescer[tuple[dict[str, Any], Job], None] = Coalescer(self._write_ends)
-
-    async def _read_secrets(self, account_ids: Sequence[int]) -> list[str | None]:
-        secrets = await accounts_repository.webhook_secrets(self._db, sorted(set(account_ids)))
-        return [secrets.get(account_id) for account_id in account_ids]
 
     async def _write_ends(self, settled: Sequence[tuple[dict[str, Any], Job]]) -> list[None]:
         async with self._db.transaction() as connection:
