@@ -3,6 +3,7 @@ retries, when it dead-letters, and replay."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import socket
@@ -245,3 +246,43 @@ async def test_replay_sends_the_same_body_with_a_new_id_once(deps: Deps, receive
     receiver.respond("/replay", 200)
     assert await deliver(deps)(again) is True
     assert receiver.requests("/replay")[-1].body == job.payload["body"].encode()
+
+
+async def test_callbacks_that_succeed_together_record_every_attempt_and_end_every_job(
+    deps: Deps, receiver: Receiver
+) -> None:
+    receiver.respond("/together", 200)
+    account_id = await new_account(deps, secret=new_signing_secret())
+    async with deps.db.transaction() as connection:
+        for _ in range(3):
+            await service.enqueue(
+                connection,
+                account_id=account_id,
+                event="dlr",
+                url=receiver.url("/together"),
+                message_public_id=MESSAGE_ID,
+                document=DOCUMENT,
+                now=deps.clock(),
+            )
+    claimed = await jobs.claim(deps.db, "test", now=deps.clock(), lease_us=60_000_000, limit=10)
+    handler = deliver(deps)
+    assert await asyncio.gather(*(handler(job) for job in claimed)) == [True] * 3
+    assert len(receiver.requests("/together")) == 3
+    assert all("webhook-signature" in request.headers for request in receiver.requests("/together"))
+    rows = await deps.db.fetch(
+        sql("SELECT account_id, attempt, status_code, latency_ms, error, payload, dead_lettered FROM webhook_attempts")
+    )
+    body = json.dumps(DOCUMENT, separators=(",", ":"))
+    assert [
+        (
+            row["account_id"],
+            row["attempt"],
+            row["status_code"],
+            row["error"],
+            row["payload"],
+            bool(row["dead_lettered"]),
+        )
+        for row in rows
+    ] == [(account_id, 1, 200, None, body, False)] * 3
+    assert all(isinstance(row["latency_ms"], float) and row["latency_ms"] >= 0 for row in rows)
+    assert await queued(deps) == []
