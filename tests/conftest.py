@@ -15,7 +15,7 @@ from telroute.bootstrap import Deps
 from telroute.config import Settings
 from tests.support.databases import POSTGRES_URL, SQLITE_FILE, database_url_for, on_postgres, with_database
 from tests.support.inprocess import InProcessServer
-from tests.support.isolated import seeded_sqlite_template
+from tests.support.isolated import migrated_sqlite_template, seeded_sqlite_template
 from tests.support.server import Server, create_account
 
 
@@ -57,6 +57,8 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def deps(settings: Settings) -> AsyncIterator[Deps]:
+    if not on_postgres():  # a copy of a file this run migrated once, not Alembic again
+        shutil.copyfile(migrated_sqlite_template(), settings.data_dir / SQLITE_FILE)
     await asyncio.to_thread(bootstrap.prepare_database, settings)  # Alembic runs its own loop on PostgreSQL
     built = await bootstrap.build(settings)
     yield built

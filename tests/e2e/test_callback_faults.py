@@ -22,6 +22,7 @@ import pytest
 from telroute.kit import db as dbkit
 from telroute.kit.clock import system_clock
 from telroute.webhooks import service as webhooks_service
+from tests.support import loopback
 from tests.support.fault_receiver import Answer, Behaviour, Endless, FaultReceiver, Hang, Reset
 from tests.support.isolated import Deployment, deployment, eventually
 from tests.support.messaging import buy_number, send, sent_id, wait_for_status
@@ -117,7 +118,7 @@ def by_webhook_id(requests: list[Recorded]) -> dict[str, list[Recorded]]:
 
 
 def metric(server: Server, sample: str) -> float:
-    lines = httpx.get(f"{server.url}/metrics", timeout=10).text.splitlines()
+    lines = loopback.get(f"{server.url}/metrics", timeout=10).text.splitlines()
     return sum(float(line.rsplit(" ", 1)[1]) for line in lines if line.startswith(sample + " "))
 
 

@@ -15,6 +15,7 @@ import pytest
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
+from tests.support import loopback
 from tests.support.isolated import Deployment, deployment
 from tests.support.messaging import buy_number, send, sent_id, wait_for_status
 from tests.support.receiver import Receiver, Recorded
@@ -256,7 +257,7 @@ def test_inbound_sms_from_the_sandbox_reaches_the_account_callback(site: Site, p
 
 def inject(site: Site, body: dict[str, Any]) -> str:
     token = site.deployment.admin_token()
-    with httpx.Client(base_url=site.server.url, timeout=30.0) as client:
+    with loopback.client(base_url=site.server.url, timeout=30.0) as client:
         response = client.post("/sandbox/inbound", json=body, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 202, response.text
     return str(response.json()["data"]["id"])

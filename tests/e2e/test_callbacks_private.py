@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support import loopback
 from tests.support.isolated import Deployment, deployment, eventually
 from tests.support.messaging import buy_number, error_of, send, sent_id, wait_for_status
 from tests.support.receiver import Receiver
@@ -91,7 +92,7 @@ def test_mms_media_on_a_private_address_is_refused_with_422(site: Site) -> None:
 
 def test_sandbox_inbound_media_on_a_private_address_is_refused_with_422(site: Site) -> None:
     media_url = site.receiver.serve("/inbound.gif", b"GIF89a", content_type="image/gif")
-    response = httpx.post(
+    response = loopback.post(
         f"{site.server.url}/sandbox/inbound",
         json={"from": "12065550123", "to": site.number, "body": "pic", "media_urls": [media_url]},
         headers={"Authorization": f"Bearer {site.deployment.admin_token()}"},

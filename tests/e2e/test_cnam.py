@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import assert_error, make_account, query_of
+from tests.support import loopback
 from tests.support.databases import database_url_for
 from tests.support.flowroute_sdks import NodeSdk, PythonSdk
 from tests.support.isolated import Deployment
@@ -211,7 +212,7 @@ def test_deleting_a_sandbox_account_removes_its_presets_and_addresses(server: Se
         assert sdk.associate(address["id"], number).status_code == 204
         assert sdk.associate_cnam(preset["id"], number).status_code == 202
     admin = {"Authorization": f"Bearer {admin_token(server)}"}
-    with httpx.Client(base_url=server.url, timeout=30) as anonymous:
+    with loopback.client(base_url=server.url, timeout=30) as anonymous:
         assert anonymous.delete(f"/sandbox/accounts/{keys[0]}", headers=admin).status_code == 204
     deployed = Deployment(server.data_dir, database_url_for(server.data_dir))
     [left] = deployed.query(

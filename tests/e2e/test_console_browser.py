@@ -14,13 +14,13 @@ import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from telroute.accounts import service as accounts_service
 from telroute.kit import db as dbkit
 from telroute.kit.clock import system_clock
+from tests.support import loopback
 from tests.support.browser import WatchedPage, chromium
 from tests.support.console_numbers import HOSTILE_LABEL, give_e911_and_cnam
 from tests.support.databases import database_url_for
@@ -85,7 +85,7 @@ def _send(server: Server, keys: tuple[str, str], sender: str, body: str, **extra
 def _inbound(server: Server, number: str, bodies: list[str]) -> None:
     """Messages to `number` through the sandbox's inbound endpoint (sends are limited to 5 a second)."""
     token = (server.data_dir / "admin-token").read_text().strip()
-    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}) as admin:
+    with loopback.client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}) as admin:
         for body in bodies:
             answer = admin.post("/sandbox/inbound", json={"from": "12065550123", "to": number, "body": body})
             assert answer.status_code == 202, answer.text
@@ -312,11 +312,11 @@ def test_serve_prints_the_console_url_and_the_demo_keys(console_server: Server) 
 
 
 def test_the_console_sends_security_headers_and_refuses_without_a_session(console_server: Server) -> None:
-    page = httpx.get(f"{console_server.url}/console")
+    page = loopback.get(f"{console_server.url}/console")
     policy = page.headers["content-security-policy"]
     assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy and "unsafe-inline" not in policy
     assert "httponly" in page.headers["set-cookie"].lower() and "samesite=strict" in page.headers["set-cookie"].lower()
-    assert httpx.get(f"{console_server.url}/console/api/messages").status_code == 401
+    assert loopback.get(f"{console_server.url}/console/api/messages").status_code == 401
 
 
 def test_state_changes_need_the_csrf_token(watched: WatchedPage, owner: tuple[tuple[str, str], str]) -> None:
@@ -331,7 +331,7 @@ def test_failed_sign_ins_are_throttled_but_the_right_keys_still_get_in(
 ) -> None:
     """Last in the module: it spends this address's budget of failed logins."""
     keys = owner[0]
-    with httpx.Client(base_url=console_server.url) as client:
+    with loopback.client(base_url=console_server.url) as client:
         token = re.search(r'name="csrf" value="([^"]+)"', client.get("/console").text)
         assert token is not None
 

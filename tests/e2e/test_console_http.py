@@ -15,6 +15,7 @@ import pytest
 from telroute.accounts import service as accounts_service
 from telroute.kit import db as dbkit
 from tests.e2e.conftest import make_account
+from tests.support import loopback
 from tests.support.console_numbers import HOSTILE_LABEL, give_e911_and_cnam
 from tests.support.console_session import Events, signed_in
 from tests.support.databases import database_url_for
@@ -172,7 +173,7 @@ def test_numbers_show_their_e911_address_and_caller_name_to_their_account_alone(
 def test_state_changes_and_sign_in_need_their_csrf_tokens(server: Server, keys: Keys, console: httpx.Client) -> None:
     assert _error(console.post("/console/api/messages", json={}), 403)["code"] == "csrf"
     assert _error(console.post("/console/sign-out", data={"csrf": "wrong"}), 403)["code"] == "csrf"
-    with httpx.Client(base_url=server.url) as fresh:  # no sign-in page seen, so no pre-session token
+    with loopback.client(base_url=server.url) as fresh:  # no sign-in page seen, so no pre-session token
         refused = fresh.post("/console/sign-in", data={"csrf": "x", "access_key": keys[0], "secret_key": keys[1]})
         assert refused.status_code == 403 and "telroute_console=" not in refused.headers.get("set-cookie", "")
     out = console.post("/console/sign-out", data={"csrf": _csrf(console)})
@@ -220,7 +221,7 @@ def test_an_mms_shows_its_image_to_its_account_alone(
 
 
 def test_the_cookies_are_secure_behind_https(server: Server) -> None:
-    plain = httpx.get(f"{server.url}/console")
-    behind_https = httpx.get(f"{server.url}/console", headers={"X-Forwarded-Proto": "https"})
+    plain = loopback.get(f"{server.url}/console")
+    behind_https = loopback.get(f"{server.url}/console", headers={"X-Forwarded-Proto": "https"})
     assert "secure" not in plain.headers["set-cookie"].lower()
     assert "; secure" in behind_https.headers["set-cookie"].lower()

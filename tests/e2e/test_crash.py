@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support import loopback
 from tests.support.callback_receiver import CallbackReceiver
 from tests.support.isolated import Deployment, deployment, eventually
 from tests.support.messaging import buy_number
@@ -111,7 +112,7 @@ def run_burst(server: Server, keys: Keys, burst: Burst, sends: int) -> None:
     """Run the burst's tasks on `WORKERS` threads, sending as `keys`."""
     limits = httpx.Limits(max_connections=WORKERS, max_keepalive_connections=WORKERS)
     with (
-        httpx.Client(base_url=server.url, auth=keys, timeout=30.0, limits=limits) as client,
+        loopback.client(base_url=server.url, auth=keys, timeout=30.0, limits=limits) as client,
         ThreadPoolExecutor(max_workers=WORKERS) as pool,
     ):
         for future in [pool.submit(task, client) for task in burst.tasks(sends)]:
@@ -352,7 +353,7 @@ def inject_inbound(server: Server, admin_token: str, to: str, *, count: int) -> 
     """`count` inbound SMS to `to` through the sandbox; their ids."""
     ids = set()
     for index in range(count):
-        injected = httpx.post(
+        injected = loopback.post(
             f"{server.url}/sandbox/inbound",
             json={"from": "12065550123", "to": to, "body": f"in {index}"},
             headers={"Authorization": f"Bearer {admin_token}"},

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support import loopback
 from tests.support.databases import on_postgres
 from tests.support.isolated import Deployment, deployment, eventually
 from tests.support.messaging import error_of, send, sent_id, wait_for_status
@@ -126,7 +127,7 @@ def test_the_worker_refuses_a_private_callback_stored_before_and_the_receiver_he
 
 
 def test_admin_endpoints_are_off_without_a_token_in_production(production: Production) -> None:
-    response = httpx.post(
+    response = loopback.post(
         f"{production.api.url}/sandbox/inbound",
         json={"from": "12065550143", "to": production.number, "body": "hi"},
         headers={"Authorization": "Bearer guess"},

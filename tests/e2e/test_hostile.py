@@ -26,6 +26,7 @@ import pytest
 
 from telroute import openapi
 from tests.e2e.test_openapi_contract import Contract
+from tests.support import loopback
 from tests.support.isolated import Deployment, deployment, eventually
 from tests.support.receiver import Receiver, sized_content
 from tests.support.server import Server
@@ -191,7 +192,7 @@ class Site:
             ("blocks", "SELECT SUM(available) AS available FROM inventory_blocks"),
         ):
             state[name] = [dict(item) for item in self.deployment.query(statement, {"available": self.available})]
-        with httpx.Client(base_url=self.server.url, auth=self.keys, timeout=30) as api:
+        with loopback.client(base_url=self.server.url, auth=self.keys, timeout=30) as api:
             for path in (
                 "/v2/numbers",
                 f"/v2/numbers/{self.number}",

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import assert_error
+from tests.support import loopback
 from tests.support.isolated import Deployment, deployment, eventually
 from tests.support.messaging import new_account
 from tests.support.server import Server
@@ -123,7 +124,7 @@ def trickle(sock: socket.socket, piece: bytes, every: float, at_most: float = 10
 
 
 def healthz(server: Server) -> int:
-    return httpx.get(f"{server.url}/healthz", timeout=10).status_code
+    return loopback.get(f"{server.url}/healthz", timeout=10).status_code
 
 
 # Request heads: 16 KiB at most.
@@ -135,7 +136,7 @@ def test_a_head_of_exactly_the_limit_is_served(edge: Server) -> None:
 
 
 def test_a_15_kib_header_is_served_on_a_kept_alive_connection(edge: Server) -> None:
-    with httpx.Client(base_url=edge.url, timeout=10) as client:
+    with loopback.client(base_url=edge.url, timeout=10) as client:
         for _ in range(3):
             assert client.get("/healthz", headers={"X-Pad": "a" * 15 * 1024}).status_code == 200
 

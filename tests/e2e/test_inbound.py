@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support import loopback
 from tests.support.messaging import (
     MESSAGE_ID,
     TIMESTAMP,
@@ -42,7 +43,7 @@ def inject(server: Server, body: dict[str, Any], authorization: str | None = "ad
     if authorization == "admin":
         authorization = f"Bearer {admin_token(server)}"
     headers = {} if authorization is None else {"Authorization": authorization}
-    with httpx.Client(base_url=server.url, timeout=30) as client:
+    with loopback.client(base_url=server.url, timeout=30) as client:
         return client.post("/sandbox/inbound", json=body, headers=headers)
 
 

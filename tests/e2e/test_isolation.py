@@ -14,6 +14,7 @@ import pytest
 
 from telroute.accounts.model import CALLBACK_TYPES
 from tests.e2e.test_openapi_contract import Contract
+from tests.support import loopback
 from tests.support.databases import database_url_for
 from tests.support.flowroute_sdks import PythonSdk
 from tests.support.isolated import Deployment
@@ -84,7 +85,7 @@ def owner(server: Server, contract: Contract, media_host: Receiver) -> Owner:
         on_net = api.post("/v2.1/messages", json={"to": spare, "from": number, "body": f"on-net-{tag}"}).json()["data"][
             "id"
         ]
-        with httpx.Client(base_url=server.url, timeout=30) as anonymous:
+        with loopback.client(base_url=server.url, timeout=30) as anonymous:
             injected = anonymous.post(
                 "/sandbox/inbound",
                 json={"from": OFF_NET, "to": number, "body": f"inbound-{tag}"},
@@ -124,7 +125,7 @@ def _a_state(server: Server, owner: Owner) -> dict[str, Any]:
         "WHERE access_key = :key",
         {"key": owner.keys[0]},
     )
-    with httpx.Client(base_url=server.url, auth=owner.keys, timeout=30) as api:
+    with loopback.client(base_url=server.url, auth=owner.keys, timeout=30) as api:
         views = {
             path: api.get(path).json()
             for path in ("/v2/numbers", f"/v2/numbers/{owner.number}", "/v2/routes", f"/v2/routes/{owner.route_id}")
@@ -226,7 +227,7 @@ def test_b_gets_404_for_every_id_of_a_and_learns_nothing(
 
 def test_a_reads_only_its_own_inbound_side_of_an_on_net_message(server: Server, owner: Owner) -> None:
     """Both ends of an on-net message are A's here; each MDR names A's numbers only."""
-    with httpx.Client(base_url=server.url, auth=owner.keys, timeout=30) as api:
+    with loopback.client(base_url=server.url, auth=owner.keys, timeout=30) as api:
         listed = api.get("/v2.1/messages", params={"start_date": "2000-01-01"}).json()["data"]
     numbers = {owner.number, owner.spare, OFF_NET}
     for item in listed:
@@ -239,7 +240,7 @@ def _tag_of(owner: Owner) -> str:
 
 
 def _e911_and_cnam_views(server: Server, owner: Owner, address_id: str, preset_id: str) -> dict[str, Any]:
-    with httpx.Client(base_url=server.url, auth=owner.keys, timeout=30) as api:
+    with loopback.client(base_url=server.url, auth=owner.keys, timeout=30) as api:
         paths = ("/v2/e911s", f"/v2/e911s/{address_id}", f"/v2/e911s/{address_id}/relationships/numbers",
                  "/v2/cnams", f"/v2/cnams/{preset_id}", f"/v2/numbers/{owner.spare}")  # fmt: skip
         return {path: api.get(path).json() for path in paths}

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import assert_error
+from tests.support import loopback
 from tests.support.server import Server
 
 MALFORMED = {
@@ -51,7 +52,7 @@ def assert_malformed(response: httpx.Response, reason: str) -> None:
 @pytest.mark.parametrize(("request_bytes", "reason"), list(MALFORMED.values()), ids=list(MALFORMED))
 def test_an_unparsable_request_is_a_jsonapi_400(server: Server, request_bytes: bytes, reason: str) -> None:
     assert_malformed(exchange(server.port, request_bytes), reason)
-    assert httpx.get(f"{server.url}/healthz", timeout=10).status_code == 200
+    assert loopback.get(f"{server.url}/healthz", timeout=10).status_code == 200
 
 
 def test_each_answer_has_a_fresh_id_and_the_server_keeps_serving(server: Server) -> None:

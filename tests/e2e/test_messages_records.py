@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-import httpx
 import pytest
 
+from tests.support import loopback
 from tests.support.messaging import (
     JSONAPI,
     MDR_KEYS,
@@ -319,6 +319,6 @@ def test_one_account_never_lists_anothers_messages(server: Server, three: tuple[
 
 def test_unauthenticated_reads_are_401(server: Server, three: tuple[Keys, str, list[str]]) -> None:
     _, _, ids = three
-    with httpx.Client(base_url=server.url, timeout=10) as client:
+    with loopback.client(base_url=server.url, timeout=10) as client:
         error_of(client.get("/v2.1/messages", params={"start_date": "2017-12-01"}), 401)
         error_of(client.get(f"/v2.1/messages/{ids[0]}"), 401)

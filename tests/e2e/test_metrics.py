@@ -8,11 +8,11 @@ import json
 import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from telroute.kit.clock import system_clock
+from tests.support import loopback
 from tests.support.isolated import Deployment, api_only
 from tests.support.messaging import buy_number, new_account, wait_for_status
 from tests.support.receiver import Receiver
@@ -27,7 +27,7 @@ def scrape(server: Server) -> tuple[Samples, str]:
 
 def scrape_url(base: str) -> tuple[Samples, str]:
     """The samples of `GET {base}/metrics` (an API's or a worker's port) and its text."""
-    response = httpx.get(f"{base}/metrics", timeout=10)
+    response = loopback.get(f"{base}/metrics", timeout=10)
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
     samples: Samples = {}

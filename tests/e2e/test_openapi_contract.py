@@ -28,6 +28,7 @@ from telroute.bootstrap import Deps
 from telroute.config import Settings
 from telroute.console import api as console_api
 from telroute.kit.token_digest import TokenDigest
+from tests.support import loopback
 from tests.support.server import Server
 
 DOCUMENT_URI = "urn:telroute:openapi"
@@ -150,11 +151,11 @@ class Contract:
             response.read()
             self.check(response)
 
-        return httpx.Client(base_url=server.url, auth=keys, timeout=30.0, event_hooks={"response": [hook]}, **kwargs)
+        return loopback.client(base_url=server.url, auth=keys, timeout=30.0, event_hooks={"response": [hook]}, **kwargs)
 
 
 def test_the_document_is_served_without_authentication(server: Server) -> None:
-    response = httpx.get(f"{server.url}/openapi.json", timeout=10)
+    response = loopback.get(f"{server.url}/openapi.json", timeout=10)
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     assert response.json() == openapi.document()

@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from benchmarks.schemathesis_run import run
 
+from tests.support import loopback
 from tests.support.isolated import Deployment, deployment
 from tests.support.server import Server
 
@@ -36,7 +36,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Deployment,
 def test_generated_requests_get_documented_answers(live: tuple[Deployment, Server]) -> None:
     place, server = live
     keys = place.new_account("schemathesis")
-    with httpx.Client(base_url=server.url, auth=keys, timeout=30) as client:
+    with loopback.client(base_url=server.url, auth=keys, timeout=30) as client:
         for item in client.get("/v2/numbers/available", params={"starts_with": "1312", "limit": 2}).json()["data"]:
             assert client.post(f"/v2/numbers/{item['id']}").status_code == 201
     outcome = run(

@@ -13,6 +13,7 @@ import pytest
 
 from telroute.numbers.inventory import InventoryRow
 from tests.e2e.conftest import assert_error
+from tests.support import loopback
 
 Buy = Callable[[httpx.Client, str], str]
 PATH = "/v2/portorders/portability"
@@ -126,5 +127,5 @@ def test_too_many_numbers_is_422(api: httpx.Client) -> None:
 
 
 def test_needs_credentials(server: Any) -> None:
-    with httpx.Client(base_url=server.url) as anonymous:
+    with loopback.client(base_url=server.url) as anonymous:
         assert_error(anonymous.post(PATH, json={"numbers": OUTSIDE}), 401)

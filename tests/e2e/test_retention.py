@@ -11,6 +11,7 @@ import httpx
 from telroute.config import Settings
 from telroute.kit.clock import parse_date
 from telroute.sandbox_client import SandboxAccount, SandboxAdmin
+from tests.support import loopback
 from tests.support.isolated import Deployment, deployment, eventually
 from tests.support.messaging import wait_for_status
 
@@ -40,7 +41,9 @@ def test_messages_older_than_the_retention_are_pruned_on_the_virtual_clock(tmp_p
 
 def _run(deployed: Deployment, admin: SandboxAdmin) -> None:
     account = admin.create_account(numbers=1, area_code=AREA, callbacks={"sms_dlr_callback": "http://127.0.0.1:9/x"})
-    with httpx.Client(base_url=account.base_url, auth=(account.access_key, account.secret_key), timeout=30) as client:
+    with loopback.client(
+        base_url=account.base_url, auth=(account.access_key, account.secret_key), timeout=30
+    ) as client:
         old = _send(client, account, "old")
         wait_for_status(client, old, "delivered")
         account.inject_inbound(reply_to=old, body="old reply")

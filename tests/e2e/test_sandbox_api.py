@@ -15,9 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support import loopback
 from tests.support.databases import database_url_for
 from tests.support.inprocess import InProcessServer
-from tests.support.isolated import Deployment, deployment, isolated_database_url
+from tests.support.isolated import Deployment, deployment, migrated_database_url
 from tests.support.messaging import admin_token, error_of, wait_until
 from tests.support.server import Server, run_cli
 
@@ -31,7 +32,7 @@ def admin(server: Server) -> dict[str, str]:
 
 
 def create(server: Server, **body: Any) -> httpx.Response:
-    return httpx.post(f"{server.url}/sandbox/accounts", json=body, headers=admin(server), timeout=30)
+    return loopback.post(f"{server.url}/sandbox/accounts", json=body, headers=admin(server), timeout=30)
 
 
 def new(server: Server, numbers: int = 1, **body: Any) -> dict[str, Any]:
@@ -49,7 +50,7 @@ def keys_of(account: dict[str, Any]) -> tuple[str, str]:
 def account(server: Server) -> Iterator[dict[str, Any]]:
     created = new(server)
     yield created
-    httpx.delete(f"{server.url}/sandbox/accounts/{created['access_key']}", headers=admin(server), timeout=30)
+    loopback.delete(f"{server.url}/sandbox/accounts/{created['access_key']}", headers=admin(server), timeout=30)
 
 
 @pytest.fixture
@@ -65,7 +66,7 @@ def send(api: httpx.Client, sender: str, body: str, to: str = OFF_NET) -> str:
 
 
 def inject(server: Server, to: str, body: str, sender: str = OUTSIDE) -> str:
-    response = httpx.post(
+    response = loopback.post(
         f"{server.url}/sandbox/inbound", json={"from": sender, "to": to, "body": body}, headers=admin(server)
     )
     assert response.status_code == 202, response.text
@@ -126,7 +127,7 @@ def test_accounts_created_together_get_numbers_of_their_own(server: Server) -> N
 
 
 def test_specific_numbers_are_bought_and_an_empty_body_makes_a_bare_account(server: Server) -> None:
-    bare = httpx.post(f"{server.url}/sandbox/accounts", headers=admin(server), timeout=30)
+    bare = loopback.post(f"{server.url}/sandbox/accounts", headers=admin(server), timeout=30)
     assert bare.status_code == 201, bare.text
     attributes = bare.json()["data"]["attributes"]
     assert attributes["numbers"] == [] and attributes["name"] == "sandbox"
@@ -165,9 +166,9 @@ def test_bad_account_requests_are_refused_and_change_nothing(server: Server) -> 
         error = error_of(create(server, **body), status)
         assert error["source"] == {"pointer": pointer}, (body, error)
     jsonapi = {"data": {"type": "sandbox_account", "attributes": {"numbers": ["12"]}}}
-    refused = httpx.post(f"{server.url}/sandbox/accounts", json=jsonapi, headers=admin(server), timeout=30)
+    refused = loopback.post(f"{server.url}/sandbox/accounts", json=jsonapi, headers=admin(server), timeout=30)
     assert error_of(refused, 400)["source"] == {"pointer": "/data/attributes/numbers/0"}
-    not_json = httpx.post(f"{server.url}/sandbox/accounts", content=b"{", headers=admin(server), timeout=30)
+    not_json = loopback.post(f"{server.url}/sandbox/accounts", content=b"{", headers=admin(server), timeout=30)
     assert error_of(not_json, 400)
     assert available(server, first)
     accounts_after = Deployment(server.data_dir, database_url_for(server.data_dir)).query(
@@ -179,13 +180,13 @@ def test_bad_account_requests_are_refused_and_change_nothing(server: Server) -> 
 def test_admin_and_account_credentials_are_not_interchangeable(server: Server, account: dict[str, Any]) -> None:
     keys = keys_of(account)
     url = server.url
-    assert error_of(httpx.post(f"{url}/sandbox/accounts", json={}), 401)
-    assert error_of(httpx.post(f"{url}/sandbox/accounts", json={}, headers={"Authorization": "Bearer x"}), 401)
-    assert error_of(httpx.post(f"{url}/sandbox/accounts", json={}, auth=keys), 401)
-    assert error_of(httpx.delete(f"{url}/sandbox/accounts/{keys[0]}", auth=keys), 401)
+    assert error_of(loopback.post(f"{url}/sandbox/accounts", json={}), 401)
+    assert error_of(loopback.post(f"{url}/sandbox/accounts", json={}, headers={"Authorization": "Bearer x"}), 401)
+    assert error_of(loopback.post(f"{url}/sandbox/accounts", json={}, auth=keys), 401)
+    assert error_of(loopback.delete(f"{url}/sandbox/accounts/{keys[0]}", auth=keys), 401)
     for method, path in (("GET", "/sandbox/messages"), ("GET", "/sandbox/messages/wait"), ("POST", "/sandbox/reset")):
-        assert error_of(httpx.request(method, f"{url}{path}", headers=admin(server)), 401)
-        assert error_of(httpx.request(method, f"{url}{path}", auth=(keys[0], keys[1] + "x")), 401)
+        assert error_of(loopback.request(method, f"{url}{path}", headers=admin(server)), 401)
+        assert error_of(loopback.request(method, f"{url}{path}", auth=(keys[0], keys[1] + "x")), 401)
     with server.client(keys) as api:  # still there, untouched
         assert api.get("/v2/numbers").json()["data"][0]["id"] == account["numbers"][0]
 
@@ -213,7 +214,7 @@ def test_deleting_an_account_removes_all_its_data_and_returns_its_numbers(server
         timeout=20,
         what="a refused DLR attempt of the doomed account",
     )
-    deleted = httpx.delete(f"{server.url}/sandbox/accounts/{doomed['access_key']}", headers=admin(server))
+    deleted = loopback.delete(f"{server.url}/sandbox/accounts/{doomed['access_key']}", headers=admin(server))
     assert deleted.status_code == 204, deleted.text
     for table in ("messages", "media", "webhook_attempts", "webhook_dead_letters", "idempotency_keys", "routes"):
         rows = deployed.query(f"SELECT COUNT(*) AS n FROM {table} WHERE account_id = :a", {"a": account_id})
@@ -227,7 +228,7 @@ def test_deleting_an_account_removes_all_its_data_and_returns_its_numbers(server
     with server.client(keys_of(keeper)) as api:  # the keeper keeps everything, the on-net copy included
         bodies = {item["attributes"]["body"] for item in search(api)}
     assert bodies == {"keeper's own", "on-net to the keeper"}
-    again = httpx.delete(f"{server.url}/sandbox/accounts/{doomed['access_key']}", headers=admin(server))
+    again = loopback.delete(f"{server.url}/sandbox/accounts/{doomed['access_key']}", headers=admin(server))
     assert error_of(again, 404)
 
 
@@ -260,7 +261,7 @@ def test_search_filters_pages_and_finds_codes(server: Server, account: dict[str,
     first = api.get("/sandbox/messages", params={"limit": 2}).json()
     assert len(first["data"]) == 2
     assert first["links"]["self"] == f"{server.url}/sandbox/messages?limit=2&offset=0"
-    second = httpx.get(first["links"]["next"], auth=keys_of(account)).json()
+    second = loopback.get(first["links"]["next"], auth=keys_of(account)).json()
     assert [item["id"] for item in second["data"]] == [newest[2]["id"]] and "next" not in second["links"]
     filtered = api.get("/sandbox/messages", params={"limit": 1, "direction": "outbound", "contains": "a b"}).json()
     assert filtered["links"]["self"].endswith("?contains=a%20b&direction=outbound&limit=1&offset=0")
@@ -443,11 +444,11 @@ def test_callbacks_obey_the_address_policy(tmp_path_factory: pytest.TempPathFact
         try:
             for host in ("127.0.0.1", "10.1.2.3", "[::1]", "169.254.169.254"):
                 body = {"numbers": 0, "callbacks": {"sms_dlr_callback": f"http://{host}:8080/dlr"}}
-                refused = httpx.post(f"{strict.url}/sandbox/accounts", json=body, headers=admin(strict), timeout=30)
+                refused = loopback.post(f"{strict.url}/sandbox/accounts", json=body, headers=admin(strict), timeout=30)
                 error = error_of(refused, 422)
                 assert error["source"] == {"pointer": "/callbacks/sms_dlr_callback"}, error
             public = {"callbacks": {"sms_dlr_callback": "https://example.com/dlr", "mms_callback": None}}
-            created = httpx.post(f"{strict.url}/sandbox/accounts", json=public, headers=admin(strict), timeout=30)
+            created = loopback.post(f"{strict.url}/sandbox/accounts", json=public, headers=admin(strict), timeout=30)
             assert created.status_code == 201, created.text
             assert created.json()["data"]["attributes"]["callbacks"] == {"sms_dlr_callback": "https://example.com/dlr"}
         finally:
@@ -459,7 +460,7 @@ def test_callbacks_obey_the_address_policy(tmp_path_factory: pytest.TempPathFact
 
 def test_production_serves_no_sandbox_path(tmp_path_factory: pytest.TempPathFactory) -> None:
     data_dir = tmp_path_factory.mktemp("production-sandbox")
-    with isolated_database_url(data_dir) as url:
+    with migrated_database_url(data_dir) as url:
         env = {"TELROUTE_DATABASE_URL": url, "TELROUTE_ADMIN_TOKEN": "a-token-that-is-set"}
         production = InProcessServer(data_dir, env_extra={**env, "TELROUTE_PROFILE": "production"}).start()
         try:
@@ -476,10 +477,10 @@ def test_production_serves_no_sandbox_path(tmp_path_factory: pytest.TempPathFact
                 ("GET", "/sandbox/clock"),
                 ("POST", "/sandbox/clock/advance"),
             ):
-                response = httpx.request(method, f"{production.url}{path}", headers=bearer, json={}, timeout=10)
+                response = loopback.request(method, f"{production.url}{path}", headers=bearer, json={}, timeout=10)
                 error = error_of(response, 404)
                 assert error["detail"] == f"no such resource: {path}"
-            paths = httpx.get(f"{production.url}/openapi.json", timeout=10).json()["paths"]
+            paths = loopback.get(f"{production.url}/openapi.json", timeout=10).json()["paths"]
             assert "/sandbox/accounts" in paths  # one document for both profiles; the summaries say so
         finally:
             production.terminate()

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from telroute.sandbox_client import SandboxAccount, SandboxAdmin
+from tests.support import loopback
 from tests.support.callback_receiver import CallbackReceiver
 from tests.support.isolated import deployment
 from tests.support.messaging import admin_token, error_of, wait_for_status
@@ -58,7 +59,7 @@ def _no_reply(account: SandboxAccount) -> None:
 
 
 def _client(account: SandboxAccount) -> httpx.Client:
-    return httpx.Client(base_url=account.base_url, auth=(account.access_key, account.secret_key), timeout=30)
+    return loopback.client(base_url=account.base_url, auth=(account.access_key, account.secret_key), timeout=30)
 
 
 @pytest.mark.parametrize("keyword", ["HELP", " info ", "Help"])

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from telroute.sandbox_client import CallbackNotTried, SandboxAccount, SandboxAdmin
+from tests.support import loopback
 from tests.support.callback_receiver import CallbackReceiver
 from tests.support.isolated import deployment
 from tests.support.messaging import admin_token, error_of, wait_until
@@ -44,7 +45,7 @@ def account(server: Server, receiver: CallbackReceiver, request: pytest.FixtureR
 
 
 def _client(account: SandboxAccount) -> httpx.Client:
-    return httpx.Client(base_url=account.base_url, auth=(account.access_key, account.secret_key), timeout=30)
+    return loopback.client(base_url=account.base_url, auth=(account.access_key, account.secret_key), timeout=30)
 
 
 def _send(account: SandboxAccount, body: str = "hello") -> str:
@@ -171,7 +172,7 @@ def test_bad_filters_are_pointed_at(
 
 def test_admin_token_is_not_an_account_credential(server: Server) -> None:
     headers = {"Authorization": f"Bearer {admin_token(server)}"}
-    error_of(httpx.get(f"{server.url}/sandbox/callbacks", headers=headers), 401)
+    error_of(loopback.get(f"{server.url}/sandbox/callbacks", headers=headers), 401)
 
 
 def test_the_last_failed_try_is_shown_dead_lettered(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ import pytest
 
 from telroute.kit.clock import parse_date, system_clock
 from telroute.sandbox_client import SandboxAccount, SandboxAdmin, SandboxError
+from tests.support import loopback
 from tests.support.callback_receiver import CallbackReceiver
 from tests.support.isolated import Deployment, api_only, deployment, eventually
 from tests.support.messaging import error_of, wait_for_status
@@ -58,7 +59,7 @@ def account(admin: SandboxAdmin, receiver: CallbackReceiver, request: pytest.Fix
 
 
 def _client(account: SandboxAccount) -> httpx.Client:
-    return httpx.Client(base_url=account.base_url, auth=(account.access_key, account.secret_key), timeout=30)
+    return loopback.client(base_url=account.base_url, auth=(account.access_key, account.secret_key), timeout=30)
 
 
 def _send(client: httpx.Client, account: SandboxAccount, to: str) -> str:
@@ -227,7 +228,7 @@ def test_bad_advances_are_refused_and_change_nothing(
 ) -> None:
     before = _offset(admin)
     headers = {"Authorization": f"Bearer {deployed.admin_token()}"}
-    response = httpx.post(f"{server.url}/sandbox/clock/advance", json=body, headers=headers, timeout=10)
+    response = loopback.post(f"{server.url}/sandbox/clock/advance", json=body, headers=headers, timeout=10)
     assert error_of(response, 422)["source"] == {"pointer": pointer}
     assert _offset(admin) == before
 
@@ -237,7 +238,7 @@ def test_account_keys_do_not_move_the_clock(server: Server, admin: SandboxAdmin,
     with _client(account) as client:
         error_of(client.post("/sandbox/clock/advance", json={"seconds": 5}), 401)
         error_of(client.get("/sandbox/clock"), 401)
-    error_of(httpx.post(f"{server.url}/sandbox/clock/advance", json={"seconds": 5}, timeout=10), 401)
+    error_of(loopback.post(f"{server.url}/sandbox/clock/advance", json={"seconds": 5}, timeout=10), 401)
     with pytest.raises(SandboxError):
         SandboxAdmin(server.url, "not-the-token").advance_clock(5)
     assert _offset(admin) == before

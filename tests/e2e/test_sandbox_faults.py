@@ -11,8 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support import loopback
 from tests.support.inprocess import InProcessServer
-from tests.support.isolated import isolated_database_url
+from tests.support.isolated import migrated_database_url
 from tests.support.messaging import admin_token, error_of, wait_for_status
 from tests.support.server import Server
 
@@ -22,7 +23,7 @@ AREA = "262"  # the area code this module buys from (no other module reads 262)
 def _new_account(server: Server) -> dict[str, Any]:
     body = {"numbers": 1, "area_code": AREA}
     headers = {"Authorization": f"Bearer {admin_token(server)}"}
-    response = httpx.post(f"{server.url}/sandbox/accounts", json=body, headers=headers, timeout=30)
+    response = loopback.post(f"{server.url}/sandbox/accounts", json=body, headers=headers, timeout=30)
     assert response.status_code == 201, response.text
     attributes: dict[str, Any] = response.json()["data"]["attributes"]
     return attributes
@@ -30,7 +31,7 @@ def _new_account(server: Server) -> dict[str, Any]:
 
 def _delete_account(server: Server, account: dict[str, Any]) -> None:
     headers = {"Authorization": f"Bearer {admin_token(server)}"}
-    httpx.delete(f"{server.url}/sandbox/accounts/{account['access_key']}", headers=headers, timeout=30)
+    loopback.delete(f"{server.url}/sandbox/accounts/{account['access_key']}", headers=headers, timeout=30)
 
 
 @pytest.fixture
@@ -281,13 +282,13 @@ def test_a_jsonapi_body_is_accepted(api: httpx.Client) -> None:
 
 
 def test_rules_need_account_credentials(server: Server) -> None:
-    error_of(httpx.get(f"{server.url}/sandbox/faults", timeout=10), 401)
-    error_of(httpx.post(f"{server.url}/sandbox/faults", json={}, timeout=10), 401)
+    error_of(loopback.get(f"{server.url}/sandbox/faults", timeout=10), 401)
+    error_of(loopback.post(f"{server.url}/sandbox/faults", json={}, timeout=10), 401)
 
 
 def test_production_serves_no_faults(tmp_path_factory: pytest.TempPathFactory) -> None:
     data_dir = tmp_path_factory.mktemp("production-faults")
-    with isolated_database_url(data_dir) as url:
+    with migrated_database_url(data_dir) as url:
         env = {"TELROUTE_DATABASE_URL": url, "TELROUTE_ADMIN_TOKEN": "a-token-that-is-set"}
         production = InProcessServer(data_dir, env_extra={**env, "TELROUTE_PROFILE": "production"}).start()
         try:
@@ -296,7 +297,7 @@ def test_production_serves_no_faults(tmp_path_factory: pytest.TempPathFactory) -
                 ("GET", "/sandbox/faults"),
                 ("DELETE", "/sandbox/faults/1"),
             ):
-                response = httpx.request(method, f"{production.url}{path}", json={}, timeout=10)
+                response = loopback.request(method, f"{production.url}{path}", json={}, timeout=10)
                 assert error_of(response, 404)["detail"] == f"no such resource: {path}"
         finally:
             production.terminate()

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from telroute.sandbox_client import SandboxAccount, SandboxAdmin
+from tests.support import loopback
 from tests.support.callback_receiver import CallbackReceiver
 from tests.support.messaging import admin_token, error_of
 from tests.support.receiver import Receiver, sized_content
@@ -36,7 +37,7 @@ def account(server: Server, receiver: CallbackReceiver) -> Iterator[SandboxAccou
 
 def _send(account: SandboxAccount, sender: str | None = None) -> httpx.Response:
     body = {"to": SUBSCRIBER, "from": sender or account.number, "body": "offer"}
-    with httpx.Client(auth=(account.access_key, account.secret_key), timeout=30) as client:
+    with loopback.client(auth=(account.access_key, account.secret_key), timeout=30) as client:
         return client.post(f"{account.base_url}/v2.1/messages", json=body)
 
 
@@ -87,6 +88,6 @@ def test_an_mms_is_refused_too_after_its_media_are_fetched(account: SandboxAccou
     url = media_host.serve("/opt-out/cat.png", sized_content(500, seed=7), content_type="image/png")
     account.inject_inbound(from_=SUBSCRIBER, body="STOP")
     body = {"to": SUBSCRIBER, "from": account.number, "body": "a picture", "media_urls": [url]}
-    with httpx.Client(auth=(account.access_key, account.secret_key), timeout=30) as client:
+    with loopback.client(auth=(account.access_key, account.secret_key), timeout=30) as client:
         refused = client.post(f"{account.base_url}/v2.1/messages", json=body)
     assert error_of(refused, 400)["code"] == "1110"

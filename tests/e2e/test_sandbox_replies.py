@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from telroute.sandbox_client import SandboxAccount, SandboxAdmin
+from tests.support import loopback
 from tests.support.messaging import admin_token, error_of
 from tests.support.receiver import Receiver, sized_content
 from tests.support.server import Server
@@ -29,7 +30,7 @@ def account(server: Server) -> Iterator[SandboxAccount]:
 
 def _sent(account: SandboxAccount) -> str:
     body = {"to": CUSTOMER, "from": account.number, "body": "Reply YES to confirm"}
-    with httpx.Client(auth=(account.access_key, account.secret_key), timeout=30) as client:
+    with loopback.client(auth=(account.access_key, account.secret_key), timeout=30) as client:
         response = client.post(f"{account.base_url}/v2.1/messages", json=body)
     assert response.status_code == 202, response.text
     return str(response.json()["data"]["id"])
@@ -37,7 +38,7 @@ def _sent(account: SandboxAccount) -> str:
 
 def _inject(server: Server, body: dict[str, Any]) -> httpx.Response:
     headers = {"Authorization": f"Bearer {admin_token(server)}"}
-    return httpx.post(f"{server.url}/sandbox/inbound", json=body, headers=headers, timeout=30)
+    return loopback.post(f"{server.url}/sandbox/inbound", json=body, headers=headers, timeout=30)
 
 
 def test_a_reply_comes_from_the_recipient_and_is_linked(server: Server, account: SandboxAccount) -> None:

@@ -17,6 +17,7 @@ from urllib.parse import quote
 import httpx
 
 from tests.e2e.conftest import route_zero
+from tests.support import loopback
 
 Buy = Callable[[httpx.Client, str], str]
 OFF_NET = "13125550123"
@@ -104,6 +105,6 @@ def test_python_sdk_lists_routes_led_by_route_zero(api: httpx.Client, base: str)
     # RoutesController.list_inbound_routes(limit=3): GET with no headers; the demo takes data[0] as route 0.
     created = api.post("/v2/routes", json={"route_type": "host", "value": "sip.example.com", "alias": "a"})
     assert created.status_code == 201, created.text
-    document = httpx.get(f"{base}/v2/routes?limit=3", auth=api.auth).json()
+    document = loopback.get(f"{base}/v2/routes?limit=3", auth=api.auth).json()
     assert document["data"][0] == route_zero(base)
     assert document["data"][1]["id"] == created.json()["data"]["id"]

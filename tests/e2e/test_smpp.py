@@ -26,6 +26,7 @@ import httpx
 import pytest
 
 from tests.integration.test_smpp_link import INSTALL_SCRIPT, PEER_SCRIPT
+from tests.support import loopback
 from tests.support.server import Server
 from tests.support.smpp_site import PASSWORD, SYSTEM_ID, Site, running_site
 
@@ -161,7 +162,7 @@ def sender(site: Site, peer: Smsc) -> Iterator[Sender]:
         "carriers", "add", "primary", "--kind", "smpp", "--host", "127.0.0.1", "--port", str(peer.port),
         "--system-id", SYSTEM_ID, "--password", PASSWORD, "--window", "10", "--default",
     )  # fmt: skip
-    with httpx.Client(base_url=site.api.url, auth=site.account(), timeout=30) as client:
+    with loopback.client(base_url=site.api.url, auth=site.account(), timeout=30) as client:
         yield Sender(site, client, buy_number(client))
 
 

@@ -14,10 +14,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.e2e.test_smpp import PEER_DEFAULTS, Sender, buy_number, eventually, level2, node_path, smsc
+from tests.support import loopback
 from tests.support.smpp_site import PASSWORD, SYSTEM_ID, Site, running_site
 
 __all__ = ["node_path"]  # the fixture, shared with test_smpp.py
@@ -81,7 +81,7 @@ def test_one_worker_binds_and_another_takes_over_when_it_is_killed(
         )  # fmt: skip
         workers.start(), workers.start()
         holder = eventually(lambda: holder_of(site, "primary"), timeout=30, what="a worker bound")
-        with httpx.Client(base_url=site.api.url, auth=site.account(), timeout=30) as client:
+        with loopback.client(base_url=site.api.url, auth=site.account(), timeout=30) as client:
             sender = Sender(site, client, buy_number(client))
             first = [sender.send(f"first {n}") for n in range(10)]
             sender.final(first)

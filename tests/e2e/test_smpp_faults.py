@@ -18,11 +18,11 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import httpx
 import pytest
 
 from tests.e2e.test_metrics import scrape_url
 from tests.e2e.test_smpp import PEER_DEFAULTS, Sender, Smsc, buy_number, eventually, node_path, smsc
+from tests.support import loopback
 from tests.support.smpp_site import PASSWORD, SYSTEM_ID, Site, running_site
 
 __all__ = ["node_path"]  # the fixture, shared with test_smpp.py
@@ -68,7 +68,7 @@ def sender(site: Site, peer: Smsc) -> Iterator[Sender]:
         "--set", f"response_timeout={TIMEOUT_SECONDS}", "--set", "reconnect_max_delay=1",
     )  # fmt: skip
     eventually(lambda: site.link(CARRIER)["state"] == "bound", timeout=20, what="the link bound")
-    with httpx.Client(base_url=site.api.url, auth=site.account(), timeout=30) as client:
+    with loopback.client(base_url=site.api.url, auth=site.account(), timeout=30) as client:
         yield Sender(site, client, buy_number(client))
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support import loopback
 from tests.support.isolated import Deployment, deployment, eventually
 from tests.support.messaging import buy_number
 from tests.support.receiver import Receiver
@@ -39,7 +40,7 @@ class Site:
 
     def inbound(self, to_number: str, body: str) -> str:
         token = self.deployment.admin_token()
-        response = httpx.post(
+        response = loopback.post(
             f"{self.server.url}/sandbox/inbound",
             json={"from": "12065550123", "to": to_number, "body": body},
             headers={"Authorization": f"Bearer {token}"},

@@ -17,6 +17,7 @@ from tests.e2e.conftest import assert_error
 from tests.e2e.test_http_edge import assert_closing_error, head_of_size, read_until_close
 from tests.e2e.test_malformed_http import assert_malformed, exchange
 from tests.e2e.test_metrics import scrape, scrape_url, value
+from tests.support import loopback
 from tests.support.isolated import Deployment, deployment, eventually
 from tests.support.messaging import buy_number, new_account, send, sent_id, wait_for_status
 from tests.support.server import Server, free_port
@@ -57,7 +58,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Deployment,
 
 def _healthy(port: int) -> bool:
     try:
-        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200
+        return loopback.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200
     except httpx.TransportError:
         return False
 
@@ -68,7 +69,7 @@ def test_the_worker_serves_health_readiness_and_nothing_else(
     _, _, worker, port = site
     assert worker.process is not None and listening_ports(worker.process.pid) == {port}
     assert f"health and metrics on http://127.0.0.1:{port}" in worker.output()
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+    with loopback.client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
         assert client.get("/healthz").json() == {"status": "ok"}
         ready = client.get("/readyz")
         assert ready.status_code == 200 and ready.json() == {"status": "ready"}
@@ -129,7 +130,7 @@ def test_the_port_from_the_environment_and_sigterm_drains_it(
     worker = WorkerProcess(site[0], env_extra={"TELROUTE_WORKER_PORT": str(port)}).start()
     try:
         eventually(lambda: _healthy(port), timeout=30, what="the worker's /healthz")
-        with httpx.Client(timeout=10) as idle:  # a scraper's kept-alive connection must not hold up the exit
+        with loopback.client(timeout=10) as idle:  # a scraper's kept-alive connection must not hold up the exit
             assert idle.get(f"http://127.0.0.1:{port}/metrics").status_code == 200
             code, took = worker.terminate()
         assert code == 0, worker.output()

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -11,17 +10,15 @@ from telroute.bootstrap import Deps
 from telroute.config import Settings
 from telroute.kit import db as dbkit
 from telroute.kit.db import Database, sql
-from tests.support.isolated import isolated_database_url, migrated_database_url
+from tests.support.isolated import migrated_database_url
 
 
 @pytest.fixture
 async def isolated_deps(tmp_path: Path) -> AsyncIterator[Deps]:
     """A migrated database of the test's own (a fresh one on PostgreSQL): for tests whose jobs or
     carrier leases no other test's server may touch."""
-    with isolated_database_url(tmp_path) as url:
-        settings = Settings(data_dir=tmp_path, database_url=url)
-        await asyncio.to_thread(bootstrap.prepare_database, settings)  # Alembic's env.py runs its own loop
-        built = await bootstrap.build(settings)
+    with migrated_database_url(tmp_path) as url:
+        built = await bootstrap.build(Settings(data_dir=tmp_path, database_url=url))
         yield built
         await built.close()
 

@@ -4,7 +4,6 @@ younger stays."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from telroute.kit.db import sql
 from telroute.messages import repository, retention
 from telroute.webhooks import repository as webhooks_repository
 from tests.integration.test_messages_repository import message_values, new_account_id
-from tests.support.isolated import isolated_database_url
+from tests.support.isolated import migrated_database_url
 
 NOW = 1_800_000_000_000_000
 DAY = 86_400_000_000
@@ -26,9 +25,8 @@ OLD = NOW - 2 * DAY
 
 @pytest.fixture
 async def small_batches(tmp_path: Path) -> AsyncIterator[Deps]:
-    with isolated_database_url(tmp_path) as url:
+    with migrated_database_url(tmp_path) as url:
         settings = Settings(data_dir=tmp_path, database_url=url, retention_batch=2, retention_pause=0.0)
-        await asyncio.to_thread(bootstrap.prepare_database, settings)
         built = await bootstrap.build(settings, clock=lambda: NOW)
         yield built
         await built.close()

@@ -9,12 +9,14 @@ import time
 
 import httpx
 
+from tests.support import loopback
+
 ENDED = "(the stream ended)"
 
 
 def signed_in(base_url: str, keys: tuple[str, str]) -> httpx.Client:
     """A client holding a console session of the account of `keys`."""
-    client = httpx.Client(base_url=base_url, timeout=30.0)
+    client = loopback.client(base_url=base_url, timeout=30.0)
     page = client.get("/console")
     token = re.search(r'name="csrf" value="([^"]+)"', page.text)
     assert token is not None, page.text

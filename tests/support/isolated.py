@@ -75,9 +75,21 @@ def isolated_database_url(data_dir: Path, *, template: str = "template1") -> Ite
 
 @contextmanager
 def migrated_database_url(data_dir: Path) -> Iterator[str]:
-    """`isolated_database_url` with the schema brought to head."""
-    with isolated_database_url(data_dir) as url:
-        migrate(url)
+    """`isolated_database_url` at the schema head: a copy of a database this run migrated once (Alembic
+    costs about a second of CPU per fresh database)."""
+    with copied_database_url(data_dir, seeded=False) as url:
+        yield url
+
+
+@contextmanager
+def copied_database_url(data_dir: Path, *, seeded: bool) -> Iterator[str]:
+    """A database of `data_dir`'s own, copied from this run's template (`_sqlite_template`, `_postgres_template`)."""
+    if POSTGRES_URL is None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(_sqlite_template(seeded), data_dir / SQLITE_FILE)
+        yield database_url_for(data_dir)
+        return
+    with isolated_database_url(data_dir, template=_postgres_template(POSTGRES_URL, seeded)) as url:
         yield url
 
 
@@ -164,12 +176,7 @@ def deployment(data_dir: Path) -> Iterator[Deployment]:
     """A deployment of its own, its database a copy of one migrated and seeded as a sandbox server's first
     start would (on PostgreSQL CREATE DATABASE ... TEMPLATE, on SQLite a file copy): a second or so instead
     of the seconds each fresh deployment's server would spend seeding."""
-    if POSTGRES_URL is None:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(seeded_sqlite_template(), data_dir / SQLITE_FILE)
-        yield Deployment(data_dir, database_url_for(data_dir))
-        return
-    with isolated_database_url(data_dir, template=_seeded_template(POSTGRES_URL)) as url:
+    with copied_database_url(data_dir, seeded=True) as url:
         yield Deployment(data_dir, url)
 
 
@@ -185,32 +192,43 @@ def api_only(data_dir: Path) -> Iterator[tuple[Deployment, Server]]:
 
 
 @cache
-def _seeded_template(postgres_url: str) -> str:
-    """A database of this test run, at the schema head with the sandbox inventory, dropped when the run ends."""
+def _postgres_template(postgres_url: str, seeded: bool) -> str:
+    """A database of this test run at the schema head (with the sandbox inventory when `seeded`), dropped
+    when the run ends."""
     name = f"telroute_template_{uuid.uuid4().hex[:16]}"
     admin = with_database(postgres_url, "postgres")
     _psql(admin, f"CREATE DATABASE {name}")
     atexit.register(_psql, admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    _migrate_and_seed(with_database(postgres_url, name))
+    _migrate_and_seed(with_database(postgres_url, name), seeded)
     return name
 
 
 @cache
-def seeded_sqlite_template() -> Path:
-    """A SQLite file of this test run (in a directory removed when the run ends), at the schema head with the
-    sandbox inventory; copy it, never open it."""
+def _sqlite_template(seeded: bool) -> Path:
+    """A SQLite file of this test run (in a directory removed when the run ends) at the schema head (with the
+    sandbox inventory when `seeded`); copy it, never open it."""
     directory = Path(tempfile.mkdtemp(prefix="telroute-template-"))
     atexit.register(shutil.rmtree, directory, ignore_errors=True)
     path = directory / SQLITE_FILE
-    _migrate_and_seed(f"sqlite:///{path}")
+    _migrate_and_seed(f"sqlite:///{path}", seeded)
     assert not path.with_name(f"{SQLITE_FILE}-wal").exists(), "the template must be complete in one file"
     return path
 
 
-def _migrate_and_seed(url: str) -> None:
-    """The schema head and the inventory a sandbox server seeds (the same seed and
+def seeded_sqlite_template() -> Path:
+    return _sqlite_template(seeded=True)
+
+
+def migrated_sqlite_template() -> Path:
+    return _sqlite_template(seeded=False)
+
+
+def _migrate_and_seed(url: str, seeded: bool) -> None:
+    """The schema head and, when `seeded`, the inventory a sandbox server seeds (the same seed and
     `TELROUTE_INVENTORY_PER_BLOCK` as `base_env`)."""
     migrate(url)
+    if not seeded:
+        return
     per_block = int(base_env(Path("."))["TELROUTE_INVENTORY_PER_BLOCK"])
 
     async def seed() -> None:

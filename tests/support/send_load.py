@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from tests.support import loopback
+
 Keys = tuple[str, str]
 NO_ANSWER = -1  # the request got no HTTP answer (refused, reset, timed out)
 ANSWER_TIMEOUT = 15.0  # the bound on any answer: a hang beyond it is a failure, not a slow success
@@ -54,7 +56,7 @@ class SendLoad:
             return f"answers {dict(self.answers)}, slowest {self.slowest:.2f} s, unexpected {self.unexpected[:3]}"
 
     def _client(self) -> None:
-        with httpx.Client(base_url=self.base_url, auth=self.keys, timeout=ANSWER_TIMEOUT) as client:
+        with loopback.client(base_url=self.base_url, auth=self.keys, timeout=ANSWER_TIMEOUT) as client:
             while not self._stop.is_set():
                 index = next(self._numbers)
                 if index >= self.max_sends:

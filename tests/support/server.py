@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.support import loopback
 from tests.support.databases import database_url_for
 
 TELROUTE = [sys.executable, "-m", "telroute"]
@@ -91,7 +92,7 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited early:\n{self.output()}")
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200:
+                if loopback.get(f"{self.url}/healthz", timeout=1.0).status_code == 200:
                     return
             except httpx.TransportError:
                 pass
@@ -120,4 +121,4 @@ class Server:
             raise
 
     def client(self, keys: tuple[str, str] | None = None) -> httpx.Client:
-        return httpx.Client(base_url=self.url, auth=keys, timeout=30.0)
+        return loopback.client(base_url=self.url, auth=keys, timeout=30.0)

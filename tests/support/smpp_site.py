@@ -24,7 +24,7 @@ from telroute.accounts import service as accounts_service
 from telroute.kit import db as dbkit
 from telroute.kit.clock import system_clock
 from telroute.kit.db import sql
-from tests.support.isolated import isolated_database_url
+from tests.support.isolated import copied_database_url
 from tests.support.server import Server, base_env, run_cli
 
 Keys = tuple[str, str]
@@ -138,7 +138,7 @@ class Site:
 @contextmanager
 def running_site(data_dir: Path) -> Iterator[Site]:
     """A site on `data_dir` and a database of its own; on exit its servers are killed and the database dropped."""
-    with isolated_database_url(data_dir) as url:
+    with copied_database_url(data_dir, seeded=True) as url:
         callbacks = Callbacks()
         site = Site(data_dir, url, callbacks)
         try:
