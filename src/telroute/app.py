@@ -35,7 +35,7 @@ from telroute.errors import (
 from telroute.kit import jsonapi, metrics
 from telroute.kit.db import database_error_types, is_unavailable
 from telroute.kit.migrate import head_revision, schema_revisions
-from telroute.kit.routing import method_routes
+from telroute.kit.routing import IndexedRouter, method_routes
 from telroute.messages import api as messages_api
 from telroute.messages import api_v22 as messages_api_v22
 from telroute.numbers import api as numbers_api
@@ -157,7 +157,6 @@ async def _no_lifespan(app: Starlette) -> AsyncIterator[None]:
 
 def _starlette(routes: Sequence[BaseRoute], lifespan: Lifespan | None, public_base_url: str | None) -> Starlette:
     app = Starlette(
-        routes=method_routes(routes),
         middleware=[Middleware(metrics.HttpMetrics), Middleware(RejectNulInUrl)],
         exception_handlers={
             TelrouteError: on_telroute_error,
@@ -166,8 +165,8 @@ def _starlette(routes: Sequence[BaseRoute], lifespan: Lifespan | None, public_ba
             **{error_type: on_unexpected for error_type in database_error_types()},
             Exception: on_unexpected,
         },
-        lifespan=lifespan or _no_lifespan,
     )
+    app.router = IndexedRouter(method_routes(routes), lifespan=lifespan or _no_lifespan)
     app.state.public_base_url = public_base_url
     return app
 

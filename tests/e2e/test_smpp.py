@@ -209,11 +209,17 @@ class Sender:
         return attributes
 
     def final(self, message_ids: list[str], timeout: float = 20.0) -> dict[str, dict[str, Any]]:
-        """Each message's record once it has its level-2 receipt."""
+        """Each message's record once it has its level-2 receipt (a final record is not read again)."""
+        final: dict[str, dict[str, Any]] = {}
 
         def probe() -> dict[str, dict[str, Any]] | None:
-            records = {message_id: self.record(message_id) for message_id in message_ids}
-            return None if any(map(_pending, records.values())) else records
+            for message_id in message_ids:
+                if message_id not in final:
+                    record = self.record(message_id)
+                    if _pending(record):
+                        return None
+                    final[message_id] = record
+            return {message_id: final[message_id] for message_id in message_ids}
 
         return eventually(probe, timeout=timeout, what=f"level-2 receipts of {len(message_ids)} messages")
 

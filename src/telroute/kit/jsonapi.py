@@ -86,9 +86,8 @@ def base_url(request: Request) -> str:
     public_base_url: str | None = getattr(request.app.state, "public_base_url", None)
     if public_base_url:
         return public_base_url.rstrip("/")
-    scheme = request.url.scheme
     host = request.headers.get("host") or f"{request.url.hostname}:{request.url.port}"
-    return f"{scheme}://{host}"
+    return f"{request.scope.get('scheme', 'http')}://{host}"  # the scheme as request.url has it, without building it
 
 
 def page_links(base: str, path: str, filters: Mapping[str, str | None], page: Page, has_next: bool) -> dict[str, str]:

@@ -49,7 +49,7 @@ class ApiFaults:
         return account_id in self._accounts
 
     async def __call__(self, request: Request, account_id: int) -> None:
-        path = request.url.path
+        path: str = request.scope["path"]
         if not path.startswith(_API_PATHS) or not await self._has_rules(account_id):
             return
         async with self._deps.db.transaction() as connection:
