@@ -180,18 +180,19 @@ class Site:
 
     def snapshot(self) -> dict[str, Any]:
         counts = ", ".join(f"(SELECT COUNT(*) FROM {table}) AS {table}" for table in TABLES)
-        [row] = self.deployment.query(f"SELECT {counts}")
-        state: dict[str, Any] = {"counts": dict(row)}
-        for name, statement in (
-            ("accounts", "SELECT * FROM accounts ORDER BY id"),
-            ("owned", "SELECT * FROM numbers WHERE account_id IS NOT NULL ORDER BY value"),
-            ("available", "SELECT value, account_id FROM numbers WHERE value = :available"),
-            ("routes", "SELECT * FROM routes ORDER BY id"),
-            ("messages", "SELECT public_id, status, body, to_number, from_number FROM messages ORDER BY id"),
-            ("idempotency", "SELECT * FROM idempotency_keys ORDER BY key"),
-            ("blocks", "SELECT SUM(available) AS available FROM inventory_blocks"),
-        ):
-            state[name] = [dict(item) for item in self.deployment.query(statement, {"available": self.available})]
+        statements = {
+            "counts": f"SELECT {counts}",
+            "accounts": "SELECT * FROM accounts ORDER BY id",
+            "owned": "SELECT * FROM numbers WHERE account_id IS NOT NULL ORDER BY value",
+            "available": "SELECT value, account_id FROM numbers WHERE value = :available",
+            "routes": "SELECT * FROM routes ORDER BY id",
+            "messages": "SELECT public_id, status, body, to_number, from_number FROM messages ORDER BY id",
+            "idempotency": "SELECT * FROM idempotency_keys ORDER BY key",
+            "blocks": "SELECT SUM(available) AS available FROM inventory_blocks",
+        }
+        rows = self.deployment.queries(list(statements.values()), {"available": self.available})
+        state: dict[str, Any] = dict(zip(statements, rows, strict=True))
+        state["counts"] = state["counts"][0]
         with loopback.client(base_url=self.server.url, auth=self.keys, timeout=30) as api:
             for path in (
                 "/v2/numbers",

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,9 @@ from tests.support.isolated import migrated_database_url
 async def isolated_deps(tmp_path: Path) -> AsyncIterator[Deps]:
     """A migrated database of the test's own (a fresh one on PostgreSQL): for tests whose jobs or
     carrier leases no other test's server may touch."""
-    with migrated_database_url(tmp_path) as url:
+    with ExitStack() as stack:
+        # In a thread: the first copy of a run makes the template, and Alembic runs its own event loop.
+        url = await asyncio.to_thread(stack.enter_context, migrated_database_url(tmp_path))
         built = await bootstrap.build(Settings(data_dir=tmp_path, database_url=url))
         yield built
         await built.close()

@@ -147,12 +147,17 @@ class Deployment:
 
     def query(self, statement: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run one SQL statement against the deployment's database (from a synchronous test)."""
+        [rows] = self.queries([statement], params)
+        return rows
 
-        async def run() -> list[dict[str, Any]]:
+    def queries(self, statements: list[str], params: dict[str, Any] | None = None) -> list[list[dict[str, Any]]]:
+        """Run SQL statements in one transaction on one connection; the rows of each."""
+
+        async def run() -> list[list[dict[str, Any]]]:
             database = await dbkit.connect(self.database_url, pool_size=1)
             try:
                 async with database.transaction() as connection:
-                    return [dict(row) for row in await connection.fetch(sql(statement), params)]
+                    return [[dict(row) for row in await connection.fetch(sql(text), params)] for text in statements]
             finally:
                 await database.close()
 

@@ -2,23 +2,31 @@
 clock (`Deps.clock`, a `VirtualClock`) adds to system time. Advancing it makes receipt delays, callback
 retries, idempotency keys, rate limits, fault rule expiry and retention run their course at once.
 
-Each process follows the stored offset: re-read every `FOLLOW_SECONDS` (one tiny indexed read; a process
-that advances it takes the new offset at once). When the offset moves, the process's worker is woken, so
-that jobs now due run without waiting for the idle poll."""
+Each process follows the stored offset (a process that advances it takes the new offset at once). On
+PostgreSQL an advance is announced (NOTIFY at commit) and every process reads the offset when it hears of
+it, and every `RECHECK_SECONDS` all the same; while it cannot LISTEN it reads every `FOLLOW_SECONDS`. On
+SQLite a process reads it when another process has committed to the file since its last look (`PRAGMA
+data_version`, checked every `FOLLOW_SECONDS`, in process and cheap). An idle sandbox so reads nothing.
+When the offset moves, the process's worker is woken, so that jobs now due run without waiting for the
+idle poll."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import time
+from collections.abc import Awaitable, Callable
 
 import structlog
 
 from telroute.bootstrap import Deps
 from telroute.kit.clock import VirtualClock, system_clock
-from telroute.kit.db import Connection
+from telroute.kit.db import Connection, data_version_of, listen, notifies_across_processes
+from telroute.kit.signal import Signal
 from telroute.sandbox_tools import clock_repository
 
 FOLLOW_SECONDS = 0.1
+RECHECK_SECONDS = 5.0
+RETRY_LISTEN_SECONDS = 30.0
 MAX_ADVANCE = 10 * 365 * 24 * 3600.0
 log = structlog.get_logger("telroute.sandbox")
 
@@ -57,10 +65,65 @@ async def refresh(deps: Deps) -> None:
 
 async def follow(deps: Deps, stop: asyncio.Event) -> None:
     """Follow the stored offset until `stop`; a failed read (the database away) is tried again next time."""
-    while not stop.is_set():
+    announced = _Announcements(deps)
+    data_version = data_version_of(deps.db)
+    seen: int | None = None
+    try:
+        while not stop.is_set():
+            await announced.listen_if_due()  # before reading, so that no advance falls between the two
+            version = None if data_version is None else data_version()
+            if version is None or version != seen:
+                seen = version
+                await _refresh_quietly(deps)
+            await announced.wait(stop)
+    finally:
+        await announced.close()
+
+
+async def _refresh_quietly(deps: Deps) -> None:
+    try:
+        await refresh(deps)
+    except Exception as exc:  # the clock keeps its last offset; the next read may succeed
+        log.debug("virtual clock not read", error=str(exc))
+
+
+class _Announcements:
+    """PostgreSQL's announced advances (a LISTEN, tried again now and then while it is down); none on SQLite."""
+
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+        self._heard = Signal()
+        self._close: Callable[[], Awaitable[None]] | None = None
+        self._next_try = 0.0
+
+    async def listen_if_due(self) -> None:
+        database = self._deps.db
+        if self._close is not None or not notifies_across_processes(database) or time.monotonic() < self._next_try:
+            return
+        self._next_try = time.monotonic() + RETRY_LISTEN_SECONDS
         try:
-            await refresh(deps)
-        except Exception as exc:  # the clock keeps its last offset; the next read may succeed
-            log.debug("virtual clock not read", error=str(exc))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), FOLLOW_SECONDS)
+            self._close = await listen(database, clock_repository.CHANGES_CHANNEL, self._heard.fire, on_lost=self._lost)
+        except Exception as exc:
+            log.warning(f"the virtual clock is read every {FOLLOW_SECONDS} s: it cannot LISTEN", error=str(exc))
+
+    async def wait(self, stop: asyncio.Event) -> None:
+        """Until an advance is announced, `stop` is set, or it is time to read again all the same."""
+        generation = self._heard.generation
+        pause = RECHECK_SECONDS if self._close is not None else FOLLOW_SECONDS
+        stopped = asyncio.ensure_future(stop.wait())
+        heard = asyncio.ensure_future(self._heard.wait_after(generation, pause))
+        try:
+            await asyncio.wait({stopped, heard}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+            heard.cancel()
+
+    def _lost(self) -> None:
+        if self._close is not None:
+            self._close = None
+            self._heard.fire()  # read at once, and every FOLLOW_SECONDS until the LISTEN is back
+
+    async def close(self) -> None:
+        if self._close is not None:
+            close, self._close = self._close, None
+            await close()
