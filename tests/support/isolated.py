@@ -29,10 +29,10 @@ from typing import Any, TypeVar
 from telroute.accounts import service as accounts_service
 from telroute.kit import db as dbkit
 from telroute.kit.clock import system_clock
-from telroute.kit.db import sql
 from telroute.kit.migrate import migrate
 from telroute.numbers import service as numbers_service
 from telroute.numbers.inventory import generate_inventory
+from tests.support import sql_reader
 from tests.support.databases import POSTGRES_URL, SQLITE_FILE, database_url_for, with_database
 from tests.support.inprocess import InProcessServer
 from tests.support.server import Server, base_env, run_cli
@@ -67,9 +67,11 @@ def isolated_database_url(data_dir: Path, *, template: str = "template1") -> Ite
     name = f"telroute_iso_{uuid.uuid4().hex[:16]}"
     admin = with_database(POSTGRES_URL, "postgres")
     _psql(admin, f"CREATE DATABASE {name} TEMPLATE {template}")
+    url = with_database(POSTGRES_URL, name)
     try:
-        yield with_database(POSTGRES_URL, name)
+        yield url
     finally:
+        sql_reader.forget(url)
         _psql(admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
@@ -152,16 +154,7 @@ class Deployment:
 
     def queries(self, statements: list[str], params: dict[str, Any] | None = None) -> list[list[dict[str, Any]]]:
         """Run SQL statements in one transaction on one connection; the rows of each."""
-
-        async def run() -> list[list[dict[str, Any]]]:
-            database = await dbkit.connect(self.database_url, pool_size=1)
-            try:
-                async with database.transaction() as connection:
-                    return [[dict(row) for row in await connection.fetch(sql(text), params)] for text in statements]
-            finally:
-                await database.close()
-
-        return asyncio.run(run())
+        return sql_reader.queries(self.database_url, statements, params)
 
     def lapse_leases_of(self, server: Server) -> Counter[str]:
         """Make the jobs a dead server had claimed due now, as its lease lapsing would after
