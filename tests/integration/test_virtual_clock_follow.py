@@ -30,8 +30,11 @@ async def other_process(isolated_deps: Deps) -> AsyncIterator[Deps]:
 @pytest.fixture
 async def following(isolated_deps: Deps) -> AsyncIterator[Deps]:
     stop = asyncio.Event()
+    before = isolated_deps.db.counted.statements
     task = asyncio.create_task(virtual_clock.follow(isolated_deps, stop))
-    await asyncio.sleep(0.3)  # its LISTEN is up and its first read done
+    async with asyncio.timeout(30):  # its LISTEN is up (on PostgreSQL) and its first read done
+        while isolated_deps.db.counted.statements == before:
+            await asyncio.sleep(0.01)
     yield isolated_deps
     stop.set()
     await asyncio.wait_for(task, 2)  # `stop` ends it at once, not after its periodic wait
