@@ -71,11 +71,12 @@ async def follow(deps: Deps, stop: asyncio.Event) -> None:
     try:
         while not stop.is_set():
             await announced.listen_if_due()  # before reading, so that no advance falls between the two
+            heard = announced.heard()  # before reading: an advance announced during the read is read again
             version = None if data_version is None else data_version()
             if version is None or version != seen:
                 seen = version
                 await _refresh_quietly(deps)
-            await announced.wait(stop)
+            await announced.wait(stop, after=heard)
     finally:
         await announced.close()
 
@@ -106,12 +107,16 @@ class _Announcements:
         except Exception as exc:
             log.warning(f"the virtual clock is read every {FOLLOW_SECONDS} s: it cannot LISTEN", error=str(exc))
 
-    async def wait(self, stop: asyncio.Event) -> None:
-        """Until an advance is announced, `stop` is set, or it is time to read again all the same."""
-        generation = self._heard.generation
+    def heard(self) -> int:
+        """How many announcements have been heard: pass to `wait`."""
+        return self._heard.generation
+
+    async def wait(self, stop: asyncio.Event, *, after: int) -> None:
+        """Until an advance is announced (after `heard()` said `after`), `stop` is set, or it is time to read
+        again all the same."""
         pause = RECHECK_SECONDS if self._close is not None else FOLLOW_SECONDS
         stopped = asyncio.ensure_future(stop.wait())
-        heard = asyncio.ensure_future(self._heard.wait_after(generation, pause))
+        heard = asyncio.ensure_future(self._heard.wait_after(after, pause))
         try:
             await asyncio.wait({stopped, heard}, return_when=asyncio.FIRST_COMPLETED)
         finally:
