@@ -5,6 +5,7 @@ other route can match."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Awaitable, Callable
 
 import pytest
 from starlette.applications import Starlette
@@ -18,11 +19,11 @@ from telroute.kit.routing import IndexedRouter, method_routes
 pytestmark = pytest.mark.no_database
 
 
-def _answer(name: str) -> Route:
+def _answer(name: str) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         return PlainTextResponse(f"{name} {sorted(request.path_params.items())}")
 
-    return endpoint  # type: ignore[return-value]
+    return endpoint
 
 
 def _routes() -> list[BaseRoute]:
@@ -63,10 +64,10 @@ PATHS = (
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
-async def _call(router: Router, method: str, path: str) -> tuple[int, str, str | None]:
+async def _call(router: Router, method: str, path: str, root_path: str = "") -> tuple[int, str, str | None]:
     app = Starlette()
     app.router = router
-    scope = {"type": "http", "method": method, "path": path, "raw_path": path.encode(), "root_path": "",
+    scope = {"type": "http", "method": method, "path": path, "raw_path": path.encode(), "root_path": root_path,
              "query_string": b"", "headers": [(b"host", b"testserver")], "scheme": "http",
              "server": ("testserver", 80), "client": ("127.0.0.1", 1), "asgi": {"version": "3.0"}}  # fmt: skip
     sent: list[Message] = []
@@ -100,3 +101,12 @@ def test_only_paths_no_other_route_matches_take_the_shortcut() -> None:
 async def test_a_405_from_the_shortcut_names_every_method_of_the_path() -> None:
     status, _, allow = await _call(IndexedRouter(_routes()), "DELETE", "/v2.1/messages")
     assert status == 405 and allow is not None and set(allow.split(", ")) == {"GET", "HEAD", "POST"}
+
+
+@pytest.mark.parametrize(
+    ("root_path", "path"),
+    [("/api", "/api/healthz"), ("/api", "/api/v2.1/messages"), ("/api", "/healthz"), ("/v2.1", "/v2.1/messages")],
+)
+async def test_behind_a_root_path_it_routes_as_starlette_does(root_path: str, path: str) -> None:
+    indexed = await _call(IndexedRouter(_routes()), "GET", path, root_path=root_path)
+    assert indexed == await _call(Router(_routes()), "GET", path, root_path=root_path)
