@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import cache
 
 from telroute.console.search import Query
-from telroute.kit.db import Connection, Row, sql
+from telroute.kit.db import Connection, Row, notify, sql
 from telroute.kit.db import Query as Sql
 from telroute.messages.filters_repository import WHERE, MessageFilter
 
@@ -151,9 +151,8 @@ async def links(connection: Connection) -> list[Row]:
 
 
 CHANNEL = "telroute_console"
-_NOTIFY = sql("SELECT 1", postgres=f"SELECT pg_notify('{CHANNEL}', '')")
 
 
 async def notify_change(connection: Connection) -> None:
     """Tell every process's console notifier that something was committed (PostgreSQL; no-op on SQLite)."""
-    await connection.fetchval(_NOTIFY)
+    await notify(connection, CHANNEL)

@@ -23,12 +23,11 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
-from telroute.kit.db import Connection, Database, data_version_of, listen, notifies_across_processes, sql
+from telroute.kit.db import Connection, Database, data_version_of, listen, notifies_across_processes, notify
 from telroute.kit.signal import Signal
 
 CHANNEL = "telroute_accounts"
 _RETRY_LISTEN_SECONDS = 30.0
-_ANNOUNCE = sql("SELECT 1", postgres=f"SELECT pg_notify('{CHANNEL}', '')")
 log = structlog.get_logger("telroute.auth")
 
 
@@ -42,7 +41,7 @@ _changed_here = _Count()  # this process's own changes (SQLite's data version co
 async def accounts_changed(connection: Connection) -> None:
     """Call in the transaction of any change to an account's keys, limits or signing secret, or its removal."""
     _changed_here.value += 1
-    await connection.fetchval(_ANNOUNCE)
+    await notify(connection, CHANNEL)
 
 
 class CredentialCache:

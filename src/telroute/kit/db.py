@@ -605,6 +605,15 @@ def data_version_of(database: Database) -> Callable[[], int] | None:
     return database.data_version
 
 
+_NOTIFY = sql("SELECT 1", postgres="SELECT pg_notify(:channel, '')")
+
+
+async def notify(connection: Connection, channel: str) -> None:
+    """PostgreSQL: every process LISTENing on `channel` (`listen`) hears of it when this transaction commits.
+    On SQLite a no-op (its processes look at `data_version_of` instead)."""
+    await connection.fetchval(_NOTIFY, {"channel": channel})
+
+
 async def listen(
     database: Database, channel: str, on_notify: Callable[[], None], *, on_lost: Callable[[], None] | None = None
 ) -> Callable[[], Awaitable[None]]:

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from starlette.routing import BaseRoute, Match, Route, Router
-from starlette.types import Receive, Scope, Send
+from starlette.types import Lifespan, Receive, Scope, Send
 
 _PARAMETER = re.compile(r"\{[^}:]+(:[^}]+)?\}")
 
@@ -99,8 +100,8 @@ class IndexedRouter(Router):
     without parameters can match goes straight to that route (a dict lookup) instead of being tried against
     every route before it in order. Every other path is routed as Starlette routes it."""
 
-    def __init__(self, routes: Sequence[BaseRoute], **options: object) -> None:
-        super().__init__(routes, **options)  # type: ignore[arg-type]
+    def __init__(self, routes: Sequence[BaseRoute], *, lifespan: Lifespan[Any] | None = None) -> None:
+        super().__init__(routes, lifespan=lifespan)
         self._sole_route = _sole_routes(self.routes)
 
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from telroute.kit.db import Connection, sql
+from telroute.kit.db import Connection, notify, sql
 
 CHANGES_CHANNEL = "telroute_clock"
-_ANNOUNCE = sql("SELECT 1", postgres=f"SELECT pg_notify('{CHANGES_CHANNEL}', '')")
 _READ = sql("SELECT offset_us FROM virtual_clock WHERE id = 1")
 _ADVANCE = sql(
     """INSERT INTO virtual_clock (id, offset_us, changed_at_us) VALUES (1, :delta, :now)
@@ -21,4 +20,4 @@ async def offset_us(connection: Connection) -> int:
 async def add_offset(connection: Connection, delta_us: int, *, now: int) -> None:
     """Move the offset; on PostgreSQL every process LISTENing on `CHANGES_CHANNEL` hears of it at commit."""
     await connection.execute(_ADVANCE, {"delta": delta_us, "now": now})
-    await connection.fetchval(_ANNOUNCE)
+    await notify(connection, CHANGES_CHANNEL)
