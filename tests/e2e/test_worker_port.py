@@ -27,10 +27,16 @@ SUBMITTED = {"carrier": "simulator", "status": "submitted"}
 DELIVERED = {"level": "2", "status": "delivered"}
 
 
+def _target(fd: Path) -> str:
+    try:
+        return os.readlink(fd)
+    except FileNotFoundError:  # closed while the directory was read (the process opens and closes connections)
+        return ""
+
+
 def listening_ports(pid: int) -> set[int]:
     """The TCP ports process `pid` listens on (Linux: its socket fds matched against /proc/net/tcp*)."""
-    fds = Path(f"/proc/{pid}/fd")
-    sockets = {os.readlink(fd) for fd in fds.iterdir() if os.readlink(fd).startswith("socket:")}
+    sockets = {link for link in map(_target, Path(f"/proc/{pid}/fd").iterdir()) if link.startswith("socket:")}
     ports = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for line in Path(table).read_text().splitlines()[1:]:
