@@ -15,6 +15,7 @@ most connections it ever had open at once. It runs an asyncio loop in a thread o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import struct
 import threading
@@ -55,6 +56,7 @@ class Stall:
 Behaviour = Answer | Hang | Reset | Endless | Stall
 _CHUNK = b"x" * 16384
 _CHUNK_FRAME = b"%x\r\n" % len(_CHUNK) + _CHUNK + b"\r\n"
+_SET_UP_TURNS = 20  # an accepted connection reaches its handler in about four turns of the loop
 
 
 @dataclass(slots=True)
@@ -100,9 +102,10 @@ class FaultReceiver:
         assert self._server is not None and self._released is not None
         self._released.set()
         self._server.close()
-        # Connections accepted just now finish their set-up (the transport registers its reader on the next
-        # turn of the loop) before they are aborted: aborting one half set up leaks its transport.
-        await asyncio.sleep(0.1)
+        # Connections accepted just now finish their set-up before they are aborted (aborting one half set
+        # up leaks its transport): a few turns of the loop, counted, not timed (a starved loop turns slowly).
+        for _ in range(_SET_UP_TURNS):
+            await asyncio.sleep(0)
         for writer in self._serving.values():
             writer.transport.abort()
         if self._serving:
@@ -166,6 +169,10 @@ class FaultReceiver:
             pass
         finally:
             writer.transport.abort()
+            # The socket closes a turn after the abort: this handler ends after it, so the loop is never
+            # stopped with a socket still open (which would warn of an unclosed transport later, in any test).
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
             del self._serving[task]
             with self._lock:
                 self._open -= 1
