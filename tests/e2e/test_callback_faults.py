@@ -29,6 +29,9 @@ from tests.support.messaging import buy_number, send, sent_id, wait_for_status
 from tests.support.receiver import Recorded
 from tests.support.server import Server
 
+# the sender's fault handling; its attempts' and dead letters' SQL run on both in test_webhooks_cli
+pytestmark = pytest.mark.one_database
+
 CONNECTIONS = 4
 TIMEOUT = 2.0
 BACKOFF = (0.2, 0.2)

@@ -21,6 +21,8 @@ from tests.support.isolated import Deployment, deployment, eventually
 from tests.support.messaging import new_account
 from tests.support.server import Server
 
+pytestmark = pytest.mark.one_database  # the edge answers before any route or query
+
 HEAD_LIMIT = 16_384
 SHORT = {
     "TELROUTE_HTTP_HEAD_TIMEOUT": "1",

@@ -13,6 +13,8 @@ from tests.e2e.conftest import assert_error
 from tests.support import loopback
 from tests.support.server import Server
 
+pytestmark = pytest.mark.one_database  # answered before any route or query
+
 MALFORMED = {
     "method-token": (b"G@T / HTTP/1.1\r\nHost: x\r\n\r\n", "invalid method"),
     "request-line": (b"garbage\r\n\r\n", "invalid method"),
