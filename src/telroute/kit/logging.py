@@ -7,13 +7,13 @@ import sys
 
 import structlog
 
+from telroute.kit.console_lines import ConsoleLines
+
 
 def configure(log_format: str = "console", level_name: str = "info") -> None:
     level = logging.getLevelNamesMapping().get(level_name.upper(), logging.INFO)
     renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer()
-        if log_format == "json"
-        else structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)
+        structlog.processors.JSONRenderer() if log_format == "json" else ConsoleLines()
     )
     structlog.configure(
         processors=[
