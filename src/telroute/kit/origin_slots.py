@@ -21,6 +21,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 RETRY_SOONEST = 0.5
@@ -38,6 +39,7 @@ class OriginBusy(Exception):
         self.retry_after = retry_after
 
 
+@lru_cache(maxsize=4096)  # callbacks go to the same few URLs over and over
 def origin_of(url: str) -> tuple[str, str, int]:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()

@@ -10,7 +10,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
 from telroute.kit.addresses import AddressPolicy
-from telroute.kit.outbound import TargetRefused
+from telroute.kit.outbound_errors import TargetRefused
 
 TRANSPORT_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
 
