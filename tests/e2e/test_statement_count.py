@@ -1,15 +1,18 @@
 """SQL statements per delivered message, counted by `kit/db` and read from `/metrics`: from the POST
 (authentication included) to the level-2 DLR callback, one `telroute serve` on the suite's database.
-A count, not a time: it only changes when the code issues more or fewer statements. The bound is the
-figure reached (docs/performance.md). What a process does by itself whether messages flow or not (the
-idle worker's empty claims, the sandbox's virtual-clock refresh, the console's change publisher, the
-scrape of `/metrics`) is measured first, over an idle window, and taken off at the same rate."""
+A count, not a time: it only changes when the code issues more or fewer statements. The messages go one at
+a time, each waiting for its level-2 callback: messages in flight together share reads, claims and job
+ends (`kit/coalesce.py`), by amounts that depend on timing (a loaded run once counted 14.4 per message
+where others counted 11). Alone, a message's count is the same in every run, and higher than under load
+(`benchmarks/run` measures that: docs/performance.md). The bound is the figure measured. What a process
+does by itself whether messages flow or not (the idle worker's empty claims, the console's change
+publisher, the scrape of `/metrics`) is measured over an idle window before and one after, and taken off
+at the higher rate."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -21,19 +24,19 @@ from tests.support.messaging import buy_number, send, sent_id
 from tests.support.receiver import Receiver, Recorded
 from tests.support.server import Server
 
-MESSAGES = 60
-# Measured per delivered message (send, submit, receipt, two callbacks); see docs/performance.md. The send's
-# opt-out check (STOP) is one of them.
-STATEMENTS_PER_MESSAGE = {"sqlite": 23, "postgres": 12}
-IDLE_WINDOW = 2.0  # seconds of idling measured before the sends
-SLACK = 0.5  # per message: the count moves by a fraction between runs (postponed callbacks under load)
+MESSAGES = 20
+# Measured per delivered message alone (send, submit, receipt, two callbacks, and the worker's claims between
+# them); the send's opt-out check (STOP) is one of them.
+STATEMENTS_PER_MESSAGE = {"sqlite": 34, "postgres": 24}
+IDLE_WINDOW = 2.0  # seconds of idling measured before the sends and after
+SLACK = 1.0  # per message: the idle worker's polling, taken off at an idle window's rate, varies a little
 
 
 @pytest.fixture(scope="module")
 def counted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, httpx.Client, Receiver]]:
     data_dir = tmp_path_factory.mktemp("statements")
     with deployment(data_dir) as deployed, Receiver() as receiver:
-        server = deployed.server(TELROUTE_SIMULATOR_RECEIPT_DELAY="0.2").start()
+        server = deployed.server(TELROUTE_SIMULATOR_RECEIPT_DELAY="0.05").start()
         keys = deployed.new_account("counted", sms_per_second=10_000, mms_per_second=10_000)
         try:
             with server.client(keys) as client:
@@ -64,15 +67,17 @@ def test_statements_per_delivered_message_stay_within_the_measured_figure(
     number = buy_number(client)
     response = client.put("/v2.1/messages/sms_dlr_callback", json={"callback_url": receiver.url("/dlr")})
     assert response.status_code == 204, response.text
-    idle_rate = idle_statements_per_second(server)
+    idle_before = idle_statements_per_second(server)
     before, started = statements(server), time.monotonic()
-    with ThreadPoolExecutor(8) as pool:
-        sends = pool.map(lambda _: send(client, to="12065550100", from_=number, body="counted"), range(MESSAGES))
-        responses = list(sends)
-    ids = {sent_id(response) for response in responses}
-    receiver.wait_until(lambda recorded: level_2_callbacks(recorded) >= MESSAGES, timeout=60)
-    background = idle_rate * (time.monotonic() - started)
-    per_message = (statements(server) - before - background) / MESSAGES
+    ids = set()
+    for sent in range(1, MESSAGES + 1):  # one at a time: no count shared with another message's
+        ids.add(sent_id(send(client, to="12065550100", from_=number, body="counted")))
+        receiver.wait_until(lambda recorded, sent=sent: level_2_callbacks(recorded) >= sent, timeout=30)
+    spent, elapsed = statements(server) - before, time.monotonic() - started
+    # The idle rate once more, after: on a loaded machine one window may catch the worker's polling slowed.
+    background = max(idle_before, idle_statements_per_second(server)) * elapsed
+    per_message = (spent - background) / MESSAGES
     figure = STATEMENTS_PER_MESSAGE["postgres" if on_postgres() else "sqlite"]
+    print(f"{per_message:.1f} statements per delivered message ({background:.0f} idle ones off)")
     assert len(ids) == MESSAGES
     assert per_message <= figure + SLACK, f"{per_message:.1f} statements per message ({background:.0f} idle ones off)"
