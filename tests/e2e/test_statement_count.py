@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from functools import partial
 
 import httpx
 import pytest
@@ -49,6 +50,10 @@ def level_2_callbacks(recorded: list[Recorded]) -> int:
     return sum(1 for item in recorded if item.path == "/dlr" and item.json()["data"]["attributes"]["level"] == 2)
 
 
+def level_2_reached(count: int, recorded: list[Recorded]) -> bool:
+    return level_2_callbacks(recorded) >= count
+
+
 def statements(server: Server) -> float:
     samples, _ = scrape_url(server.url)
     return value(samples, "telroute_db_statements_total")
@@ -72,7 +77,7 @@ def test_statements_per_delivered_message_stay_within_the_measured_figure(
     ids = set()
     for sent in range(1, MESSAGES + 1):  # one at a time: no count shared with another message's
         ids.add(sent_id(send(client, to="12065550100", from_=number, body="counted")))
-        receiver.wait_until(lambda recorded, sent=sent: level_2_callbacks(recorded) >= sent, timeout=30)
+        receiver.wait_until(partial(level_2_reached, sent), timeout=30)
     spent, elapsed = statements(server) - before, time.monotonic() - started
     # The idle rate once more, after: on a loaded machine one window may catch the worker's polling slowed.
     background = max(idle_before, idle_statements_per_second(server)) * elapsed
