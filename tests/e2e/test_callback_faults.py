@@ -29,8 +29,9 @@ from tests.support.messaging import buy_number, send, sent_id, wait_for_status
 from tests.support.receiver import Recorded
 from tests.support.server import Server
 
-# the sender's fault handling; its attempts' and dead letters' SQL run on both in test_webhooks_cli
-pytestmark = pytest.mark.one_database
+# the sender's fault handling; its attempts' and dead letters' SQL run on both in test_webhooks_cli: once,
+# on the cheaper pass
+pytestmark = [pytest.mark.one_database, pytest.mark.sqlite_only]
 
 CONNECTIONS = 4
 TIMEOUT = 2.0
@@ -135,7 +136,12 @@ def send_with_callback(client: httpx.Client, url: str) -> str:
 FAULTS: dict[str, tuple[Behaviour, int | None, str]] = {  # what the receiver does; status and error per try
     "hang": (Hang(), None, re.escape("timed out")),
     "http-500": (Answer(500), 500, re.escape("HTTP 500")),
-    "reset": (Reset(), None, r"ConnectionResetError: \[Errno 104\] Connection reset by peer|the receiver closed the connection before replying"),
+    "reset": (
+        Reset(),
+        None,
+        r"ConnectionResetError: \[Errno 104\] Connection reset by peer"
+        r"|the receiver closed the connection before replying",
+    ),
     "redirect": (
         Answer(302, headers={"Location": ELSEWHERE}),
         302,

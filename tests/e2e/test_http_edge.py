@@ -21,7 +21,8 @@ from tests.support.isolated import Deployment, deployment, eventually
 from tests.support.messaging import new_account
 from tests.support.server import Server
 
-pytestmark = pytest.mark.one_database  # the edge answers before any route or query
+# the edge answers before any route or query: once, on the cheaper pass
+pytestmark = [pytest.mark.one_database, pytest.mark.sqlite_only]
 
 HEAD_LIMIT = 16_384
 SHORT = {

@@ -13,7 +13,8 @@ from tests.e2e.conftest import assert_error
 from tests.support import loopback
 from tests.support.server import Server
 
-pytestmark = pytest.mark.one_database  # answered before any route or query
+# answered before any route or query: once, on the cheaper pass
+pytestmark = [pytest.mark.one_database, pytest.mark.sqlite_only]
 
 MALFORMED = {
     "method-token": (b"G@T / HTTP/1.1\r\nHost: x\r\n\r\n", "invalid method"),

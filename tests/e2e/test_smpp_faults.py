@@ -25,8 +25,9 @@ from tests.e2e.test_smpp import PEER_DEFAULTS, Sender, Smsc, buy_number, eventua
 from tests.support import loopback
 from tests.support.smpp_site import PASSWORD, SYSTEM_ID, Site, running_site
 
-# the link's fault handling; its receipts' SQL runs on both databases in test_smpp
-pytestmark = pytest.mark.one_database
+# the link's fault handling; its receipts' SQL runs on both databases in test_smpp: once,
+# on the cheaper pass
+pytestmark = [pytest.mark.one_database, pytest.mark.sqlite_only]
 
 __all__ = ["node_path"]  # the fixture, shared with test_smpp.py
 
