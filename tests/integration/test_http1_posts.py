@@ -19,14 +19,18 @@ from telroute.kit.outbound_errors import OutboundError, TargetRefused
 BODY = b'{"data": {}}'
 HEADERS = {"Content-Type": "application/json"}
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+CHUNKED = b"HTTP/1.1 202 Accepted\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n3\r\n!!!\r\n0\r\n\r\n"
+UNTIL_CLOSE = b"HTTP/1.0 200 OK\r\n\r\nthe body ends when the connection does"
 
 
 class Receiver:
-    """A raw HTTP/1.1 server: answers each request with OK; the connection's `close_after`-th request (if set)
-    is read and its connection closed without a reply. Counts requests and connections."""
+    """A raw HTTP/1.1 server: answers each request with `reply` (and closes after an HTTP/1.0 one); the
+    connection's `close_after`-th request (if set) is read and its connection closed without a reply. Counts
+    requests and connections."""
 
-    def __init__(self, *, close_after: int | None = None) -> None:
+    def __init__(self, *, close_after: int | None = None, reply: bytes = OK) -> None:
         self.close_after = close_after
+        self.reply = reply
         self.requests: list[bytes] = []
         self.connections = 0
         self.writers: list[asyncio.StreamWriter] = []
@@ -48,8 +52,10 @@ class Receiver:
                 served += 1
                 if served == self.close_after:
                     break
-                writer.write(OK)
+                writer.write(self.reply)
                 await writer.drain()
+                if self.reply.startswith(b"HTTP/1.0"):
+                    break
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         writer.close()
@@ -196,3 +202,21 @@ async def test_a_reply_that_is_not_http_is_an_error_and_its_connection_is_closed
         assert not posts._idle
     finally:
         server.close()
+
+
+@pytest.mark.parametrize(
+    ("reply", "status", "connections"),
+    [(CHUNKED, 202, 1), (UNTIL_CLOSE, 200, 2)],
+    ids=["chunked-kept-alive", "http-1.0-body-until-close"],
+)
+async def test_replies_of_every_framing_are_read_to_their_end(
+    posts: Http1Posts, reply: bytes, status: int, connections: int
+) -> None:
+    receiver = Receiver(reply=reply)
+    port = await receiver.start()
+    try:
+        url = f"http://127.0.0.1:{port}/hook"
+        assert [(await posts.post(url, BODY, HEADERS, timeout=2, limit=100)).status for _ in range(2)] == [status] * 2
+        assert (len(receiver.requests), receiver.connections) == (2, connections)
+    finally:
+        await receiver.stop()
