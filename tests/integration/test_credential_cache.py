@@ -124,3 +124,36 @@ async def test_a_change_in_this_process_empties_the_cache_at_once(database: Data
     async with database.transaction() as connection:  # SQLite: the same connection, its data version stays
         assert await accounts_repository.set_webhook_secret(connection, keys.access_key, "c2VjcmV0")
     assert cache.get(keys.access_key, keys.secret_key) is None
+
+
+@pytest.mark.postgres_only
+async def test_nothing_is_kept_while_the_listen_is_lost_and_caching_resumes_once_it_is_back(
+    database: Database,
+) -> None:
+    async with database.transaction() as connection:
+        keys = await accounts_service.create(connection, "listen lost", now=1)
+    time = FakeTime()
+    cache = CredentialCache(now=time)
+    await cache.follow(database)
+    try:
+        await remember(cache, keys.access_key, keys.secret_key, "account")
+        assert cache.get(keys.access_key, keys.secret_key) == "account"
+        ended = await database.fetch(
+            dbkit.sql(
+                "SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity "
+                "WHERE datname = current_database() AND query = 'LISTEN \"telroute_accounts\"'"
+            )
+        )
+        assert [row["ended"] for row in ended] == [True]
+        await wait_until_forgotten(cache, keys.access_key, keys.secret_key)
+        assert cache.version() is None
+        await remember(cache, keys.access_key, keys.secret_key, "while down")  # not kept: changes go unheard
+        assert cache.get(keys.access_key, keys.secret_key) is None
+        await cache.follow(database)  # too soon to try again
+        assert cache.version() is None
+        time.now += 31
+        await cache.follow(database)
+        await remember(cache, keys.access_key, keys.secret_key, "back")
+        assert cache.get(keys.access_key, keys.secret_key) == "back"
+    finally:
+        await cache.close()

@@ -19,15 +19,14 @@ import hashlib
 import hmac
 import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 import structlog
 
-from telroute.kit.db import Connection, Database, data_version_of, listen, notifies_across_processes, notify
-from telroute.kit.signal import Signal
+from telroute.kit.channel_listener import ChannelListener
+from telroute.kit.db import Connection, Database, data_version_of, notify
 
 CHANNEL = "telroute_accounts"
-_RETRY_LISTEN_SECONDS = 30.0
 log = structlog.get_logger("telroute.auth")
 
 
@@ -53,28 +52,18 @@ class CredentialCache:
         self._entries: dict[bytes, tuple[object, float]] = {}
         self._version: Callable[[], tuple[int, int]] | None = None  # None: not following, so nothing is kept
         self._seen_version = (0, 0)
-        self._close: Callable[[], Awaitable[None]] | None = None
-        self._next_try = 0.0
+        self._listener = ChannelListener(CHANNEL, on_lost=self._lost, now=now)
 
     async def follow(self, database: Database) -> None:
-        """Start following the accounts' changes (once; on PostgreSQL a LISTEN, retried now and then)."""
-        if self._version is not None or self._now() < self._next_try:
+        """Follow the accounts' changes: SQLite's data version, or on PostgreSQL a LISTEN (while it is down,
+        tried again now and then, and nothing is kept)."""
+        if self._version is not None:
             return
-        self._next_try = self._now() + _RETRY_LISTEN_SECONDS
         data_version = data_version_of(database)
         if data_version is not None:
             self._start(data_version)
-        elif notifies_across_processes(database):
-            await self._listen(database)
-
-    async def _listen(self, database: Database) -> None:
-        changed = Signal()
-        try:
-            self._close = await listen(database, CHANNEL, changed.fire, on_lost=self._lost)
-        except Exception as exc:
-            log.warning("credentials are not cached: could not LISTEN for account changes", error=str(exc))
-            return
-        self._start(lambda: changed.generation)
+        elif await self._listener.keep_up(database):
+            self._start(lambda: self._listener.heard.generation)
 
     def _start(self, changed_elsewhere: Callable[[], int]) -> None:
         def version() -> tuple[int, int]:
@@ -84,9 +73,6 @@ class CredentialCache:
         self._version = version
 
     def _lost(self) -> None:
-        if self._close is None:  # closed on purpose
-            return
-        self._close = None
         log.warning("credentials are not cached until the LISTEN for account changes is back")
         self._version = None
         self._entries.clear()
@@ -134,6 +120,4 @@ class CredentialCache:
     async def close(self) -> None:
         self._version = None
         self._entries.clear()
-        if self._close is not None:
-            close, self._close = self._close, None
-            await close()
+        await self._listener.close()

@@ -13,20 +13,17 @@ idle poll."""
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Awaitable, Callable
 
 import structlog
 
 from telroute.bootstrap import Deps
+from telroute.kit.channel_listener import ChannelListener
 from telroute.kit.clock import VirtualClock, system_clock
-from telroute.kit.db import Connection, data_version_of, listen, notifies_across_processes
-from telroute.kit.signal import Signal
+from telroute.kit.db import Connection, data_version_of
 from telroute.sandbox_tools import clock_repository
 
 FOLLOW_SECONDS = 0.1
 RECHECK_SECONDS = 5.0
-RETRY_LISTEN_SECONDS = 30.0
 MAX_ADVANCE = 10 * 365 * 24 * 3600.0
 log = structlog.get_logger("telroute.sandbox")
 
@@ -93,42 +90,27 @@ class _Announcements:
 
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
-        self._heard = Signal()
-        self._close: Callable[[], Awaitable[None]] | None = None
-        self._next_try = 0.0
+        # A lost LISTEN fires `heard` too: the offset is read at once, then every FOLLOW_SECONDS until it is back.
+        self._listener = ChannelListener(clock_repository.CHANGES_CHANNEL)
 
     async def listen_if_due(self) -> None:
-        database = self._deps.db
-        if self._close is not None or not notifies_across_processes(database) or time.monotonic() < self._next_try:
-            return
-        self._next_try = time.monotonic() + RETRY_LISTEN_SECONDS
-        try:
-            self._close = await listen(database, clock_repository.CHANGES_CHANNEL, self._heard.fire, on_lost=self._lost)
-        except Exception as exc:
-            log.warning(f"the virtual clock is read every {FOLLOW_SECONDS} s: it cannot LISTEN", error=str(exc))
+        await self._listener.keep_up(self._deps.db)
 
     def heard(self) -> int:
         """How many announcements have been heard: pass to `wait`."""
-        return self._heard.generation
+        return self._listener.heard.generation
 
     async def wait(self, stop: asyncio.Event, *, after: int) -> None:
         """Until an advance is announced (after `heard()` said `after`), `stop` is set, or it is time to read
         again all the same."""
-        pause = RECHECK_SECONDS if self._close is not None else FOLLOW_SECONDS
+        pause = RECHECK_SECONDS if self._listener.up else FOLLOW_SECONDS
         stopped = asyncio.ensure_future(stop.wait())
-        heard = asyncio.ensure_future(self._heard.wait_after(after, pause))
+        heard = asyncio.ensure_future(self._listener.heard.wait_after(after, pause))
         try:
             await asyncio.wait({stopped, heard}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             stopped.cancel()
             heard.cancel()
 
-    def _lost(self) -> None:
-        if self._close is not None:
-            self._close = None
-            self._heard.fire()  # read at once, and every FOLLOW_SECONDS until the LISTEN is back
-
     async def close(self) -> None:
-        if self._close is not None:
-            close, self._close = self._close, None
-            await close()
+        await self._listener.close()
