@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import structlog
 
 from telroute.console import repository
-from telroute.kit.db import Database, listen, notifies_across_processes
-from telroute.kit.signal import Signal
+from telroute.kit.channel_listener import ChannelListener
+from telroute.kit.db import Database
 
 RECHECK_SECONDS = 1.0
 LISTENING_RECHECK_SECONDS = 5.0
@@ -86,35 +86,26 @@ class Notifier:
                 self._watchers.pop(account_id, None)
                 self._markers.pop(account_id, None)
 
-    async def _wakeups(self) -> tuple[Signal, float, Callable[[], Awaitable[None]] | None]:
-        """What wakes a round: this process's commits (SQLite), or every process's NOTIFY (PostgreSQL;
-        then the re-check is only a safety net). The LISTEN connection when one is open."""
-        if not notifies_across_processes(self._db):
-            return self._db.committed, RECHECK_SECONDS, None
-        remote = Signal()
-        try:
-            close = await listen(self._db, repository.CHANNEL, remote.fire)
-        except Exception:
-            log.warning("the console notifier could not LISTEN; re-checking every second", exc_info=True)
-            return self._db.committed, RECHECK_SECONDS, None
-        return remote, LISTENING_RECHECK_SECONDS, close
-
     async def _run(self) -> None:
-        signal, recheck, close = await self._wakeups()
+        listener = ChannelListener(repository.CHANNEL)  # one LISTEN while consoles are open, closed after
         try:
-            await self._rounds(signal, recheck)
+            await self._rounds(listener)
         finally:
-            if close is not None:
-                await close()
+            await listener.close()
 
-    async def _rounds(self, signal: Signal, recheck: float) -> None:
+    async def _rounds(self, listener: ChannelListener) -> None:
+        """Each round waits for what may have changed: every process's NOTIFY while the LISTEN is up (then the
+        re-check is only a safety net), else this process's commits and a re-check every second (SQLite, or
+        PostgreSQL while the LISTEN is down: it is tried again every 30 s, and its loss wakes a round)."""
         while self._watchers:
+            listening = await listener.keep_up(self._db)
+            signal = listener.heard if listening else self._db.committed
             generation = signal.generation
             try:
                 await self._round()
             except Exception:  # the database may be away for a moment: the next round tries again
                 log.warning("the console notifier could not read changes", exc_info=True)
-            await signal.wait_after(generation, recheck)
+            await signal.wait_after(generation, LISTENING_RECHECK_SECONDS if listening else RECHECK_SECONDS)
             await asyncio.sleep(COALESCE_SECONDS)
 
     async def _round(self) -> None:

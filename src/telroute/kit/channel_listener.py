@@ -3,7 +3,8 @@
 `keep_up` opens it when it is down and a try is due (at once the first time, then every `retry` seconds);
 `heard` fires for each notification and when the connection is lost (whatever was announced meanwhile is
 unknown, so a follower reads again); `on_lost` lets an owner drop what it kept while it trusted the channel.
-The credential cache and the sandbox's virtual clock follow their channels through one of these each.
+The credential cache, the sandbox's virtual clock and the console's notifier each follow their channel
+through one of these.
 """
 
 from __future__ import annotations
