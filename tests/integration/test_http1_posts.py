@@ -220,3 +220,20 @@ async def test_replies_of_every_framing_are_read_to_their_end(
         assert (len(receiver.requests), receiver.connections) == (2, connections)
     finally:
         await receiver.stop()
+
+
+async def test_an_ip_literal_is_not_looked_up(posts: Http1Posts, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lookups share a small thread pool that slow names can hold up: a literal needs none."""
+
+    async def resolver_down(*args: object, **kwargs: object) -> object:
+        raise OSError("the resolver is down")
+
+    receiver = Receiver()
+    port = await receiver.start()
+    monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", resolver_down)
+    try:
+        assert (await posts.post(f"http://127.0.0.1:{port}/hook", BODY, HEADERS, timeout=2, limit=100)).status == 200
+        with pytest.raises(OutboundError, match="cannot resolve localhost: the resolver is down"):
+            await posts.post(f"http://localhost:{port}/hook", BODY, HEADERS, timeout=2, limit=100)
+    finally:
+        await receiver.stop()

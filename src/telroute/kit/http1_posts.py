@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import socket
 import ssl
 from collections.abc import Callable
@@ -269,16 +270,26 @@ class Http1Posts:
         raise OutboundError(f"cannot connect to {origin.host}:{origin.port}: {failure}")
 
     async def _permitted_addresses(self, origin: Origin) -> list[tuple[int, str]]:
-        """Every address the name resolves to must be permitted (as a resolver guard would check)."""
+        """Every address the name resolves to must be permitted (as a resolver guard would check). An IP
+        literal is not resolved: lookups share a small thread pool, where slow names would hold it up."""
         try:
-            found = await asyncio.get_running_loop().getaddrinfo(origin.host, origin.port, type=socket.SOCK_STREAM)
-        except OSError as exc:
-            raise OutboundError(f"cannot resolve {origin.host}: {exc}") from exc
-        addresses = [(family, str(sockaddr[0])) for family, _, _, _, sockaddr in found]
+            literal = ipaddress.ip_address(origin.host)
+        except ValueError:
+            addresses = await self._resolve(origin)
+        else:
+            addresses = [(socket.AF_INET6 if literal.version == 6 else socket.AF_INET, origin.host)]
         refused = next((address for _, address in addresses if not self._policy.permits(address)), None)
         if refused is not None:
             raise TargetRefused(f"{origin.host} resolves to {refused}, a private, loopback or link-local address")
         return list(dict.fromkeys(addresses))
+
+    @staticmethod
+    async def _resolve(origin: Origin) -> list[tuple[int, str]]:
+        try:
+            found = await asyncio.get_running_loop().getaddrinfo(origin.host, origin.port, type=socket.SOCK_STREAM)
+        except OSError as exc:
+            raise OutboundError(f"cannot resolve {origin.host}: {exc}") from exc
+        return [(family, str(sockaddr[0])) for family, _, _, _, sockaddr in found]
 
     def _tls_context(self) -> ssl.SSLContext:
         if self._tls is None:
