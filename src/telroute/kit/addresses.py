@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from telroute.errors import Unprocessable
+from telroute.kit.outbound_errors import TargetRefused
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -105,6 +106,14 @@ def literal_refusal(url: str, policy: AddressPolicy) -> str | None:
         return None
     spelled = host if host.strip("[]") == str(refused[0]) else f"{host} ({refused[0]})"
     return f"{spelled} is a private, loopback or link-local address"
+
+
+def refuse_resolved(host: str, addresses: Iterable[str], policy: AddressPolicy) -> None:
+    """Raise TargetRefused when any address `host` resolves to is one the policy refuses: checked where names
+    are resolved, so the address checked is the address connected to."""
+    refused = next((address for address in addresses if not policy.permits(address)), None)
+    if refused is not None:
+        raise TargetRefused(f"{host} resolves to {refused}, a private, loopback or link-local address")
 
 
 def require_reachable(url: str | None, policy: AddressPolicy, *, name: str, pointer: str) -> str | None:

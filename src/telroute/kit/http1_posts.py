@@ -24,9 +24,9 @@ from urllib.parse import urlsplit
 
 import httptools
 
-from telroute.kit.addresses import AddressPolicy
+from telroute.kit.addresses import AddressPolicy, refuse_resolved
 from telroute.kit.origin_slots import origin_of
-from telroute.kit.outbound_errors import OutboundError, TargetRefused
+from telroute.kit.outbound_errors import OutboundError
 
 KEEP_IDLE_SECONDS = 15.0
 
@@ -194,8 +194,8 @@ class Http1Posts:
         self._tls = tls
 
     async def post(self, url: str, body: bytes, headers: dict[str, str], *, timeout: float, limit: int) -> Answer:
-        """The reply's status (and Location). Raises TargetRefused, or OutboundError ("timed out" when no
-        status arrived within `timeout` seconds)."""
+        """The reply's status (and Location). Raises TargetRefused (`kit.addresses.refuse_resolved`), or
+        OutboundError ("timed out" when no status arrived within `timeout` seconds)."""
         origin, target = _split(url)
         request = _request(origin, target, body, headers)
         deadline = asyncio.get_running_loop().time() + timeout
@@ -278,9 +278,7 @@ class Http1Posts:
             addresses = await self._resolve(origin)
         else:
             addresses = [(socket.AF_INET6 if literal.version == 6 else socket.AF_INET, origin.host)]
-        refused = next((address for _, address in addresses if not self._policy.permits(address)), None)
-        if refused is not None:
-            raise TargetRefused(f"{origin.host} resolves to {refused}, a private, loopback or link-local address")
+        refuse_resolved(origin.host, (address for _, address in addresses), self._policy)
         return list(dict.fromkeys(addresses))
 
     @staticmethod

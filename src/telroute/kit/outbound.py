@@ -93,7 +93,8 @@ class OutboundHttp:
         self._slots = OriginSlots(per_receiver, queue=per_receiver, wait=timeout if slot_wait is None else slot_wait)
         self._session: aiohttp.ClientSession | None = None  # GETs (media fetches)
         self._posts = Http1Posts(policy)  # POSTs (callbacks)
-        self._literal_refusal = lru_cache(maxsize=4096)(partial(literal_refusal, policy=policy))
+        # Callbacks go to the same few URLs over and over: each is judged once (a refusal raises, and is not kept).
+        self._check_literal = lru_cache(maxsize=4096)(partial(check_literal, policy=policy))
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -105,9 +106,7 @@ class OutboundHttp:
     async def post(self, url: str, body: bytes, headers: dict[str, str], timeout: float | None = None) -> Posted:
         """POST and read at most 64 kB of the reply. Raises OriginBusy (nothing sent: no slot came free in
         time), TargetRefused or OutboundError. The timeout starts once a slot is held."""
-        reason = self._literal_refusal(url)
-        if reason is not None:
-            raise TargetRefused(reason)
+        self._check_literal(url)
         async with self._slots.slot(url):
             started = time.monotonic()
             try:
@@ -122,7 +121,7 @@ class OutboundHttp:
     @asynccontextmanager
     async def get(self, url: str, timeout: float | None = None) -> AsyncIterator[tuple[Reply, Any]]:
         """GET without following redirects; yields the reply and an async iterator of body chunks."""
-        check_literal(url, self.policy)
+        self._check_literal(url)
         client = self._client()
         from telroute.kit.outbound_session import TRANSPORT_ERRORS, client_timeout
 

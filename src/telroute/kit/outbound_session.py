@@ -9,8 +9,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
-from telroute.kit.addresses import AddressPolicy
-from telroute.kit.outbound_errors import TargetRefused
+from telroute.kit.addresses import AddressPolicy, refuse_resolved
 
 TRANSPORT_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
 
@@ -33,9 +32,7 @@ class GuardedResolver(AbstractResolver):
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
         results = await self._inner.resolve(host, port, family)
-        refused = next((result["host"] for result in results if not self._policy.permits(result["host"])), None)
-        if refused is not None:
-            raise TargetRefused(f"{host} resolves to {refused}, a private, loopback or link-local address")
+        refuse_resolved(host, (result["host"] for result in results), self._policy)
         return results
 
     async def close(self) -> None:
