@@ -9,6 +9,8 @@ from collections.abc import Callable
 
 import pytest
 
+from telroute.accounts import service as accounts_service
+from telroute.accounts.model import rate_bucket
 from telroute.bootstrap import Deps
 from telroute.errors import TooManyRequests
 from telroute.kit import ratelimit
@@ -46,6 +48,18 @@ async def test_a_burst_of_exactly_one_seconds_worth_then_refusal(deps: Deps) -> 
     assert error.detail == "rate limit exceeded: at most 5 SMS per second"
     assert error.retry_after == pytest.approx(0.2)
     assert error.headers == {"Retry-After": "1"}
+
+
+async def test_new_limits_start_the_accounts_buckets_afresh(deps: Deps) -> None:
+    """Five sends at 5/s owe a whole second; at 50/s they cost a tenth of one: raised limits hold at once."""
+    async with deps.db.transaction() as connection:
+        keys = await accounts_service.create(connection, "limits", now=T0)
+        account = await accounts_service.authenticate(connection, (keys.access_key, keys.secret_key))
+    sms = rate_bucket("sms", account.id)
+    assert [await allowed(deps, sms, 5, T0) for _ in range(6)] == [True] * 5 + [False]
+    async with deps.db.transaction() as connection:
+        await accounts_service.set_limits(connection, keys.access_key, 50, None)
+    assert [await allowed(deps, sms, 50, T0) for _ in range(51)] == [True] * 50 + [False]
 
 
 async def test_one_more_is_allowed_exactly_one_interval_later(deps: Deps) -> None:

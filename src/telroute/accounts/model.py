@@ -28,6 +28,11 @@ class NewKeys:
     secret_key: str
 
 
+def rate_bucket(kind: str, account_id: int) -> str:
+    """The `kit.ratelimit` bucket of an account's sends of one kind ("sms" or "mms")."""
+    return f"{kind}:{account_id}"
+
+
 def new_access_key() -> str:
     """Eight digits, never starting with 0 (a Flowroute "tech prefix")."""
     return str(secrets.randbelow(90_000_000) + 10_000_000)

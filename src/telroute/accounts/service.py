@@ -10,9 +10,11 @@ from telroute.accounts.model import (
     hash_secret,
     new_access_key,
     new_secret_key,
+    rate_bucket,
     secret_matches,
 )
 from telroute.errors import NotFound, Unauthorized
+from telroute.kit import ratelimit
 from telroute.kit.db import Connection, Row
 
 
@@ -33,8 +35,12 @@ async def rotate_secret(connection: Connection, access_key: str) -> str:
 
 
 async def set_limits(connection: Connection, access_key: str, sms: int | None, mms: int | None) -> None:
-    if not await repository.set_limits(connection, access_key, sms, mms):
+    """New send limits, in force at once with a full second's burst (the next send reads them)."""
+    found = await repository.by_access_key(connection, access_key)
+    if found is None or not await repository.set_limits(connection, access_key, sms, mms):
         raise NotFound(f"no account with access key {access_key}")
+    account_id = found[0].id
+    await ratelimit.forget(connection, rate_bucket("sms", account_id), rate_bucket("mms", account_id))
 
 
 async def set_webhook_secret(connection: Connection, access_key: str, secret: str | None) -> None:

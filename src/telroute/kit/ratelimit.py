@@ -32,6 +32,7 @@ _TAKE = sql(
        RETURNING tat_us""",
 )
 _TAT = sql("SELECT tat_us FROM rate_limits WHERE bucket = :bucket")
+_FORGET = sql("DELETE FROM rate_limits WHERE bucket IN (:first, :second)")
 
 
 async def take(
@@ -48,3 +49,9 @@ async def take(
     tat = int(await connection.fetchval(_TAT, {"bucket": bucket}))
     retry_after = max(0.001, (max(tat, current) + interval - burst - current) / 1_000_000)
     raise TooManyRequests(f"rate limit exceeded: at most {per_second} {what} per second", retry_after=retry_after)
+
+
+async def forget(connection: Connection, first: str, second: str) -> None:
+    """Start two buckets afresh, with a whole second's burst. A bucket measures what was taken in intervals of
+    the rate it was taken at, so after a change of rate it would hold the old rate's debt."""
+    await connection.execute(_FORGET, {"first": first, "second": second})

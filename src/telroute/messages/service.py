@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from telroute.accounts.model import Account
+from telroute.accounts.model import Account, rate_bucket
 from telroute.config import Prices
 from telroute.errors import BadRequest, Forbidden, NotFound, Unprocessable
 from telroute.kit import ratelimit
@@ -140,7 +140,8 @@ async def check_sender(connection: Connection, account: Account, from_raw: str, 
 
 async def take_rate(connection: Connection, account: Account, is_mms: bool, *, now: int | Callable[[], int]) -> None:
     kind, per_second = ("mms", account.mms_per_second) if is_mms else ("sms", account.sms_per_second)
-    await ratelimit.take(connection, f"{kind}:{account.id}", per_second=per_second, now=now, what=kind.upper())
+    bucket = rate_bucket(kind, account.id)
+    await ratelimit.take(connection, bucket, per_second=per_second, now=now, what=kind.upper())
 
 
 def new_media_id() -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from telroute.accounts.model import rate_bucket
+from telroute.kit import ratelimit
 from telroute.kit.credential_cache import accounts_changed
 from telroute.kit.db import Connection, Row, sql
 from telroute.messages.filters_repository import WHERE, MessageFilter
@@ -74,7 +76,6 @@ _FORGET_NUMBER_SETTINGS = sql(
 )
 _ACCOUNT_ROWS = (
     sql("DELETE FROM idempotency_keys WHERE account_id = :account"),
-    sql("DELETE FROM rate_limits WHERE bucket IN (:sms_bucket, :mms_bucket)"),
     sql("DELETE FROM routes WHERE account_id = :account"),
     sql("DELETE FROM accounts WHERE id = :account"),
 )
@@ -122,7 +123,7 @@ async def forget_number_settings(connection: Connection, account_id: int) -> Non
 
 async def delete_account_rows(connection: Connection, account_id: int) -> None:
     """The account itself with its routes, idempotency keys and rate buckets (after its data and numbers)."""
-    params = {"account": account_id, "sms_bucket": f"sms:{account_id}", "mms_bucket": f"mms:{account_id}"}
+    await ratelimit.forget(connection, rate_bucket("sms", account_id), rate_bucket("mms", account_id))
     for query in _ACCOUNT_ROWS:
-        await connection.execute(query, params)
+        await connection.execute(query, {"account": account_id})
     await accounts_changed(connection)
