@@ -27,6 +27,11 @@ log = structlog.get_logger("telroute.deployment")
 _RESTART = "restart running telroute processes for it to take effect"
 
 
+def register(app: typer.Typer) -> None:
+    app.add_typer(policy, name="policy")
+    app.command("init")(init)
+
+
 def _print(found: Policy, as_json: bool) -> None:
     if as_json:
         document = {

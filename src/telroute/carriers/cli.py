@@ -25,6 +25,12 @@ from telroute.cli_common import AsJson, DatabaseUrl, DataDir, console, err_conso
 carriers = typer.Typer(no_args_is_help=True, help="Manage carrier links (SMPP) and see their state.")
 routes = typer.Typer(no_args_is_help=True, help="Route destinations to carriers by number prefix.")
 
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(carriers, name="carriers")
+    app.add_typer(routes, name="routes")
+
+
 KINDS = ("smpp",)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _PREFIX = re.compile(r"\+?(\d{1,15})")

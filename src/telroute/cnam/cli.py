@@ -21,6 +21,10 @@ cnam = typer.Typer(
 PresetId = Annotated[int, typer.Argument(min=1, help="The preset's id, as /v2/cnams shows it.")]
 
 
+def register(app: typer.Typer) -> None:
+    app.add_typer(cnam, name="cnam")
+
+
 def _decide(preset_id: int, approve: bool, reason: str | None, settings_args: tuple[DataDir, DatabaseUrl]) -> Row:
     async def action(deps: Deps) -> Row:
         async with deps.db.transaction() as connection:

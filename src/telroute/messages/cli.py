@@ -15,6 +15,10 @@ from telroute.messages.tasks import receive_inbound
 simulate = typer.Typer(no_args_is_help=True, help="Simulate the outside world (sandbox).")
 
 
+def register(app: typer.Typer) -> None:
+    app.add_typer(simulate, name="simulate")
+
+
 @simulate.command("inbound")
 def inbound(
     from_number: Annotated[str, typer.Option("--from", help="The sender out in the world, e.g. 12065550100.")],

@@ -41,6 +41,11 @@ from telroute.numbers.model import normalize_number
 
 inventory = typer.Typer(no_args_is_help=True, help="Manage the number inventory.")
 
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(inventory, name="inventory")
+
+
 CsvFile = Annotated[
     Path,
     typer.Argument(

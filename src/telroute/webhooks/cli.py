@@ -21,6 +21,11 @@ from telroute.webhooks import service
 
 webhooks = typer.Typer(no_args_is_help=True, help="Inspect callback deliveries and replay dead letters.")
 
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(webhooks, name="webhooks")
+
+
 _REPLAY_BATCH = 500
 
 
