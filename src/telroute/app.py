@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from functools import cache
 
 import structlog
 from starlette.applications import Starlette
@@ -127,10 +128,12 @@ def operational_routes(deps: Deps) -> list[BaseRoute]:
 
 
 def _openapi_route() -> Route:
-    document = jsonapi.encode(openapi.document())
+    @cache  # built on the first request, not at every process start (a twentieth of a second)
+    def document() -> bytes:
+        return jsonapi.encode(openapi.document())
 
     async def openapi_document(request: Request) -> Response:
-        return Response(document, media_type="application/json")
+        return Response(document(), media_type="application/json")
 
     return Route("/openapi.json", openapi_document)
 

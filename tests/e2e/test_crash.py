@@ -270,12 +270,12 @@ def assert_purchases_kept(
 def blocks_miscounted(deployed: Deployment, npa: str) -> list[dict[str, object]]:
     """The area code's inventory blocks whose `available` is not their count of numbers for sale (a purchase
     takes the number and decrements its block in one transaction)."""
-    return deployed.query(
-        "SELECT blocks.nxx, blocks.available, COUNT(numbers.id) AS unsold FROM inventory_blocks AS blocks "
-        "LEFT JOIN numbers ON numbers.npa = blocks.npa AND numbers.nxx = blocks.nxx "
-        "AND numbers.setup_cost_nd = blocks.setup_cost_nd AND numbers.account_id IS NULL "
-        "WHERE blocks.npa = :npa GROUP BY blocks.nxx, blocks.setup_cost_nd, blocks.available "
-        "HAVING blocks.available <> COUNT(numbers.id)",
+    return deployed.query(  # the numbers counted once, grouped (SQLite's join scanned them once per block)
+        "SELECT blocks.nxx, blocks.available, COALESCE(counted.unsold, 0) AS unsold FROM inventory_blocks AS blocks "
+        "LEFT JOIN (SELECT nxx, setup_cost_nd, COUNT(*) AS unsold FROM numbers "
+        "WHERE npa = :npa AND account_id IS NULL GROUP BY nxx, setup_cost_nd) AS counted "
+        "ON counted.nxx = blocks.nxx AND counted.setup_cost_nd = blocks.setup_cost_nd "
+        "WHERE blocks.npa = :npa AND blocks.available <> COALESCE(counted.unsold, 0)",
         {"npa": npa},
     )
 

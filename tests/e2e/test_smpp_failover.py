@@ -59,6 +59,8 @@ def workers(site: Site) -> Iterator[Workers]:
     running = Workers(site)
     yield running
     running.kill_all()
+    for log in [*sorted(site.data_dir.glob("worker-*.log")), *sorted(site.data_dir.glob("server-*.log"))]:
+        print(f"--- {log.name} (pytest shows it when the test failed)\n{log.read_text()[-30_000:]}")
 
 
 def holder_of(site: Site, carrier: str) -> str | None:
