@@ -1,7 +1,7 @@
 """The `telroute` command: servers and admin commands. It calls services only.
 
 Each module named below registers its commands. A command line imports only the module of its first
-word (most commands start in about two thirds of the time it takes to import them all); `--help` and
+word (an admin command starts in about half the CPU that importing them all took); `--help` and
 words that name no command import every one, in this order, which is the order `--help` lists them in.
 """
 

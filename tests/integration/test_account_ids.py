@@ -4,6 +4,7 @@ work writes after the deletion (a callback try, a dead letter) must never show u
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,7 @@ def test_the_upgrade_keeps_every_account_and_what_refers_to_it(tmp_path: Path) -
     """Revision 0010 copies SQLite's accounts table into one with AUTOINCREMENT."""
     url = f"sqlite:///{tmp_path / 'old.db'}"
     migrate.migrate(url, "0009")
-    with sqlite3.connect(tmp_path / "old.db") as connection:
+    with closing(sqlite3.connect(tmp_path / "old.db", isolation_level=None)) as connection:
         for account_id, key in ((1, "11111111"), (7, "77777777")):
             connection.execute(
                 "INSERT INTO accounts (id, access_key, name, secret_hash, created_at_us, sms_callback) "
@@ -46,7 +47,7 @@ def test_the_upgrade_keeps_every_account_and_what_refers_to_it(tmp_path: Path) -
             "VALUES (7, 'sip-reg', 'x', 'r', 1)"
         )
     migrate.migrate(url)
-    with sqlite3.connect(tmp_path / "old.db") as connection:
+    with closing(sqlite3.connect(tmp_path / "old.db", isolation_level=None)) as connection:
         accounts = connection.execute("SELECT id, access_key, sms_callback, sms_per_second FROM accounts ORDER BY id")
         assert accounts.fetchall() == [
             (1, "11111111", "https://example.com/in", 5),

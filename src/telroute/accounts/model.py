@@ -33,6 +33,11 @@ def rate_bucket(kind: str, account_id: int) -> str:
     return f"{kind}:{account_id}"
 
 
+def rate_buckets(account_id: int) -> tuple[str, str]:
+    """Both of an account's buckets: its SMS and its MMS sends."""
+    return rate_bucket("sms", account_id), rate_bucket("mms", account_id)
+
+
 def new_access_key() -> str:
     """Eight digits, never starting with 0 (a Flowroute "tech prefix")."""
     return str(secrets.randbelow(90_000_000) + 10_000_000)

@@ -10,7 +10,7 @@ from telroute.accounts.model import (
     hash_secret,
     new_access_key,
     new_secret_key,
-    rate_bucket,
+    rate_buckets,
     secret_matches,
 )
 from telroute.errors import NotFound, Unauthorized
@@ -39,8 +39,7 @@ async def set_limits(connection: Connection, access_key: str, sms: int | None, m
     found = await repository.by_access_key(connection, access_key)
     if found is None or not await repository.set_limits(connection, access_key, sms, mms):
         raise NotFound(f"no account with access key {access_key}")
-    account_id = found[0].id
-    await ratelimit.forget(connection, rate_bucket("sms", account_id), rate_bucket("mms", account_id))
+    await ratelimit.forget(connection, rate_buckets(found[0].id))
 
 
 async def set_webhook_secret(connection: Connection, access_key: str, secret: str | None) -> None:

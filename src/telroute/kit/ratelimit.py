@@ -12,7 +12,7 @@ time and never waits inside one. A refused request reads the bucket once more, f
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from telroute.errors import TooManyRequests
 from telroute.kit.db import Connection, sql
@@ -32,7 +32,7 @@ _TAKE = sql(
        RETURNING tat_us""",
 )
 _TAT = sql("SELECT tat_us FROM rate_limits WHERE bucket = :bucket")
-_FORGET = sql("DELETE FROM rate_limits WHERE bucket IN (:first, :second)")
+_FORGET = sql("DELETE FROM rate_limits WHERE bucket = :bucket")
 
 
 async def take(
@@ -51,7 +51,8 @@ async def take(
     raise TooManyRequests(f"rate limit exceeded: at most {per_second} {what} per second", retry_after=retry_after)
 
 
-async def forget(connection: Connection, first: str, second: str) -> None:
-    """Start two buckets afresh, with a whole second's burst. A bucket measures what was taken in intervals of
-    the rate it was taken at, so after a change of rate it would hold the old rate's debt."""
-    await connection.execute(_FORGET, {"first": first, "second": second})
+async def forget(connection: Connection, buckets: Iterable[str]) -> None:
+    """Start buckets afresh, with a whole second's burst. A bucket measures what was taken in intervals of the
+    rate it was taken at, so after a change of rate it would hold the old rate's debt."""
+    for bucket in buckets:
+        await connection.execute(_FORGET, {"bucket": bucket})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telroute.accounts.model import rate_bucket
+from telroute.accounts.model import rate_buckets
 from telroute.kit import ratelimit
 from telroute.kit.credential_cache import accounts_changed
 from telroute.kit.db import Connection, Row, sql
@@ -123,7 +123,7 @@ async def forget_number_settings(connection: Connection, account_id: int) -> Non
 
 async def delete_account_rows(connection: Connection, account_id: int) -> None:
     """The account itself with its routes, idempotency keys and rate buckets (after its data and numbers)."""
-    await ratelimit.forget(connection, rate_bucket("sms", account_id), rate_bucket("mms", account_id))
+    await ratelimit.forget(connection, rate_buckets(account_id))
     for query in _ACCOUNT_ROWS:
         await connection.execute(query, {"account": account_id})
     await accounts_changed(connection)
