@@ -146,8 +146,17 @@ class Database(Connection, Protocol):
     async def close(self) -> None: ...
 
 
-def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
-    return {column[0]: value for column, value in zip(cursor.description, row, strict=True)}
+def _column_names(cursor: sqlite3.Cursor) -> list[str]:
+    return [column[0] for column in cursor.description]
+
+
+def _dict_rows(cursor: sqlite3.Cursor) -> list[Row]:
+    """Rows as dicts, the column names read once per statement (a row factory would read them per row)."""
+    rows = cursor.fetchall()
+    if not rows:
+        return []
+    names = _column_names(cursor)
+    return [dict(zip(names, row, strict=True)) for row in rows]
 
 
 class _SqliteStatements:
@@ -164,15 +173,16 @@ class _SqliteStatements:
         return self._raw.execute(query.sqlite, params or {})
 
     async def fetch(self, query: Query, params: Params | None = None) -> list[Row]:
-        return self._run(query, params).fetchall()
+        return _dict_rows(self._run(query, params))
 
     async def fetchrow(self, query: Query, params: Params | None = None) -> Row | None:
-        row: Row | None = self._run(query, params).fetchone()
-        return row
+        cursor = self._run(query, params)
+        row = cursor.fetchone()
+        return None if row is None else dict(zip(_column_names(cursor), row, strict=True))
 
     async def fetchval(self, query: Query, params: Params | None = None) -> Any:
         row = self._run(query, params).fetchone()
-        return None if row is None else next(iter(row.values()))
+        return None if row is None else row[0]
 
     async def execute(self, query: Query, params: Params | None = None) -> int:
         return self._run(query, params).rowcount
@@ -233,7 +243,6 @@ class SqliteDatabase:
         except BaseException:
             sqlite_lock.release(self._in_use)
             raise
-        raw.row_factory = _dict_row
         pragmas = (
             "journal_mode=WAL",
             "synchronous=NORMAL",
@@ -252,12 +261,25 @@ class SqliteDatabase:
         self._group: asyncio.Future[None] | None = None
         self._group_units = 0
         self._flush_scheduled = False
+        self._data_version: int | None = None  # as read in this event-loop turn
         self.committed = Signal()
 
     def data_version(self) -> int:
-        """Moves when another connection commits to this file (this connection's own commits leave it)."""
+        """Moves when another connection commits to this file (this connection's own commits leave it). Read
+        once per event-loop turn: the caches that follow it all look at the start of every request."""
+        if self._data_version is not None:
+            return self._data_version
         self.counted.statements += 1
-        return int(self._raw.execute("PRAGMA data_version").fetchone()["data_version"])
+        version = int(self._raw.execute("PRAGMA data_version").fetchone()[0])
+        try:
+            asyncio.get_running_loop().call_soon(self._forget_data_version)
+        except RuntimeError:  # no loop: nothing would forget it
+            return version
+        self._data_version = version
+        return version
+
+    def _forget_data_version(self) -> None:
+        self._data_version = None
 
     async def _acquire(self) -> None:
         self._waiting += 1
