@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import uuid
+from urllib.parse import quote, urlencode
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from starlette.applications import Starlette
 from starlette.requests import Request
 
@@ -58,6 +61,11 @@ def test_page_links_order_filters_alphabetically_then_limit_and_offset() -> None
 def test_page_links_without_a_next_page_and_with_quoting() -> None:
     links = jsonapi.page_links("http://h", "/v2/numbers", {"alias": "a b&c=d/é"}, Page(10, 20), has_next=False)
     assert links == {"self": "http://h/v2/numbers?alias=a%20b%26c%3Dd%2F%C3%A9&limit=10&offset=20"}
+
+
+@given(st.lists(st.tuples(st.text(max_size=12), st.one_of(st.text(max_size=12), st.integers())), max_size=6))
+def test_links_quote_exactly_as_urlencode_does(pairs: list[tuple[str, str | int]]) -> None:
+    assert jsonapi.url_with_query("http://h", "/p", list(pairs)) == f"http://h/p?{urlencode(pairs, quote_via=quote)}"
 
 
 def test_base_url_uses_the_host_header_or_the_configured_public_url() -> None:

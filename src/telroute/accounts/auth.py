@@ -90,7 +90,6 @@ def authenticated(deps: Deps, handler: AccountEndpoint) -> Endpoint:
                         code="login_throttled",
                     ) from None
             raise
-        request.state.account_key = account.access_key
         check = deps.account_gate.check
         if check is not None:
             await check(request, account.id)

@@ -15,6 +15,7 @@ from telroute.cnam.body import read_preset
 from telroute.errors import BadRequest
 from telroute.kit import jsonapi
 from telroute.kit.paths import path_id
+from telroute.kit.query import query_params
 from telroute.numbers.paths import path_number
 
 RELATIONSHIP_SPELLINGS = ("cnam", "cnams")
@@ -23,7 +24,7 @@ _TRUE, _FALSE = frozenset({"true", "1"}), frozenset({"false", "0"})
 
 def _approved_filter(request: Request) -> bool | None:
     """`true`/`false` in any case (the Python SDK sends `True`), or 1/0; absent or empty: no filter."""
-    raw = request.query_params.get("is_approved", "").strip().lower()
+    raw = query_params(request).get("is_approved", "").strip().lower()
     if not raw:
         return None
     if raw in _TRUE or raw in _FALSE:

@@ -16,6 +16,7 @@ from telroute.bootstrap import Deps
 from telroute.console import actions, operator, search, service, stream, web
 from telroute.console.notifier import Notifier
 from telroute.errors import BadRequest, NotFound
+from telroute.kit.query import query_params
 from telroute.messages import service as messages_service
 
 AccountHandler = Callable[[Request, Account], Awaitable[Any]]
@@ -27,14 +28,14 @@ def _json(value: Any) -> Response:
 
 
 def _offset(request: Request) -> int:
-    raw = request.query_params.get("offset", "0")
+    raw = query_params(request).get("offset", "0")
     if not raw.isdigit() or int(raw) > _MAX_OFFSET:
         raise BadRequest(f"offset must be a whole number up to {_MAX_OFFSET}", parameter="offset")
     return int(raw)
 
 
 def _number(request: Request, name: str) -> str:
-    digits = "".join(char for char in request.query_params.get(name, "") if char.isdigit())
+    digits = "".join(char for char in query_params(request).get(name, "") if char.isdigit())
     if not digits:
         raise BadRequest(f"{name} must be a phone number", parameter=name)
     return digits
@@ -55,7 +56,7 @@ def json_routes(deps: Deps, key: Callable[[], bytes], notifier: Notifier) -> lis
         return endpoint
 
     async def messages(request: Request, account: Account) -> Any:
-        query = search.parse(request.query_params.get("q", ""))
+        query = search.parse(query_params(request).get("q", ""))
         async with deps.db.snapshot() as connection:
             return await service.messages(connection, account.id, query, _offset(request))
 
@@ -73,7 +74,7 @@ def json_routes(deps: Deps, key: Callable[[], bytes], notifier: Notifier) -> lis
             return await service.numbers(connection, account.id)
 
     async def calculate(request: Request, account: Account) -> Any:
-        text = request.query_params.get("text", "")
+        text = query_params(request).get("text", "")
         if len(text) > 1600:
             raise BadRequest("a draft holds at most 1600 characters", parameter="text")
         return service.calculate(text, deps.settings.prices)

@@ -17,6 +17,7 @@ from telroute.errors import BadRequest
 from telroute.kit import jsonapi
 from telroute.kit.http import convert, parse_json, read_body
 from telroute.kit.paths import path_id
+from telroute.kit.query import query_params
 from telroute.numbers.paths import path_number
 
 _STATE_PARAMETER = "state"
@@ -32,7 +33,7 @@ async def _fields(request: Request, address_id: int | None = None) -> AddressFie
 
 
 def _state_filter(request: Request) -> str | None:
-    raw = request.query_params.get(_STATE_PARAMETER, "").strip()
+    raw = query_params(request).get(_STATE_PARAMETER, "").strip()
     if not raw:
         return None
     if len(raw) != 2 or not raw.isascii() or not raw.isalpha():

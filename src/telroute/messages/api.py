@@ -17,6 +17,7 @@ from telroute.kit import idempotency, jsonapi
 from telroute.kit.addresses import require_reachable
 from telroute.kit.clock import format_link_date, parse_date
 from telroute.kit.http import read_raw_attributes
+from telroute.kit.query import query_params
 from telroute.messages import model, opt_outs, replies, schemas, service
 from telroute.messages.media import fetch_all
 from telroute.messages.tasks import receive_inbound
@@ -27,7 +28,7 @@ log = structlog.get_logger("telroute.messages")
 
 
 def _date(request: Request, name: str, *, required: bool) -> int | None:
-    raw = request.query_params.get(name)
+    raw = query_params(request).get(name)
     if raw is None or raw.strip() == "":
         if required:
             raise BadRequest(f"{name} is required (e.g. {name}=2017-12-01)", parameter=name)

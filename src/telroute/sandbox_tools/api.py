@@ -24,6 +24,7 @@ from telroute.kit.addresses import AddressPolicy, require_reachable
 from telroute.kit.http import attributes_of, parse_json, read_body
 from telroute.kit.inputs import typed
 from telroute.kit.outbound import validate_url
+from telroute.kit.query import query_params
 from telroute.sandbox_tools import api_faults, callbacks_api, clock_api, faults_api, model, schemas, service
 from telroute.sandbox_tools.waiting import first_match
 
@@ -58,7 +59,7 @@ def new_account(
 
 
 def _filters(request: Request, extra: tuple[str, ...]) -> model.MessageFilters:
-    params = request.query_params
+    params = query_params(request)
     model.refuse_unknown(params, (*model.FILTER_NAMES, *extra))
     return model.parse_filters(params)
 
@@ -112,7 +113,7 @@ def routes(deps: Deps) -> list[Route]:
 
     async def wait(request: Request, account: Account) -> Response:
         filters = _filters(request, ("timeout",))
-        timeout = model.parse_timeout(request.query_params.get("timeout"))
+        timeout = model.parse_timeout(query_params(request).get("timeout"))
         found = await first_match(deps.db, account, filters, timeout)
         if found is None:
             async with deps.db.snapshot() as connection:

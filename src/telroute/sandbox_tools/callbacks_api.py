@@ -13,6 +13,7 @@ from telroute.accounts.model import Account
 from telroute.bootstrap import Deps
 from telroute.errors import RequestTimeout
 from telroute.kit import jsonapi
+from telroute.kit.query import query_params
 from telroute.sandbox_tools import callbacks_model, callbacks_repository
 from telroute.sandbox_tools.callbacks_model import CallbackFilters
 from telroute.sandbox_tools.callbacks_schemas import SandboxCallbackDocument, callback_record, callbacks_page
@@ -23,8 +24,8 @@ _TRIES_SHOWN = 5
 
 
 def _filters(request: Request, extra: tuple[str, ...]) -> CallbackFilters:
-    refuse_unknown(request.query_params, (*callbacks_model.FILTER_NAMES, *extra))
-    return callbacks_model.parse_filters(request.query_params)
+    refuse_unknown(query_params(request), (*callbacks_model.FILTER_NAMES, *extra))
+    return callbacks_model.parse_filters(query_params(request))
 
 
 def routes(deps: Deps) -> list[Route]:
@@ -41,7 +42,7 @@ def routes(deps: Deps) -> list[Route]:
 
     async def wait(request: Request, account: Account) -> Response:
         filters = _filters(request, ("timeout",))
-        timeout = parse_timeout(request.query_params.get("timeout"))
+        timeout = parse_timeout(query_params(request).get("timeout"))
         found = await first_callback(deps.db, account, filters, timeout)
         if found is None:
             async with deps.db.snapshot() as connection:
