@@ -40,6 +40,30 @@ PATHS = {
     "search": "/v2/numbers/available?starts_with=1206&limit=10",
     "areacodes": "/v2/numbers/available/areacodes?limit=10",
 }
+# The search again, every request a question the process has not answered lately (`numbers/answers.py`
+# keeps 512 answers): each area code of the inventory with limits 10 to 13, each wrk thread from its own
+# place in the cycle. What the same search costs when its answer is not kept.
+_SEARCH_VARIED = """
+local codes = {%s}
+local threads = 0
+setup = function(thread) thread:set("offset", threads * 7919); threads = threads + 1 end
+init = function(args) counter = offset end
+request = function()
+  counter = counter + 1
+  local code = codes[(counter %% #codes) + 1]
+  local limit = 10 + math.floor(counter / #codes) %% 4
+  return wrk.format("GET", "/v2/numbers/available?starts_with=1" .. code .. "&limit=" .. limit,
+                    {["Authorization"] = "%s"})
+end
+"""
+
+
+def search_varied_script(deployment: Deployment) -> str:
+    with httpx.Client(base_url=deployment.api.url, timeout=30) as client:
+        headers = {"Authorization": deployment.authorization}
+        found = client.get("/v2/numbers/available/areacodes", params={"limit": 400}, headers=headers).json()
+    codes = ", ".join(f'"{item["id"]}"' for item in found["data"])
+    return _SEARCH_VARIED % (codes, deployment.authorization)
 
 
 @dataclass
@@ -152,11 +176,14 @@ def measure(deployment: Deployment, database: str, seconds: int) -> None:
     auth = {"Authorization": deployment.authorization}
     health = wrk(f"{api}/healthz", seconds=seconds)
     row("healthz", health.requests_per_second, health.requests_per_second, health.p50_ms, health.p99_ms)
-    for name, path in PATHS.items():
-        cpu = deployment.api.cpu_seconds()
-        result = wrk(f"{api}{path}", seconds=seconds, headers=auth)
+    reads = [(name, f"{api}{path}", None) for name, path in PATHS.items()]
+    reads.insert(1, ("search new", f"{api}/v2/numbers/available", search_varied_script(deployment)))
+    for name, url, script in reads:
+        cpu, statements = deployment.api.cpu_seconds(), deployment.api.statements()
+        result = wrk(url, seconds=seconds, headers=None if script else auth, script=script)
         cpu_us = 1e6 * (deployment.api.cpu_seconds() - cpu) / max(1, result.requests)
-        extra = f"; API CPU {cpu_us:,.0f} us/request; non-2xx {result.non_2xx}"
+        sql = (deployment.api.statements() - statements) / max(1, result.requests)
+        extra = f"; API CPU {cpu_us:,.0f} us/request; {sql:.2f} SQL statements/request; non-2xx {result.non_2xx}"
         row(name, result.requests_per_second, health.requests_per_second, result.p50_ms, result.p99_ms, extra)
     end_to_end(deployment, database, seconds, health.requests_per_second)
 

@@ -23,6 +23,7 @@ from telroute.kit.failed_logins import FailedLogins
 from telroute.kit.migrate import migrate
 from telroute.kit.outbound import OutboundHttp
 from telroute.kit.wakeup import Wakeup
+from telroute.numbers.answers import Answers, answers_cache
 
 SettingsHook = Callable[[Settings], Settings]
 
@@ -39,11 +40,13 @@ class Deps:
     failed_logins: FailedLogins = field(default_factory=FailedLogins)
     account_gate: AccountGate = field(default_factory=AccountGate)  # the sandbox's API fault rules install one
     credentials: CredentialCache = field(default_factory=CredentialCache)  # verified Basic credentials
+    inventory_answers: Answers = field(default_factory=answers_cache)  # the inventory's lists, rendered
     # Set when the process begins to stop (SIGTERM): long-lived responses (the console's streams) end then.
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def close(self) -> None:
         await self.credentials.close()
+        await self.inventory_answers.close()
         await self.http.close()
         await self.db.close()
 

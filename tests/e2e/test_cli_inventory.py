@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import random
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -64,6 +66,37 @@ def test_import_adds_every_row_to_the_running_servers_inventory(
     }  # fmt: skip
     by_rate_center = api.get("/v2/numbers/available", params={"state": "NY", "rate_center": "TESTVIL01"}).json()
     assert [item["id"] for item in by_rate_center["data"]] == [f"{block}0138"]
+
+
+def _exchanges_of_594(api: httpx.Client) -> list[str]:
+    document = api.get("/v2/numbers/available/exchanges", params={"areacode": "594", "limit": 200})
+    assert document.status_code == 200
+    return [item["id"] for item in document.json()["data"]]
+
+
+def _soon(check: Callable[[], bool]) -> bool:
+    """On PostgreSQL the server hears of another process's change by a NOTIFY, a moment after its commit."""
+    deadline = time.monotonic() + 5
+    while not check() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return check()
+
+
+def test_the_servers_answers_follow_an_import_a_purchase_and_a_release(
+    server: Server, api: httpx.Client, tmp_path: Path
+) -> None:
+    block = _exchange()
+    number = f"{block}0100"
+    for _ in range(2):  # asked twice: the answers the server keeps (numbers/answers.py) are the ones checked
+        assert _available(api, block) == [] and block[1:] not in _exchanges_of_594(api)
+    run_cli(server.data_dir, "inventory", "import", str(_write(tmp_path / "one.csv", f"{number},ny,testville,,,")))
+    assert _soon(lambda: [item["id"] for item in _available(api, block)] == [number])
+    assert block[1:] in _exchanges_of_594(api)
+    assert api.post(f"/v2/numbers/{number}").status_code == 201
+    assert _available(api, block) == [] and block[1:] not in _exchanges_of_594(api)
+    assert api.delete(f"/v2/numbers/{number}").status_code == 204
+    assert [item["id"] for item in _available(api, block)] == [number]
+    assert block[1:] in _exchanges_of_594(api)
 
 
 def test_a_bad_file_is_reported_by_line_and_nothing_is_imported(

@@ -6,8 +6,10 @@ exchange of a reserved (N9X) area code of its own and deletes it afterwards.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import pytest
@@ -17,9 +19,10 @@ from telroute.accounts import service as accounts_service
 from telroute.accounts.model import Account
 from telroute.bootstrap import Deps
 from telroute.errors import NotFound
+from telroute.kit import db as dbkit
 from telroute.kit.db import sql
 from telroute.kit.jsonapi import Page
-from telroute.numbers import model, repository, service
+from telroute.numbers import answers, model, repository, service
 from telroute.numbers.inputs import PurchaseBody
 from telroute.numbers.inventory import InventoryRow
 from telroute.numbers.repository import NumberFilters
@@ -256,3 +259,83 @@ async def test_inventory_stats_add_up(deps: Deps, block: Block) -> None:
     assert after["total"] - before["total"] == 2
     assert (after["available"] - before["available"], after["owned"] - before["owned"]) == (1, 1)
     assert after["total"] == after["available"] + after["owned"]
+
+
+# --- the inventory's kept answers (numbers/answers.py) --------------------------------------------------------
+
+
+class Answering:
+    """The area codes with a number at most DEAR, answered through the process's kept answers; counts renders."""
+
+    def __init__(self, deps: Deps, *, before_returning: Callable[[], Awaitable[None]] | None = None) -> None:
+        self.deps = deps
+        self.renders = 0
+        self._before_returning = before_returning
+
+    async def _render(self) -> bytes:
+        self.renders += 1
+        found, _ = await service.areacodes(self.deps.db, DEAR, Page(limit=1000, offset=0))
+        if self._before_returning is not None:
+            await self._before_returning()
+        return json.dumps(found).encode()
+
+    async def areacodes(self) -> list[str]:
+        document = await answers.answered(self.deps.inventory_answers, self.deps.db, ("areacodes", DEAR), self._render)
+        codes: list[str] = json.loads(document)
+        return codes
+
+
+async def test_an_answer_is_kept_until_this_process_buys_a_number(deps: Deps, block: Block) -> None:
+    await _add(deps, [block.row("0600")])
+    answering = Answering(deps)
+    assert block.npa in await answering.areacodes()
+    assert block.npa in await answering.areacodes()
+    assert answering.renders == 1
+    await _buy(deps, await _account(deps, "buyer"), block.prefix + "0600")
+    assert block.npa not in await answering.areacodes()
+    assert answering.renders == 2
+
+
+async def test_a_purchase_by_another_process_drops_the_answers(deps: Deps, block: Block) -> None:
+    await _add(deps, [block.row("0610")])
+    account = await _account(deps, "buyer")
+    answering = Answering(deps)
+    assert block.npa in await answering.areacodes()
+    elsewhere = await dbkit.connect(deps.db.url)
+    try:
+        async with elsewhere.transaction() as connection:
+            await service.purchase(connection, account, block.prefix + "0610", PurchaseBody(), now=1)
+        for _ in range(200):  # on PostgreSQL the NOTIFY arrives a moment after the commit
+            if block.npa not in await answering.areacodes():
+                break
+            await asyncio.sleep(0.01)
+        assert block.npa not in await answering.areacodes()
+    finally:
+        await elsewhere.close()
+
+
+async def test_an_answer_read_before_this_process_commits_a_change_is_not_kept(deps: Deps, block: Block) -> None:
+    await _add(deps, [block.row("0620")])
+    account = await _account(deps, "buyer")
+
+    async def buy_meanwhile() -> None:  # another request of this process, between the read and the keeping
+        if answering.renders == 1:
+            await _buy(deps, account, block.prefix + "0620")
+
+    answering = Answering(deps, before_returning=buy_meanwhile)
+    assert block.npa in await answering.areacodes()  # what was read before the purchase
+    assert block.npa not in await answering.areacodes()
+    assert answering.renders == 2
+
+
+async def test_a_large_answer_is_rendered_each_time(deps: Deps) -> None:
+    renders = 0
+
+    async def render() -> bytes:
+        nonlocal renders
+        renders += 1
+        return b"x" * (answers.MAX_KEPT_BYTES + 1)
+
+    for _ in range(2):
+        await answers.answered(deps.inventory_answers, deps.db, ("large",), render)
+    assert renders == 2

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Hashable
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -15,14 +15,15 @@ from telroute.bootstrap import Deps
 from telroute.errors import BadRequest, NotFound
 from telroute.kit import idempotency, jsonapi
 from telroute.kit.http import parse_json, read_attributes, read_body, read_raw_attributes
-from telroute.numbers import inputs, model, schemas, service
+from telroute.kit.query import query_params
+from telroute.numbers import answers, inputs, model, schemas, service
 from telroute.numbers.repository import NumberFilters
 
 _NO_LIMIT = 2**62
 
 
 def _query(request: Request, name: str) -> str | None:
-    value = request.query_params.get(name)
+    value = query_params(request).get(name)
     return None if value is None or value.strip() == "" else value.strip()
 
 
@@ -117,33 +118,48 @@ def _number_filters(echo: dict[str, str | None]) -> NumberFilters:
 
 
 def inventory_routes(deps: Deps) -> list[Route]:
+    def answer(question: Hashable, render: Callable[[], Awaitable[bytes]]) -> Awaitable[bytes]:
+        return answers.answered(deps.inventory_answers, deps.db, question, render)
+
     async def available(request: Request, account: Account) -> Response:
         page = jsonapi.parse_page(request, 10, 200)
         echo = _inventory_filters(request)
-        rows, more = await service.search_available(deps.db, _number_filters(echo), page)
         root = jsonapi.base_url(request)
-        items = [schemas.available_number(row, root) for row in rows]
-        links = jsonapi.page_links(root, "/v2/numbers/available", echo, page, more)
-        return jsonapi.document(schemas.available_numbers(items, links))
+
+        async def render() -> bytes:
+            rows, more = await service.search_available(deps.db, _number_filters(echo), page)
+            items = [schemas.available_number(row, root) for row in rows]
+            links = jsonapi.page_links(root, "/v2/numbers/available", echo, page, more)
+            return jsonapi.encode(schemas.available_numbers(items, links))
+
+        return jsonapi.document(await answer(("available", root, *echo.items(), page), render))
 
     async def areacodes(request: Request, account: Account) -> Response:
         page = jsonapi.parse_page(request, 10, 400)
         max_cost, echo_cost = _max_cost(request)
-        found, more = await service.areacodes(deps.db, max_cost, page)
         root = jsonapi.base_url(request)
-        echo = {"max_setup_cost": echo_cost}
-        links = jsonapi.page_links(root, "/v2/numbers/available/areacodes", echo, page, more)
-        return jsonapi.document(schemas.areacodes(found, root, links))
+
+        async def render() -> bytes:
+            found, more = await service.areacodes(deps.db, max_cost, page)
+            echo = {"max_setup_cost": echo_cost}
+            links = jsonapi.page_links(root, "/v2/numbers/available/areacodes", echo, page, more)
+            return jsonapi.encode(schemas.areacodes(found, root, links))
+
+        return jsonapi.document(await answer(("areacodes", root, echo_cost, page), render))
 
     async def exchanges(request: Request, account: Account) -> Response:
         page = jsonapi.parse_page(request, 10, 200)
         max_cost, echo_cost = _max_cost(request)
         areacode = _normalized(request, "areacode", _areacode)
-        found, more = await service.exchanges(deps.db, areacode, max_cost, page)
         root = jsonapi.base_url(request)
-        echo = {"areacode": areacode, "max_setup_cost": echo_cost}
-        links = jsonapi.page_links(root, "/v2/numbers/available/exchanges", echo, page, more)
-        return jsonapi.document(schemas.exchanges(found, root, links))
+
+        async def render() -> bytes:
+            found, more = await service.exchanges(deps.db, areacode, max_cost, page)
+            echo = {"areacode": areacode, "max_setup_cost": echo_cost}
+            links = jsonapi.page_links(root, "/v2/numbers/available/exchanges", echo, page, more)
+            return jsonapi.encode(schemas.exchanges(found, root, links))
+
+        return jsonapi.document(await answer(("exchanges", root, areacode, echo_cost, page), render))
 
     return [
         Route("/v2/numbers/available", authenticated(deps, available), methods=["GET"]),

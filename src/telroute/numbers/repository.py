@@ -8,6 +8,7 @@ from functools import cache
 from typing import Any
 
 from telroute.kit.db import Connection, Row, in_params, placeholders, sql
+from telroute.numbers.answers import inventory_changed
 
 _NUMBER_COLUMNS = (
     "value, state, rate_center, number_type, setup_cost_nd, monthly_cost_nd, alias, "
@@ -156,6 +157,7 @@ async def purchase(
     if row is None:
         return False
     await connection.execute(_BLOCK_TAKE, dict(row))
+    await inventory_changed(connection)
     return True
 
 
@@ -164,6 +166,7 @@ async def release(connection: Connection, value: str, account_id: int) -> bool:
     if row is None:
         return False
     await connection.execute(_BLOCK_ADD, {**dict(row), "count": 1})
+    await inventory_changed(connection)
     return True
 
 
@@ -313,6 +316,7 @@ async def add_to_blocks(connection: Connection, counts: dict[tuple[str, str, int
         _BLOCK_ADD,
         [{"npa": npa, "nxx": nxx, "setup_cost_nd": cost, "count": n} for (npa, nxx, cost), n in counts.items()],
     )
+    await inventory_changed(connection)
 
 
 async def inventory_stats(connection: Connection) -> Row:
