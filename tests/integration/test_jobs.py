@@ -6,6 +6,7 @@ sharing the suite's database would claim these jobs."""
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from pathlib import Path
 
@@ -109,10 +110,10 @@ async def test_fail_moves_the_job_to_failed_jobs(database: Database) -> None:
     rows = await database.fetch(
         sql("SELECT kind, payload, attempts, last_error, created_at_us, failed_at_us FROM failed_jobs")
     )
-    assert [dict(row) for row in rows] == [
+    assert [dict(row) | {"payload": json.loads(row["payload"])} for row in rows] == [
         {
             "kind": "doomed",
-            "payload": '{"why": "test"}',
+            "payload": {"why": "test"},
             "attempts": 1,
             "last_error": "GiveUp: never",
             "created_at_us": T0 - 5,

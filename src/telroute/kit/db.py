@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from telroute.errors import ServiceUnavailable
-from telroute.kit import sqlite_lock
+from telroute.kit import json_text, sqlite_lock
 from telroute.kit.signal import Signal
 
 T = TypeVar("T")
@@ -215,7 +214,7 @@ class _SqliteStatements:
 
 
 def _json_list(value: Any) -> Any:
-    return json.dumps(value) if isinstance(value, list | tuple) else value
+    return json_text.dumps(value) if isinstance(value, list | tuple) else value
 
 
 class SqliteDatabase:

@@ -7,7 +7,6 @@ not due until the lease lapses, and a job whose worker died becomes due again by
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -15,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from telroute.kit import json_text
 from telroute.kit.db import Connection, Database, Pair, Query, sql
 
 
@@ -112,7 +112,7 @@ _HAND_OVER_AND_ENQUEUE = Pair(
 
 async def enqueue(connection: Connection, kind: str, payload: dict[str, Any], *, now: int, delay_us: int = 0) -> None:
     """A job, in `connection`'s transaction. Inside `finishing`, written when its block ends."""
-    params = {"kind": kind, "payload": json.dumps(payload), "run_at": now + delay_us, "now": now}
+    params = {"kind": kind, "payload": json_text.dumps(payload), "run_at": now + delay_us, "now": now}
     finishing = _finishing.get()
     if finishing is not None:
         finishing.enqueued.append(params)
@@ -147,14 +147,15 @@ async def _end(connection: Connection, job: Job, enqueued: list[dict[str, Any]])
             await connection.execute(_ENQUEUE, successor)
         return
     marked = [params | {"handover": params is successor} for params in enqueued]
-    await connection.execute_pair(_HAND_OVER_AND_ENQUEUE, successor | old | {"jobs": json.dumps(marked)})
+    await connection.execute_pair(_HAND_OVER_AND_ENQUEUE, successor | old | {"jobs": json_text.dumps(marked)})
 
 
 async def claim(database: Database, worker: str, *, now: int, lease_us: int, limit: int) -> list[Job]:
     async with database.transaction() as connection:
         rows = await connection.fetch(_CLAIM, {"until": now + lease_us, "worker": worker, "now": now, "limit": limit})
     return [
-        Job(row["id"], row["kind"], json.loads(row["payload"]), row["attempts"], row["created_at_us"]) for row in rows
+        Job(row["id"], row["kind"], json_text.loads(row["payload"]), row["attempts"], row["created_at_us"])
+        for row in rows
     ]
 
 
@@ -196,7 +197,7 @@ async def fail(connection: Connection, job: Job, *, now: int, error: str) -> Non
         _FAIL,
         {
             "kind": job.kind,
-            "payload": json.dumps(job.payload),
+            "payload": json_text.dumps(job.payload),
             "attempts": job.attempts,
             "error": error[:2000],
             "created": job.created_at_us,

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from telroute.kit import jobs
+from telroute.kit import jobs, json_text
 from telroute.kit.db import Chain, Connection, Guarded, Query, Row, in_params, placeholders, sql
 
 _MESSAGE_COLUMNS = (
@@ -252,7 +251,7 @@ async def mark_submitted_with_receipt(
         | ({} if spellings is None else {"id_key": spellings[part][0], "id_value": spellings[part][1]})
         for part, carrier_id in enumerate(ids)
     ]
-    params = {"id": message_id, "carrier": carrier, "parts": len(ids), "part_ids": json.dumps(part_ids)}
+    params = {"id": message_id, "carrier": carrier, "parts": len(ids), "part_ids": json_text.dumps(part_ids)}
     return await connection.execute_guarded(_SUBMITTED_WITH_RECEIPT, params | _receipt_params(message_id, receipt)) == 1
 
 

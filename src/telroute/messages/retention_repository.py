@@ -3,8 +3,7 @@ with their receipts, carrier ids, media and reply links, or one batch of the old
 
 from __future__ import annotations
 
-import json
-
+from telroute.kit import json_text
 from telroute.kit.db import Connection, sql
 
 _OLDEST = sql("SELECT id FROM messages WHERE created_at_us < :cutoff ORDER BY created_at_us LIMIT :limit")
@@ -30,7 +29,7 @@ async def delete_old_messages(connection: Connection, cutoff: int, limit: int) -
     """Up to `limit` messages created before `cutoff`, oldest first, with what hangs on them; how many went."""
     rows = await connection.fetch(_OLDEST, {"cutoff": cutoff, "limit": limit})
     if rows:
-        ids = json.dumps([row["id"] for row in rows])
+        ids = json_text.dumps([row["id"] for row in rows])
         for statement in _DELETE_MESSAGES:
             await connection.execute(statement, {"ids": ids})
     return len(rows)

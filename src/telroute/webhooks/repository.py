@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
-from telroute.kit import jobs
+from telroute.kit import jobs, json_text
 from telroute.kit.db import Connection, Row, sql
 from telroute.kit.jobs import Job
 
@@ -77,7 +76,7 @@ async def record_attempt(connection: Connection, values: dict[str, Any]) -> None
 
 async def record_last_attempts(connection: Connection, settled: Sequence[tuple[dict[str, Any], Job]]) -> None:
     """The attempts that settle these callbacks, and the ends of their jobs: on PostgreSQL one statement."""
-    attempts = json.dumps([values for values, _ in settled])
+    attempts = json_text.dumps([values for values, _ in settled])
     await jobs.finish_all_with(connection, [job for _, job in settled], _ATTEMPTS_FROM_JSON, {"attempts": attempts})
 
 
