@@ -6,6 +6,7 @@ worker's retry limit, and only a carrier that may respell its ids gets their oth
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -133,6 +134,23 @@ async def test_an_unknown_id_is_retried_not_dropped(deps: Deps) -> None:
         await receipt(deps, "6")
 
 
+async def test_an_unknown_id_is_looked_for_again_soon_then_less_often_and_dropped_after_two_minutes(
+    deps: Deps,
+) -> None:
+    payload = {"carrier": CARRIER, "carrier_message_id": "77", "state": "DELIVRD", "error_code": None}
+    handler = tasks.receipt_handler(deps)
+    delays: list[float] = []
+    for attempts in range(1, 40):
+        try:
+            assert await handler(Job(0, tasks.CARRIER_RECEIPT, payload, attempts, 0))
+            break
+        except RetryLater as wait:
+            delays.append(wait.delay)
+    assert delays[:4] == [0.05, 0.1, 0.2, 0.4]  # the submit's record is usually a moment behind
+    assert max(delays) == 15
+    assert 100 < sum(delays) < 130
+
+
 async def test_a_long_message_is_delivered_when_every_part_is(deps: Deps) -> None:
     message_id = await submitted(deps, "0A", "0B", "0C")
     await receipt(deps, "10")  # 0x0A in decimal
@@ -167,7 +185,7 @@ async def test_a_message_waits_for_its_carrier_beyond_the_workers_retry_limit(de
     assert await handler(near_the_limit)
     rows = await deps.db.fetch(sql("SELECT id, payload FROM jobs WHERE kind = :k"), {"k": DELIVER_MESSAGE})
     assert [row["id"] != job.id for row in rows] == [True]
-    assert '"earlier_attempts": 20' in rows[0]["payload"]
+    assert json.loads(rows[0]["payload"])["earlier_attempts"] == 20
     assert (await status_of(deps, message_id))[0] == "queued"
     await registry.close()
 
