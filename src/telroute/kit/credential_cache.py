@@ -2,8 +2,8 @@
 
 An entry is keyed by a MAC (keyed BLAKE2b) of the access key and the secret under a random key of this
 process: the secret itself is never kept, and a lookup's timing tells nothing (nobody can aim at a key's
-hash without the process's key). Only a pair that matched its stored hash (compared in constant time, as always) is
-entered; a pair that misses goes to the database as before, so a wrong secret costs what it did.
+hash without the process's key). Only a pair that matched its stored hash (compared in constant time, as
+always) is entered; a pair that misses goes to the database as before, so a wrong secret costs what it did.
 
 Entries are dropped whenever an account may have changed (`telroute accounts rotate-secret`, `set-limits`,
 `webhook-secret` and the sandbox's account deletion take effect at once): every such change calls
