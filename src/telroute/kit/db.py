@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import re
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
@@ -232,13 +233,17 @@ class SqliteDatabase:
     """
 
     _GROUP_MAX = 500
+    # How long a transaction waits for another process's write lock (SQLite's busy timeout for the rest),
+    # and the first and longest pause between its tries.
+    _LOCK_TIMEOUT = 30.0
+    _FIRST_PAUSE, _LONGEST_PAUSE = 0.001, 0.02
 
     def __init__(self, url: str, path: Path) -> None:
         self.url = url
         path.parent.mkdir(parents=True, exist_ok=True)
         self._in_use = sqlite_lock.hold_shared(path)
         try:
-            raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
+            raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=self._LOCK_TIMEOUT)
         except BaseException:
             sqlite_lock.release(self._in_use)
             raise
@@ -246,7 +251,7 @@ class SqliteDatabase:
             "journal_mode=WAL",
             "synchronous=NORMAL",
             "foreign_keys=ON",
-            "busy_timeout=30000",
+            f"busy_timeout={int(self._LOCK_TIMEOUT * 1000)}",
             "cache_size=-16384",
             "temp_store=MEMORY",
         )
@@ -344,11 +349,43 @@ class SqliteDatabase:
             else:
                 group.set_result(None)
 
-    def _open_group(self) -> asyncio.Future[None]:
-        if self._group is None:
-            self._raw.execute("BEGIN IMMEDIATE")
-            self._group = asyncio.get_running_loop().create_future()
+    async def _open_group(self) -> asyncio.Future[None]:
+        """The open group, begun if need be. Called with the lock held; returns with it held, raises with it
+        given back. While another process (a worker, `telroute inventory import`) holds SQLite's write lock,
+        the wait does not stop the event loop, as SQLite's busy handler would: the lock is given back (reads
+        and the rest of the process go on), and the write lock is tried again after a pause, for at most
+        `_LOCK_TIMEOUT` seconds."""
+        held, pause, deadline = True, self._FIRST_PAUSE, time.monotonic() + self._LOCK_TIMEOUT
+        try:
+            while self._group is None and not self._begin_if_free():
+                if time.monotonic() >= deadline:
+                    raise sqlite3.OperationalError("database is locked")
+                self._lock.release()
+                held = False
+                await asyncio.sleep(pause)
+                await self._acquire()
+                held = True
+                pause = min(2 * pause, self._LONGEST_PAUSE)
+        except BaseException:
+            if held:
+                self._release()
+            raise
+        assert self._group is not None
         return self._group
+
+    def _begin_if_free(self) -> bool:
+        """BEGIN IMMEDIATE without waiting: False when another connection holds the write lock."""
+        self._raw.execute("PRAGMA busy_timeout = 0")
+        try:
+            self._raw.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY:
+                return False
+            raise
+        finally:
+            self._raw.execute(f"PRAGMA busy_timeout = {int(self._LOCK_TIMEOUT * 1000)}")
+        self._group = asyncio.get_running_loop().create_future()
+        return True
 
     async def _read(self, action: Callable[[], Awaitable[T]]) -> T:
         await self._acquire()
@@ -389,9 +426,8 @@ class SqliteDatabase:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
         await self._acquire()
-        group: asyncio.Future[None] | None = None
+        group = await self._open_group()
         try:
-            group = self._open_group()
             self._raw.execute("SAVEPOINT unit")
             try:
                 yield self._statements
