@@ -19,6 +19,7 @@ from telroute.config import Profile, Settings
 from telroute.edge.limits import EdgeLimits
 from telroute.edge.open_files import make_room_for
 from telroute.edge.protocol import protocol_for
+from telroute.kit import collector
 from telroute.kit.logging import configure as configure_logging
 from telroute.runtime import Runtime
 
@@ -110,6 +111,7 @@ async def run(
             if asyncio.iscoroutine(result):
                 await result
         await runtime.start(worker=worker)
+        collector.settle()
         await _serve(deps, stop, announce, http=http)
     finally:
         stop.set()
