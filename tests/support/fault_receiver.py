@@ -20,7 +20,7 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from tests.support.receiver import Recorded
@@ -59,6 +59,25 @@ _CHUNK_FRAME = b"%x\r\n" % len(_CHUNK) + _CHUNK + b"\r\n"
 _SET_UP_TURNS = 20  # an accepted connection reaches its handler in about four turns of the loop
 
 
+class _Accepted(asyncio.StreamReaderProtocol):
+    """`asyncio.start_server`'s protocol, which also records each connection's transport the moment it is
+    accepted: a connection that has not reached its handler when the receiver stops is aborted all the same
+    (left open, its transport would warn as unraisable later, in whatever test is running then)."""
+
+    def __init__(
+        self,
+        accepted: set[asyncio.Transport],
+        serve: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]],
+    ) -> None:
+        super().__init__(asyncio.StreamReader(), serve)
+        self._accepted = accepted
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._accepted.add(transport)
+        super().connection_made(transport)
+
+
 @dataclass(slots=True)
 class Connection:
     opened_at: float
@@ -77,6 +96,7 @@ class FaultReceiver:
         self._loop = asyncio.new_event_loop()
         self._released: asyncio.Event | None = None
         self._serving: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
+        self._accepted: set[asyncio.Transport] = set()
         self._server: asyncio.Server | None = None
         self._thread = threading.Thread(target=self._loop.run_forever, name="fault-receiver", daemon=True)
 
@@ -95,7 +115,9 @@ class FaultReceiver:
 
     async def _start(self) -> None:
         self._released = asyncio.Event()
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, backlog=1024)
+        loop = asyncio.get_running_loop()
+        accepted = self._accepted
+        self._server = await loop.create_server(lambda: _Accepted(accepted, self._serve), "127.0.0.1", 0, backlog=1024)
 
     async def _stop(self) -> None:
         """Hung-up connections end their handlers by themselves (cancelling them would be logged as errors)."""
@@ -106,10 +128,13 @@ class FaultReceiver:
         # up leaks its transport): a few turns of the loop, counted, not timed (a starved loop turns slowly).
         for _ in range(_SET_UP_TURNS):
             await asyncio.sleep(0)
-        for writer in self._serving.values():
-            writer.transport.abort()
+        for transport in self._accepted:  # those that reached a handler and those that did not yet
+            transport.abort()
         if self._serving:
             await asyncio.wait(set(self._serving), timeout=5)
+        for _ in range(_SET_UP_TURNS):  # an aborted transport closes its socket a turn later
+            await asyncio.sleep(0)
+        self._accepted.clear()
 
     @property
     def port(self) -> int:
