@@ -38,10 +38,10 @@ def test_long_query_strings_are_not_kept() -> None:
     assert query_params(_request(raw)) is not first
 
 
-def test_at_most_max_kept_are_kept_and_the_oldest_go_first(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_at_most_max_kept_are_kept_and_a_full_table_starts_over(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(query, "MAX_KEPT", 3)
     monkeypatch.setattr(query, "_parsed", {})
     parsed = [query_params(_request(f"n={n}".encode())) for n in range(4)]
-    assert len(query._parsed) == 3
+    assert len(query._parsed) == 1
     assert query_params(_request(b"n=3")) is parsed[3]
     assert query_params(_request(b"n=0")) is not parsed[0]

@@ -3,7 +3,8 @@
 Clients repeat the same few queries (a search, a page of messages), and parsing one into Starlette's
 `QueryParams` costs several microseconds of an otherwise cached answer. The parsed parameters are
 immutable, so requests with the same raw query string share them. Long query strings are parsed each
-time, so what is kept stays small.
+time, and a full table starts over, so what is kept stays small. The table is the process's, shared by the
+threads of a test run's in-process servers: it is only ever read, added to and cleared, each atomic.
 """
 
 from __future__ import annotations
@@ -25,6 +26,6 @@ def query_params(request: Request) -> QueryParams:
     params = QueryParams(raw)
     if len(raw) <= MAX_KEPT_LENGTH:
         if len(_parsed) >= MAX_KEPT:
-            del _parsed[next(iter(_parsed))]  # the oldest
+            _parsed.clear()
         _parsed[raw] = params
     return params
