@@ -238,6 +238,10 @@ class SqliteDatabase:
     _LOCK_TIMEOUT = 30.0
     _FIRST_PAUSE, _LONGEST_PAUSE = 0.001, 0.02
 
+    @property
+    def _busy_timeout(self) -> str:
+        return f"PRAGMA busy_timeout = {int(self._LOCK_TIMEOUT * 1000)}"
+
     def __init__(self, url: str, path: Path) -> None:
         self.url = url
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -251,12 +255,12 @@ class SqliteDatabase:
             "journal_mode=WAL",
             "synchronous=NORMAL",
             "foreign_keys=ON",
-            f"busy_timeout={int(self._LOCK_TIMEOUT * 1000)}",
             "cache_size=-16384",
             "temp_store=MEMORY",
         )
         for pragma in pragmas:
             raw.execute(f"PRAGMA {pragma}")
+        raw.execute(self._busy_timeout)
         self._raw = raw
         self.counted = StatementCount()
         self._statements = _SqliteStatements(raw, self.counted)
@@ -357,7 +361,10 @@ class SqliteDatabase:
         `_LOCK_TIMEOUT` seconds."""
         held, pause, deadline = True, self._FIRST_PAUSE, time.monotonic() + self._LOCK_TIMEOUT
         try:
-            while self._group is None and not self._begin_if_free():
+            while self._group is None:
+                if self._begin_if_free():
+                    self._group = asyncio.get_running_loop().create_future()
+                    break
                 if time.monotonic() >= deadline:
                     raise sqlite3.OperationalError("database is locked")
                 self._lock.release()
@@ -370,7 +377,6 @@ class SqliteDatabase:
             if held:
                 self._release()
             raise
-        assert self._group is not None
         return self._group
 
     def _begin_if_free(self) -> bool:
@@ -383,8 +389,7 @@ class SqliteDatabase:
                 return False
             raise
         finally:
-            self._raw.execute(f"PRAGMA busy_timeout = {int(self._LOCK_TIMEOUT * 1000)}")
-        self._group = asyncio.get_running_loop().create_future()
+            self._raw.execute(self._busy_timeout)
         return True
 
     async def _read(self, action: Callable[[], Awaitable[T]]) -> T:

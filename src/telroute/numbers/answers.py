@@ -6,6 +6,8 @@ transaction: on PostgreSQL a NOTIFY that every API process LISTENs to; on SQLite
 file's data version move. This process's own commits, of any kind, drop the answers at once (so a reader
 here never keeps what a transaction of its own process replaced, whatever the order of the two). Until a
 process follows the changes, and while its LISTEN is down, nothing is kept (`kit/versioned_cache.py`).
+One gap, left: on SQLite a read may see a group's work before its COMMIT, and a COMMIT that fails (a full
+disk) fires no commit, so an answer read from that lost work stays until the process commits anything else.
 """
 
 from __future__ import annotations
