@@ -56,26 +56,56 @@ class Stall:
 Behaviour = Answer | Hang | Reset | Endless | Stall
 _CHUNK = b"x" * 16384
 _CHUNK_FRAME = b"%x\r\n" % len(_CHUNK) + _CHUNK + b"\r\n"
-_SET_UP_TURNS = 20  # an accepted connection reaches its handler in about four turns of the loop
+_STOP_TIMEOUT = 5.0
 
 
 class _Accepted(asyncio.StreamReaderProtocol):
-    """`asyncio.start_server`'s protocol, which also records each connection's transport the moment it is
-    accepted: a connection that has not reached its handler when the receiver stops is aborted all the same
-    (left open, its transport would warn as unraisable later, in whatever test is running then)."""
+    """`asyncio.start_server`'s protocol, which also tells `_Sockets` when its connection is made and lost."""
 
     def __init__(
-        self,
-        accepted: set[asyncio.Transport],
-        serve: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]],
+        self, sockets: _Sockets, serve: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
     ) -> None:
         super().__init__(asyncio.StreamReader(), serve)
-        self._accepted = accepted
+        self._sockets = sockets
+        sockets.accepted(self)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
-        self._accepted.add(transport)
+        self._sockets.made(self, transport)
         super().connection_made(transport)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        self._sockets.lost(self)
+
+
+class _Sockets:
+    """Every accepted connection until its socket is closed, including those not yet handed to a handler:
+    the receiver stops only once all are closed (one left open would warn as unraisable later, in whatever
+    test is running then)."""
+
+    def __init__(self) -> None:
+        self._open: dict[_Accepted, asyncio.Transport | None] = {}
+
+    def accepted(self, protocol: _Accepted) -> None:
+        self._open[protocol] = None  # its transport comes a turn or two later
+
+    def made(self, protocol: _Accepted, transport: asyncio.Transport) -> None:
+        self._open[protocol] = transport
+
+    def lost(self, protocol: _Accepted) -> None:
+        self._open.pop(protocol, None)  # asyncio closes the socket right after this call
+
+    async def close_all(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        for _ in range(2):  # a connection accepted in this turn makes its protocol in the next
+            await asyncio.sleep(0)
+        while self._open and time.monotonic() < deadline:
+            for transport in list(self._open.values()):
+                if transport is not None:
+                    transport.abort()
+            await asyncio.sleep(0.005)
+        assert not self._open, f"{len(self._open)} connections of the receiver still open after {timeout} s"
 
 
 @dataclass(slots=True)
@@ -96,7 +126,7 @@ class FaultReceiver:
         self._loop = asyncio.new_event_loop()
         self._released: asyncio.Event | None = None
         self._serving: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
-        self._accepted: set[asyncio.Transport] = set()
+        self._sockets = _Sockets()
         self._server: asyncio.Server | None = None
         self._thread = threading.Thread(target=self._loop.run_forever, name="fault-receiver", daemon=True)
 
@@ -108,7 +138,7 @@ class FaultReceiver:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result(timeout=10)
+        asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result(timeout=3 * _STOP_TIMEOUT)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
         self._loop.close()
@@ -116,25 +146,17 @@ class FaultReceiver:
     async def _start(self) -> None:
         self._released = asyncio.Event()
         loop = asyncio.get_running_loop()
-        accepted = self._accepted
-        self._server = await loop.create_server(lambda: _Accepted(accepted, self._serve), "127.0.0.1", 0, backlog=1024)
+        sockets = self._sockets
+        self._server = await loop.create_server(lambda: _Accepted(sockets, self._serve), "127.0.0.1", 0, backlog=1024)
 
     async def _stop(self) -> None:
         """Hung-up connections end their handlers by themselves (cancelling them would be logged as errors)."""
         assert self._server is not None and self._released is not None
         self._released.set()
         self._server.close()
-        # Connections accepted just now finish their set-up before they are aborted (aborting one half set
-        # up leaks its transport): a few turns of the loop, counted, not timed (a starved loop turns slowly).
-        for _ in range(_SET_UP_TURNS):
-            await asyncio.sleep(0)
-        for transport in self._accepted:  # those that reached a handler and those that did not yet
-            transport.abort()
+        await self._sockets.close_all(_STOP_TIMEOUT)
         if self._serving:
-            await asyncio.wait(set(self._serving), timeout=5)
-        for _ in range(_SET_UP_TURNS):  # an aborted transport closes its socket a turn later
-            await asyncio.sleep(0)
-        self._accepted.clear()
+            await asyncio.wait(set(self._serving), timeout=_STOP_TIMEOUT)
 
     @property
     def port(self) -> int:
