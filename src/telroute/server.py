@@ -19,7 +19,7 @@ from telroute.config import Profile, Settings
 from telroute.edge.limits import EdgeLimits
 from telroute.edge.open_files import make_room_for
 from telroute.edge.protocol import protocol_for
-from telroute.kit import collector
+from telroute.kit import collector, log_writer
 from telroute.kit.logging import configure as configure_logging
 from telroute.runtime import Runtime
 
@@ -112,11 +112,23 @@ async def run(
                 await result
         await runtime.start(worker=worker)
         collector.settle()
-        await _serve(deps, stop, announce, http=http)
+        await _serve(deps, stop, _after_the_logs(announce), http=http)
     finally:
         stop.set()
         await stopping
         await deps.close()
+        log_writer.flush()
+
+
+def _after_the_logs(announce: Callable[[str], None]) -> Callable[[str], None]:
+    """The announcement follows the start-up's log lines (the deployment's policy first), which wait for
+    the end of the event loop's turn."""
+
+    def announced(message: str) -> None:
+        log_writer.flush()
+        announce(message)
+
+    return announced
 
 
 async def _serve(deps: Deps, stop: asyncio.Event, announce: Callable[[str], None], *, http: bool) -> None:

@@ -17,6 +17,7 @@ import uvloop
 from telroute import bootstrap, sandbox
 from telroute.app import create_app
 from telroute.config import Settings, settings_from_env
+from telroute.kit import log_writer
 from telroute.runtime import Runtime
 from telroute.server import _serve_http  # the very serving code of `telroute serve`, edge limits included
 from tests.support.logs import SERVER_THREAD, LogSink
@@ -79,6 +80,7 @@ class InProcessServer(Server):
         finally:
             await runtime.stop()
             await deps.close()
+            log_writer.flush()
 
     def terminate(self, timeout: float = 15.0) -> int:
         """Stop serving and the worker; 0 when it stopped cleanly (the exit code `Server.terminate` gives)."""

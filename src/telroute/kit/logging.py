@@ -8,6 +8,8 @@ import sys
 import structlog
 
 from telroute.kit.console_lines import ConsoleLines
+from telroute.kit.log_stamp import UtcStamper
+from telroute.kit.log_writer import TurnWriter
 
 
 def configure(log_format: str = "console", level_name: str = "info") -> None:
@@ -19,12 +21,12 @@ def configure(log_format: str = "console", level_name: str = "info") -> None:
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            UtcStamper(),
             structlog.processors.format_exc_info if log_format == "json" else structlog.processors.StackInfoRenderer(),
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=TurnWriter(sys.stderr),
         cache_logger_on_first_use=True,
     )
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
