@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -60,3 +61,31 @@ async def test_a_failed_transaction_raises_only_once_what_it_saw_is_committed(
 
     _, in_file = await asyncio.gather(write(database), refuse())
     assert in_file == 1
+
+
+async def test_the_commit_runs_beside_the_event_loop(database: SqliteDatabase, committed: sqlite3.Connection) -> None:
+    """A group's COMMIT (SQLite appending to the WAL) runs in a thread of its own: the loop serves everything
+    else meanwhile, and a transaction returns only once the COMMIT holding its work is done."""
+
+    def slow_disk(statement: str) -> None:  # SQLite calls it in the thread that runs the statement
+        if statement == "COMMIT":
+            time.sleep(0.3)
+
+    database._raw.set_trace_callback(slow_disk)
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    ticker = asyncio.create_task(tick())
+    try:
+        await write(database)
+        assert committed_count(committed) == 1
+    finally:
+        ticker.cancel()
+    assert ticks >= 10  # with the COMMIT on the loop's thread: one or two
+    async with database.snapshot() as connection:
+        assert await connection.fetch(_ITEMS) == [{"name": "bought"}]
