@@ -23,6 +23,7 @@ from benchmarks.support import wrk
 RATE = 200  # samples per second and process
 STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("commit", ("_commit_group", "__aexit__ (asyncpg/transaction.py")),
+    ("SQLite COMMIT (the committer thread)", ("_WorkItem.run (concurrent/futures/thread.py",)),
     ("auth (Basic, account lookup, hash)", ("authenticate (telroute/accounts/service.py", "parse_basic_auth")),
     ("claim", ("claim (telroute/kit/jobs.py", "_claim_some")),
     ("carrier submit", ("carriers/simulator.py",)),
@@ -37,7 +38,9 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("HTTP server (uvicorn, starlette, metrics)", ("uvicorn/", "starlette/", "kit/metrics.py", "httptools")),
     ("metrics scrape", ("prometheus_client",)),
 )
-DRIVER = ("sqlite3", "asyncpg/", "kit/db.py")
+DRIVER = ("sqlite3", "asyncpg/", "kit/db.py", "_WorkItem.run (concurrent/futures/thread.py")
+# A thread pool's thread waiting for work, which py-spy does not always recognize as idle.
+IDLE_THREAD = "_worker (concurrent/futures/thread.py"
 
 
 def stage_of(stack: str) -> str:
@@ -60,7 +63,7 @@ def tally(outputs: list[Path]) -> tuple[Counter[str], Counter[str]]:
     for output in outputs:
         for line in output.read_text().splitlines():
             stack, _, count = line.rpartition(" ")
-            if not count.isdigit() or "(idle)" in stack:
+            if not count.isdigit() or "(idle)" in stack or stack.rsplit(";", 1)[-1].startswith(IDLE_THREAD):
                 continue
             stage = stage_of(stack)
             stages[stage] += int(count)
