@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
 from telroute.config import Prices
+from telroute.kit.random_ids import random_hex
 from telroute.text.segments import Encoding, count_segments, encoding_of
 
 __all__ = ["Encoding"]
@@ -82,7 +82,7 @@ def submit_outcome(status: str, detail: str) -> ReceiptOutcome:
 
 
 def new_message_id() -> str:
-    return "mdr2-" + uuid.uuid4().hex
+    return "mdr2-" + random_hex()
 
 
 def is_message_id(text: str) -> bool:

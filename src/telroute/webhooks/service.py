@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from telroute.kit import jobs
 from telroute.kit.db import Connection, Row
 from telroute.kit.jsonapi import encode
+from telroute.kit.random_ids import random_hex
 from telroute.webhooks import repository
 
 DELIVER_WEBHOOK = "deliver_webhook"
@@ -22,7 +22,7 @@ def callback_job(
         "url": url,
         "message_public_id": message_public_id,
         "body": encode(document).decode("utf-8"),
-        "webhook_id": "msg_" + uuid.uuid4().hex,
+        "webhook_id": "msg_" + random_hex(),
     }
 
 
@@ -53,7 +53,7 @@ async def replay(connection: Connection, dead_letter_id: int, *, now: int) -> bo
         "url": row["url"],
         "message_public_id": row["message_public_id"],
         "body": row["payload"],
-        "webhook_id": "msg_" + uuid.uuid4().hex,
+        "webhook_id": "msg_" + random_hex(),
     }
     await jobs.enqueue(connection, DELIVER_WEBHOOK, payload, now=now)
     await repository.mark_replayed(connection, dead_letter_id, now)
