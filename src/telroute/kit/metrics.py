@@ -93,20 +93,39 @@ SMPP_EVENTS = Counter(
 )
 
 
+class _Children:
+    """A counter's labelled children, each looked up once (`labels()` validates and locks at every call; a
+    message counts four or five times on its way)."""
+
+    def __init__(self, counter: Counter) -> None:
+        self._counter = counter
+        self._children: dict[tuple[str, ...], Any] = {}
+
+    def inc(self, *labels: str) -> None:
+        child = self._children.get(labels)
+        if child is None:
+            child = self._children[labels] = self._counter.labels(*labels)
+        child.inc()
+
+
+_DELIVERIES, _RECEIPTS, _CALLBACKS = _Children(DELIVERIES), _Children(RECEIPTS), _Children(CALLBACKS)
+_SMPP_EVENTS = _Children(SMPP_EVENTS)
+
+
 def count_delivery(carrier: str, status: str) -> None:
-    DELIVERIES.labels(carrier, status).inc()
+    _DELIVERIES.inc(carrier, status)
 
 
 def count_receipt(level: int, status: str) -> None:
-    RECEIPTS.labels(str(level), status).inc()
+    _RECEIPTS.inc(str(level), status)
 
 
 def count_callback(event: str, outcome: str) -> None:
-    CALLBACKS.labels(event, outcome).inc()
+    _CALLBACKS.inc(event, outcome)
 
 
 def count_smpp_event(carrier: str, event: str) -> None:
-    SMPP_EVENTS.labels(carrier, event).inc()
+    _SMPP_EVENTS.inc(carrier, event)
 
 
 def declare_smpp_events(carrier: str, events: Iterable[str]) -> None:
