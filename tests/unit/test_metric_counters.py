@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
+import pytest
+
 from telroute.kit import metrics
 
 
@@ -21,25 +26,30 @@ def test_each_count_adds_one_to_its_own_label_set() -> None:
     assert sample("telroute_callbacks_total", failure) == before[1] + 1
 
 
-def test_deliveries_receipts_and_smpp_events_are_counted() -> None:
-    cases = [
+@pytest.mark.parametrize(
+    ("count", "name", "labels"),
+    [
         (
-            lambda: metrics.count_delivery("unit-carrier", "submitted"),
+            partial(metrics.count_delivery, "unit-carrier", "submitted"),
             "telroute_deliveries_total",
             {"carrier": "unit-carrier", "status": "submitted"},
         ),
         (
-            lambda: metrics.count_receipt(2, "unit-status"),
+            partial(metrics.count_receipt, 2, "unit-status"),
             "telroute_receipts_total",
             {"level": "2", "status": "unit-status"},
         ),
         (
-            lambda: metrics.count_smpp_event("unit-carrier", "generic_nack"),
+            partial(metrics.count_smpp_event, "unit-carrier", "generic_nack"),
             "telroute_smpp_events_total",
             {"carrier": "unit-carrier", "event": "generic_nack"},
         ),
-    ]
-    for count, name, labels in cases:
-        before = sample(name, labels)
-        count()
-        assert sample(name, labels) == before + 1, name
+    ],
+    ids=["delivery", "receipt", "smpp-event"],
+)
+def test_deliveries_receipts_and_smpp_events_are_counted(
+    count: Callable[[], None], name: str, labels: dict[str, str]
+) -> None:
+    before = sample(name, labels)
+    count()
+    assert sample(name, labels) == before + 1
