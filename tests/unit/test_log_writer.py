@@ -27,7 +27,7 @@ class Recording:
 
 def test_outside_an_event_loop_a_line_is_written_at_once() -> None:
     stream = Recording()
-    writer = TurnWriter(stream)  # type: ignore[arg-type]
+    writer = TurnWriter(stream)
     writer.info("one")
     writer.error("two")
     assert stream.writes == ["one\n", "two\n"]
@@ -35,7 +35,7 @@ def test_outside_an_event_loop_a_line_is_written_at_once() -> None:
 
 async def test_the_lines_of_a_turn_are_written_in_one_write_at_the_next_turn() -> None:
     stream = Recording()
-    writer = TurnWriter(stream)  # type: ignore[arg-type]
+    writer = TurnWriter(stream)
     writer.info("accepted")
     writer.warning("submitted")
     writer.msg("delivered")
@@ -49,7 +49,7 @@ async def test_the_lines_of_a_turn_are_written_in_one_write_at_the_next_turn() -
 
 async def test_flush_writes_what_waits_for_the_end_of_the_turn() -> None:
     stream = Recording()
-    writer = TurnWriter(stream)  # type: ignore[arg-type]
+    writer = TurnWriter(stream)
     writer.info("last words")
     writer.flush(asyncio.get_running_loop())
     assert stream.writes == ["last words\n"]
@@ -59,7 +59,7 @@ async def test_flush_writes_what_waits_for_the_end_of_the_turn() -> None:
 
 def test_each_thread_s_loop_writes_its_own_lines() -> None:
     stream = Recording()
-    writer = TurnWriter(stream)  # type: ignore[arg-type]
+    writer = TurnWriter(stream)
 
     async def log(name: str) -> None:
         writer.info(f"{name} 1")

@@ -341,7 +341,7 @@ class SqliteDatabase:
                     concurrent.futures.wait([work])  # the connection is not given back while the thread uses it
                     self._committed(work.exception())
                     raise
-                except BaseException as exc:
+                except Exception as exc:
                     self._committed(exc)
                 else:
                     self._committed(None)

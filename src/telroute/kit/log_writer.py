@@ -16,15 +16,28 @@ import asyncio
 import atexit
 import threading
 import weakref
-from typing import IO, Any
+from typing import Any, Protocol
 
 _writers: weakref.WeakSet[TurnWriter] = weakref.WeakSet()
+
+
+class Stream(Protocol):
+    def write(self, text: str, /) -> int: ...
+
+    def flush(self) -> None: ...
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 class TurnWriter:
     """A structlog logger (see `kit/logging.py`): every level's lines go to `stream`."""
 
-    def __init__(self, stream: IO[str]) -> None:
+    def __init__(self, stream: Stream) -> None:
         self._stream = stream
         self._pending: dict[asyncio.AbstractEventLoop, list[str]] = {}  # a loop's list is touched by its thread
         self._lock = threading.Lock()  # whole writes, when several threads run loops (the tests' servers)
@@ -35,7 +48,7 @@ class TurnWriter:
         return self
 
     def msg(self, message: str) -> None:
-        loop = asyncio._get_running_loop()
+        loop = _running_loop()
         if loop is None:
             self._write(message + "\n")
             return
@@ -71,7 +84,7 @@ class TurnWriter:
 
 def flush() -> None:
     """Write what waits: the running loop's lines, or, with no loop running (at exit), every loop's."""
-    loop = asyncio._get_running_loop()
+    loop = _running_loop()
     for writer in list(_writers):
         writer.flush(loop)
 
