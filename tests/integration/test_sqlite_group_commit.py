@@ -89,3 +89,23 @@ async def test_the_commit_runs_beside_the_event_loop(database: SqliteDatabase, c
     assert ticks >= 10  # with the COMMIT on the loop's thread: one or two
     async with database.snapshot() as connection:
         assert await connection.fetch(_ITEMS) == [{"name": "bought"}]
+
+
+async def test_the_data_version_does_not_wait_for_the_commit(database: SqliteDatabase) -> None:
+    """While the committer's thread has the connection, the caches' version check answers with the version read
+    last (another process's commit is seen a moment later) instead of waiting for the COMMIT."""
+    version = database.data_version()
+    commit_ended: list[float] = []
+
+    def slow_disk(statement: str) -> None:
+        if statement == "COMMIT":
+            time.sleep(0.3)
+            commit_ended.append(time.monotonic())
+
+    database._raw.set_trace_callback(slow_disk)
+    writing = asyncio.create_task(write(database))
+    await asyncio.sleep(0.1)  # the COMMIT is under way in its thread (and a new turn: the version is read again)
+    assert database.data_version() == version
+    answered = time.monotonic()
+    await writing
+    assert answered < commit_ended[0]

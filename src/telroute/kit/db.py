@@ -237,11 +237,8 @@ class SqliteDatabase:
     # How long a transaction waits for another process's write lock (SQLite's busy timeout for the rest),
     # and the first and longest pause between its tries.
     _LOCK_TIMEOUT = 30.0
+    _BUSY_TIMEOUT = f"PRAGMA busy_timeout = {int(_LOCK_TIMEOUT * 1000)}"
     _FIRST_PAUSE, _LONGEST_PAUSE = 0.001, 0.02
-
-    @property
-    def _busy_timeout(self) -> str:
-        return f"PRAGMA busy_timeout = {int(self._LOCK_TIMEOUT * 1000)}"
 
     def __init__(self, url: str, path: Path) -> None:
         self.url = url
@@ -261,7 +258,7 @@ class SqliteDatabase:
         )
         for pragma in pragmas:
             raw.execute(f"PRAGMA {pragma}")
-        raw.execute(self._busy_timeout)
+        raw.execute(self._BUSY_TIMEOUT)
         self._raw = raw
         self.counted = StatementCount()
         self._statements = _SqliteStatements(raw, self.counted)
@@ -273,6 +270,7 @@ class SqliteDatabase:
         # The group's COMMIT runs in a thread of its own (`_commit_apart`), the lock held meanwhile.
         self._committer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="telroute-sqlite-commit")
         self._committing: asyncio.Task[None] | None = None
+        self._lent = False  # the committer's thread is using the connection
         self._data_version: int | None = None  # as read in this event-loop turn
         self._last_data_version = 0
         self.committed = Signal()
@@ -282,7 +280,7 @@ class SqliteDatabase:
         once per event-loop turn: the caches that follow it all look at the start of every request."""
         if self._data_version is not None:
             return self._data_version
-        if self._committing is not None:  # the connection is the committing thread's: the last read will do
+        if self._lent:  # the connection is the committer thread's: the version read last will do
             return self._last_data_version
         self.counted.statements += 1
         version = self._last_data_version = int(self._raw.execute("PRAGMA data_version").fetchone()[0])
@@ -334,31 +332,34 @@ class SqliteDatabase:
             raise
         try:
             if self._group is not None:
-                work = self._committer.submit(self._raw.execute, "COMMIT")
+                self._lent = True
+                work = self._committer.submit(self._commit)
                 try:
-                    await asyncio.wrap_future(work)
+                    error = await asyncio.wrap_future(work)
                 except asyncio.CancelledError:
-                    concurrent.futures.wait([work])  # the connection is not given back while the thread uses it
-                    self._committed(work.exception())
+                    self._committed(work.result())  # waits: the connection is not given back while in use
                     raise
-                except Exception as exc:
-                    self._committed(exc)
-                else:
-                    self._committed(None)
+                self._committed(error)
         finally:
             self._committing = None
             self._lock.release()
 
     def _commit_group(self) -> None:
+        self._committed(self._commit())
+
+    def _commit(self) -> BaseException | None:
+        """COMMIT, on this loop's thread or the committer's: what it raised (SQLITE_FULL, an I/O error), if
+        anything."""
         try:
             self._raw.execute("COMMIT")
         except BaseException as exc:
-            self._committed(exc)
-        else:
-            self._committed(None)
+            return exc
+        return None
 
     def _committed(self, error: BaseException | None) -> None:
-        """The group's COMMIT is over: its units are answered, or fail with `error`."""
+        """The group's COMMIT is over (the connection is this loop's again): its units are answered, or fail
+        with `error`."""
+        self._lent = False
         if error is not None:  # SQLITE_FULL, an I/O error: no unit of the group is in the file
             self._abandon_group(error)
             return
@@ -429,7 +430,7 @@ class SqliteDatabase:
                 return False
             raise
         finally:
-            self._raw.execute(self._busy_timeout)
+            self._raw.execute(self._BUSY_TIMEOUT)
         return True
 
     async def _read(self, action: Callable[[], Awaitable[T]]) -> T:
