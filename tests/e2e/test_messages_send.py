@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from tests.support.messaging import (
 from tests.support.server import Server
 
 OFF_NET = "13125550123"  # a valid NANP destination nobody on the server owns
+SENDERS, SENDS_EACH = 8, 6
 
 
 @pytest.fixture(scope="module")
@@ -235,3 +237,40 @@ def test_refused_sends_leave_no_message(server: Server, sender: tuple[Keys, str]
         listed = client.get("/v2.1/messages", params={"start_date": "2000-01-01"})
     assert listed.status_code == 200
     assert listed.json()["data"] == []
+
+
+def test_sends_with_and_without_an_idempotency_key_at_once_all_land_in_order(server: Server) -> None:
+    """On PostgreSQL a plain send is one statement and a keyed one a transaction of several: both lock the
+    account's rate row before its position row, or two of them at once could deadlock. Every send lands, and
+    the positions have no gap (the list's offsets are counted in positions)."""
+    keys = new_account(server, per_second=10_000)
+    with server.client(keys) as client:
+        number = buy_number(client)
+
+    def send_some(first: int) -> list[str]:
+        with server.client(keys) as client:
+            return [
+                sent_id(
+                    send(
+                        client,
+                        {"Idempotency-Key": f"k{index}"} if index % 2 else None,
+                        to=OFF_NET,
+                        from_=number,
+                        body=f"at once {index}",
+                    )
+                )
+                for index in range(first, first + SENDS_EACH)
+            ]
+
+    with ThreadPoolExecutor(SENDERS) as pool:
+        sent = [
+            message_id for ids in pool.map(send_some, range(0, SENDERS * SENDS_EACH, SENDS_EACH)) for message_id in ids
+        ]
+    total = SENDERS * SENDS_EACH
+    with server.client(keys) as client:
+        listed = client.get("/v2.1/messages", params={"start_date": "2000-01-01", "limit": 1000}).json()["data"]
+        oldest = client.get("/v2.1/messages", params={"start_date": "2000-01-01", "limit": 1, "offset": total - 1})
+        beyond = client.get("/v2.1/messages", params={"start_date": "2000-01-01", "limit": 1, "offset": total})
+    assert sorted(item["id"] for item in listed) == sorted(sent)
+    assert [item["id"] for item in oldest.json()["data"]] == [listed[-1]["id"]]
+    assert beyond.json()["data"] == []

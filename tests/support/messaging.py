@@ -38,9 +38,10 @@ RECEIPT_KEYS = {"status", "status_code", "status_code_description", "timestamp",
 JSONAPI = "application/vnd.api+json"
 
 
-def new_account(server: Server, name: str = "messaging") -> Keys:
+def new_account(server: Server, name: str = "messaging", *, per_second: int | None = None) -> Keys:
     """A fresh account in the server's database (also an isolated deployment's), made through the
-    accounts service in this process: `accounts create` costs a second of CLI start-up per account."""
+    accounts service in this process: `accounts create` costs a second of CLI start-up per account.
+    `per_second`: its SMS and MMS limits instead of the defaults."""
 
     async def create() -> Keys:
         url = server.env_extra.get("TELROUTE_DATABASE_URL") or database_url_for(server.data_dir)
@@ -48,6 +49,8 @@ def new_account(server: Server, name: str = "messaging") -> Keys:
         try:
             async with database.transaction() as connection:
                 keys = await accounts_service.create(connection, name, now=system_clock())
+                if per_second is not None:
+                    await accounts_service.set_limits(connection, keys.access_key, per_second, per_second)
         finally:
             await database.close()
         return keys.access_key, keys.secret_key

@@ -144,6 +144,10 @@ class Database(Connection, Protocol):
 
     def snapshot(self) -> AbstractAsyncContextManager[Connection]: ...  # reads that all see one moment
 
+    # One statement as a transaction of its own; `params` are made once the connection is in hand (a clock read
+    # there is not early by a wait for the connection). Returns the statement's first row.
+    async def alone(self, query: Query, params: Callable[[], Params]) -> Row | None: ...
+
     async def close(self) -> None: ...
 
 
@@ -502,6 +506,11 @@ class SqliteDatabase:
         finally:
             self._release()
 
+    async def alone(self, query: Query, params: Callable[[], Params]) -> Row | None:
+        """One statement as a unit of the group commit."""
+        async with self.transaction() as connection:
+            return await connection.fetchrow(query, params())
+
     @staticmethod
     async def _settled(group: asyncio.Future[None] | None) -> None:
         """A failed unit may have failed because of the open group's work (a purchase refused: a rival
@@ -587,6 +596,15 @@ class PostgresDatabase(_PostgresStatements):
             connection.transaction(isolation="repeatable_read", readonly=True),
         ):
             yield _PostgresStatements(connection, self.counted)
+
+    async def alone(self, query: Query, params: Callable[[], Params]) -> Row | None:
+        """One statement, without BEGIN and COMMIT: one round trip where a transaction takes three (a
+        data-modifying WITH can hold a whole write)."""
+        async with self._pool.acquire() as connection:
+            row = await _PostgresStatements(connection, self.counted).fetchrow(query, params())
+        self.counted.transactions += 1
+        self.committed.fire()
+        return row
 
     async def close(self) -> None:
         await self._pool.close()
@@ -698,6 +716,11 @@ def database_error_types() -> tuple[type[Exception], ...]:
 
 def notifies_across_processes(database: Database) -> bool:
     """True on PostgreSQL, whose LISTEN/NOTIFY reaches every process of a deployment (see `listen`)."""
+    return isinstance(database, PostgresDatabase)
+
+
+def writes_with_ctes(database: Database) -> bool:
+    """True on PostgreSQL, where a data-modifying WITH makes several writes one statement (`Database.alone`)."""
     return isinstance(database, PostgresDatabase)
 
 

@@ -87,3 +87,8 @@ async def remember(
         }
         await connection.execute(_STORE, params)
     return jsonapi.JsonApiResponse(body, status_code=status)
+
+
+def requested(request: Request) -> bool:
+    """Whether the request carries an Idempotency-Key (checked when it is claimed, `begin`)."""
+    return HEADER in request.headers

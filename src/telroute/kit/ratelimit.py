@@ -12,27 +12,45 @@ time and never waits inside one. A refused request reads the bucket once more, f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, NoReturn
 
 from telroute.errors import TooManyRequests
 from telroute.kit.db import Connection, sql
 
 _WAITED_US = "CAST(EXTRACT(EPOCH FROM clock_timestamp() - statement_timestamp()) * 1000000 AS BIGINT)"
+
+
+def take_postgres(rows: str) -> str:
+    """PostgreSQL's take as an upsert of the bucket row(s) that `rows` gives (a VALUES list or a SELECT of
+    `bucket, tat_us`), returning the new `tat_us` when allowed and nothing when refused: with `take_params`,
+    also usable as a CTE of a larger statement that acts only on an allowed request."""
+    return f"""INSERT INTO rate_limits AS r (bucket, tat_us) {rows}
+       ON CONFLICT (bucket) DO UPDATE
+       SET tat_us = GREATEST(r.tat_us, :now + CAST(:live AS BIGINT) * {_WAITED_US}) + :interval
+       WHERE GREATEST(r.tat_us, :now + :live * {_WAITED_US}) + :interval - CAST(:burst AS BIGINT)
+         <= :now + :live * {_WAITED_US}
+       RETURNING tat_us"""
+
+
 _TAKE = sql(
     """INSERT INTO rate_limits (bucket, tat_us) VALUES (:bucket, :now + :interval)
        ON CONFLICT (bucket) DO UPDATE SET tat_us = MAX(rate_limits.tat_us, :now) + :interval
        WHERE MAX(rate_limits.tat_us, :now) + :interval - :burst <= :now
        RETURNING tat_us""",
-    postgres=f"""INSERT INTO rate_limits AS r (bucket, tat_us)
-       VALUES (:bucket, CAST(:now AS BIGINT) + CAST(:interval AS BIGINT))
-       ON CONFLICT (bucket) DO UPDATE
-       SET tat_us = GREATEST(r.tat_us, :now + CAST(:live AS BIGINT) * {_WAITED_US}) + :interval
-       WHERE GREATEST(r.tat_us, :now + :live * {_WAITED_US}) + :interval - CAST(:burst AS BIGINT)
-         <= :now + :live * {_WAITED_US}
-       RETURNING tat_us""",
+    postgres=take_postgres("VALUES (:bucket, CAST(:now AS BIGINT) + CAST(:interval AS BIGINT))"),
 )
 _TAT = sql("SELECT tat_us FROM rate_limits WHERE bucket = :bucket")
 _FORGET = sql("DELETE FROM rate_limits WHERE bucket = :bucket")
+
+
+def take_params(bucket: str, *, per_second: int, now: int | Callable[[], int]) -> dict[str, Any]:
+    """The parameters of a take (`:bucket, :now, :interval, :burst, :live`). `now`: a clock (read here; on
+    PostgreSQL the statement adds any wait for the bucket's row), or a fixed moment."""
+    interval = 1_000_000 // max(1, per_second)
+    burst = interval * max(1, per_second)
+    current = now() if callable(now) else now
+    return {"bucket": bucket, "now": current, "interval": interval, "burst": burst, "live": int(callable(now))}
 
 
 async def take(
@@ -40,13 +58,15 @@ async def take(
 ) -> None:
     """Allow one event in `bucket` at `per_second` (bursts of up to one second's worth) or raise 429. `now`: a
     clock (read when the statement runs, counting any wait for the bucket's row), or a fixed moment."""
-    interval = 1_000_000 // max(1, per_second)
-    burst = interval * max(1, per_second)
-    current = now() if callable(now) else now
-    params = {"bucket": bucket, "now": current, "interval": interval, "burst": burst, "live": int(callable(now))}
-    if await connection.fetchval(_TAKE, params) is not None:
-        return
-    tat = int(await connection.fetchval(_TAT, {"bucket": bucket}))
+    params = take_params(bucket, per_second=per_second, now=now)
+    if await connection.fetchval(_TAKE, params) is None:
+        await refuse(connection, params, per_second=per_second, what=what)
+
+
+async def refuse(connection: Connection, params: Mapping[str, Any], *, per_second: int, what: str) -> NoReturn:
+    """The 429 of a refused take (`params`: its `take_params`), with the Retry-After its bucket asks for."""
+    tat = int(await connection.fetchval(_TAT, {"bucket": params["bucket"]}))
+    current, interval, burst = params["now"], params["interval"], params["burst"]
     retry_after = max(0.001, (max(tat, current) + interval - burst - current) / 1_000_000)
     raise TooManyRequests(f"rate limit exceeded: at most {per_second} {what} per second", retry_after=retry_after)
 

@@ -16,6 +16,7 @@ from telroute.errors import BadRequest
 from telroute.kit import idempotency, jsonapi
 from telroute.kit.addresses import require_reachable
 from telroute.kit.clock import format_link_date, parse_date
+from telroute.kit.db import writes_with_ctes
 from telroute.kit.http import read_raw_attributes
 from telroute.kit.query import query_params
 from telroute.messages import model, opt_outs, replies, schemas, service
@@ -58,12 +59,11 @@ def message_routes(deps: Deps, view: View) -> list[Route]:
     """Send, list and read MDRs, and read their media, under `view.prefix`."""
     settings = deps.settings
 
-    async def send(request: Request, account: Account) -> Response:
-        attributes, pointer = await read_raw_attributes(request, settings.max_body_bytes)
-        attributes = view.numbers_in(attributes, pointer)
-        send_request = service.validate_send(attributes, pointer)
-        dlr_pointer = f"{pointer}/dlr_callback"
-        require_reachable(send_request.dlr_callback, deps.http.policy, name="dlr_callback", pointer=dlr_pointer)
+    async def accept_in_steps(
+        request: Request, account: Account, send_request: service.SendRequest, pointer: str
+    ) -> tuple[str | None, Response]:
+        """A send with media or an Idempotency-Key, or on SQLite: a transaction of several statements. The
+        new message's id (None for a replayed response) and the response."""
         sender = await service.check_sender(deps.db, account, send_request.from_, send_request.to)
         media = []
         if send_request.media_urls:
@@ -77,7 +77,7 @@ def message_routes(deps: Deps, view: View) -> list[Route]:
             now = deps.clock()  # read inside: a request that waited for a connection must not look early
             replay = await idempotency.begin(connection, request, account.id, "message", now=now)
             if replay is not None:
-                return replay
+                return None, replay
             known = None if media else sender.opted_out
             await opt_outs.refuse_opted_out(
                 connection, ours=sender.number, subscriber=send_request.to, known=known, pointer=pointer
@@ -86,8 +86,9 @@ def message_routes(deps: Deps, view: View) -> list[Route]:
             response = await idempotency.remember(
                 connection, request, account.id, "message", view.accepted(public_id, jsonapi.base_url(request)), 202
             )
-            # Last before the commit: the account's message-position and rate rows, whose locks
-            # serialize its sends until then.
+            # Last before the commit: the account's rate and message-position rows, whose locks serialize
+            # its sends until then, in the order `service.accept_at_once` takes them (no deadlock between them).
+            await service.take_rate(connection, account, send_request.is_mms, now=deps.clock)
             await service.accept(
                 connection,
                 account,
@@ -99,7 +100,37 @@ def message_routes(deps: Deps, view: View) -> list[Route]:
                 now=now,
                 api_version=view.version,
             )
-            await service.take_rate(connection, account, send_request.is_mms, now=deps.clock)
+        return public_id, response
+
+    async def accept_at_once(
+        request: Request, account: Account, send_request: service.SendRequest, pointer: str
+    ) -> str:
+        public_id = model.new_message_id()
+        await service.accept_at_once(
+            deps.db,
+            account,
+            send_request,
+            public_id,
+            prices=settings.prices,
+            clock=deps.clock,
+            api_version=view.version,
+            pointer=pointer,
+        )
+        return public_id
+
+    async def send(request: Request, account: Account) -> Response:
+        attributes, pointer = await read_raw_attributes(request, settings.max_body_bytes)
+        attributes = view.numbers_in(attributes, pointer)
+        send_request = service.validate_send(attributes, pointer)
+        dlr_pointer = f"{pointer}/dlr_callback"
+        require_reachable(send_request.dlr_callback, deps.http.policy, name="dlr_callback", pointer=dlr_pointer)
+        if send_request.media_urls or idempotency.requested(request) or not writes_with_ctes(deps.db):
+            public_id, response = await accept_in_steps(request, account, send_request, pointer)
+            if public_id is None:
+                return response
+        else:
+            public_id = await accept_at_once(request, account, send_request, pointer)
+            response = jsonapi.document(view.accepted(public_id, jsonapi.base_url(request)), status=202)
         deps.wakeup.notify()
         log.info("message accepted", message_id=public_id, account=account.access_key, is_mms=send_request.is_mms)
         return response

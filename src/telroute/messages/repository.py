@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from telroute.kit import jobs, json_text
-from telroute.kit.db import Chain, Connection, Guarded, Query, Row, in_params, placeholders, sql
+from telroute.kit import jobs, json_text, ratelimit
+from telroute.kit.db import (
+    Chain,
+    Connection,
+    Database,
+    Guarded,
+    Params,
+    Query,
+    Row,
+    in_params,
+    placeholders,
+    sql,
+)
 
 _MESSAGE_COLUMNS = (
     "id, public_id, account_id, direction, from_number, to_number, body, is_mms, status, message_encoding, "
@@ -22,22 +33,31 @@ _INSERT_VALUES = """:public_id, :account_id, :direction, :from_number, :to_numbe
     :message_encoding, :message_type, :segments, :amount_nd, :dlr_callback, :callback_url, :api_version"""
 # The account's next position and a time that never goes backwards against it (clocks of several
 # hosts differ): pages are found by position, so position order must be time order.
-_POSITION = """INSERT INTO message_positions (account_id, last_seq, last_at_us) VALUES (:account_id, 1, :now)
+_POSITION = """INSERT INTO message_positions (account_id, last_seq, last_at_us) {rows}
     ON CONFLICT (account_id) DO UPDATE SET last_seq = message_positions.last_seq + 1,
       last_at_us = {later}(message_positions.last_at_us, :now)
     RETURNING last_seq, last_at_us"""
+_FIRST_POSITION = "VALUES (:account_id, 1, :now)"
+_NEXT_POSITION_PG = _POSITION.format(later="GREATEST", rows=_FIRST_POSITION)
 _INSERT_AT_POSITION = f"""INSERT INTO messages ({_INSERT_COLUMNS})
     VALUES ({_INSERT_VALUES}, (SELECT last_seq FROM position), (SELECT last_at_us FROM position), :now)
     RETURNING id"""
+_SENDER_OF = (
+    "SELECT n.account_id, "
+    "EXISTS (SELECT 1 FROM opt_outs o WHERE o.our_number = n.value AND o.subscriber = :to_number) AS opted_out "
+    "FROM numbers n WHERE n.value = :from_number AND n.account_id IS NOT NULL"
+)
+_TAKEN_FOR_SENDER = (
+    "SELECT :bucket, CAST(:now AS BIGINT) + CAST(:interval AS BIGINT) FROM sender "
+    "WHERE account_id = :account_id AND NOT opted_out"
+)
 _INSERT_NEXT = Chain(  # the account's next position, then the message at it
-    first=sql(_POSITION.format(later="MAX")),
+    first=sql(_POSITION.format(later="MAX", rows=_FIRST_POSITION)),
     then=sql(
         f"""INSERT INTO messages ({_INSERT_COLUMNS})
             VALUES ({_INSERT_VALUES}, :last_seq, :last_at_us, :now) RETURNING id"""
     ),
-    postgres=sql(  # both in one round trip
-        "", postgres=f"WITH position AS ({_POSITION.format(later='GREATEST')}) {_INSERT_AT_POSITION}"
-    ),
+    postgres=sql("", postgres=f"WITH position AS ({_NEXT_POSITION_PG}) {_INSERT_AT_POSITION}"),  # one round trip
 )
 # The same, with the job that delivers the message: on PostgreSQL all three writes in one statement.
 _INSERT_QUEUED = Chain(
@@ -45,10 +65,25 @@ _INSERT_QUEUED = Chain(
     then=_INSERT_NEXT.then,
     postgres=sql(
         "",
-        postgres=f"WITH position AS ({_POSITION.format(later='GREATEST')}), inserted AS ({_INSERT_AT_POSITION}), "
+        postgres=f"WITH position AS ({_NEXT_POSITION_PG}), inserted AS ({_INSERT_AT_POSITION}), "
         f"{jobs.enqueue_cte('inserted', 'message_id')} SELECT id FROM inserted",
     ),
     last=jobs.enqueue_chained("message_id"),
+)
+# PostgreSQL: a whole send in one statement (`Database.alone`). The sender's owner and whether `to` opted out
+# of it are read; the rate bucket is taken only for a sender of this account that `to` did not opt out of;
+# the account's next position, the message and its delivery job are written only when the bucket allowed it.
+# The bucket's row is locked before the position's, as in `service.accept_in_steps`.
+_ACCEPT_AT_ONCE = sql(
+    "",
+    postgres=f"""WITH sender AS ({_SENDER_OF}),
+    rate AS ({ratelimit.take_postgres(_TAKEN_FOR_SENDER)}),
+    position AS ({_POSITION.format(later="GREATEST", rows="SELECT :account_id, 1, :now FROM rate")}),
+    inserted AS (INSERT INTO messages ({_INSERT_COLUMNS})
+      SELECT {_INSERT_VALUES}, last_seq, last_at_us, :now FROM position RETURNING id),
+    {jobs.enqueue_cte("inserted", "message_id")}
+    SELECT (SELECT account_id FROM sender) AS owner, COALESCE((SELECT opted_out FROM sender), FALSE) AS opted_out,
+      (SELECT id FROM inserted) AS message_id""",
 )
 _BY_PUBLIC_ID = sql(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE public_id = :public_id AND account_id = :account")
 _BY_ID = sql(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = :id")
@@ -182,6 +217,16 @@ async def insert_queued(connection: Connection, values: dict[str, Any], job_kind
     params = {"api_version": "2.1", **values, "job_kind": job_kind}
     message_id: int = await connection.fetchval_chain(_INSERT_QUEUED, params)
     return message_id
+
+
+async def accept_at_once(database: Database, values: Callable[[], Params], job_kind: str) -> Row:
+    """PostgreSQL only (`kit.db.writes_with_ctes`): `sender`, a rate take and `insert_queued` as one statement
+    committed on its own. `values`: `insert_queued`'s and the take's (`ratelimit.take_params`), made once the
+    connection is in hand. Returns the sender's `owner` (None when no account has it), `opted_out`, and the
+    new `message_id`, None when anything refused the send."""
+    row = await database.alone(_ACCEPT_AT_ONCE, lambda: {"api_version": "2.1", **values(), "job_kind": job_kind})
+    assert row is not None
+    return row
 
 
 async def by_public_id(connection: Connection, public_id: str, account_id: int) -> Row | None:
@@ -381,10 +426,7 @@ _OUTBOUND = sql(
     "SELECT id, from_number, to_number FROM messages WHERE public_id = :public_id AND direction = 'outbound'"
 )
 # A send's checks in one read: who owns the sender number, and whether the receiver opted out of it.
-_SENDER = sql(
-    "SELECT n.account_id, EXISTS (SELECT 1 FROM opt_outs o WHERE o.our_number = n.value AND o.subscriber = :to) "
-    "AS opted_out FROM numbers n WHERE n.value = :value AND n.account_id IS NOT NULL"
-)
+_SENDER = sql(_SENDER_OF)
 _LINK = sql("INSERT INTO message_replies (message_id, reply_to_id) VALUES (:message, :answered)")
 
 
@@ -400,7 +442,7 @@ async def remove_opt_out(connection: Connection, *, ours: str, subscriber: str) 
 
 async def sender(connection: Connection, value: str, to: str) -> Row | None:
     """The owner (`account_id`) of the on-net number `value` and whether `to` opted out of it (`opted_out`)."""
-    return await connection.fetchrow(_SENDER, {"value": value, "to": to})
+    return await connection.fetchrow(_SENDER, {"from_number": value, "to_number": to})
 
 
 async def opted_out(connection: Connection, *, ours: str, subscriber: str) -> bool:

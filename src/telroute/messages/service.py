@@ -15,10 +15,10 @@ from telroute.accounts.model import Account, rate_bucket
 from telroute.config import Prices
 from telroute.errors import BadRequest, Forbidden, NotFound, Unprocessable
 from telroute.kit import ratelimit
-from telroute.kit.db import Connection, Row
+from telroute.kit.db import Connection, Database, Row
 from telroute.kit.inputs import typed
 from telroute.kit.outbound import validate_url
-from telroute.messages import model, repository
+from telroute.messages import model, opt_outs, repository
 from telroute.messages.carrier_port import CarrierInbound
 from telroute.messages.inputs import InboundAttributes, InboundFields, SendAttributes, SendFields
 from telroute.messages.media import FetchedMedia
@@ -134,12 +134,20 @@ async def check_sender(connection: Connection, account: Account, from_raw: str, 
         value = None
     found = None if value is None else await repository.sender(connection, value, to)
     if value is None or found is None or found["account_id"] != account.id:
-        raise Forbidden(f"from number {from_raw} is not a number on this account", pointer="/from")
+        raise _not_ours(from_raw)
     return Sender(value, bool(found["opted_out"]))
 
 
+def _not_ours(from_raw: str) -> Forbidden:
+    return Forbidden(f"from number {from_raw} is not a number on this account", pointer="/from")
+
+
+def _rate(account: Account, is_mms: bool) -> tuple[str, int]:
+    return ("mms", account.mms_per_second) if is_mms else ("sms", account.sms_per_second)
+
+
 async def take_rate(connection: Connection, account: Account, is_mms: bool, *, now: int | Callable[[], int]) -> None:
-    kind, per_second = ("mms", account.mms_per_second) if is_mms else ("sms", account.sms_per_second)
+    kind, per_second = _rate(account, is_mms)
     bucket = rate_bucket(kind, account.id)
     await ratelimit.take(connection, bucket, per_second=per_second, now=now, what=kind.upper())
 
@@ -181,30 +189,76 @@ async def accept(
     api_version: str = "2.1",
 ) -> None:
     """Insert the outbound MDR (queued) as `public_id`, its media and its delivery job."""
-    pricing = model.price_outbound(request.body, request.is_mms, prices)
-    message_id = await repository.insert_queued(
-        connection,
-        {
-            "public_id": public_id,
-            "account_id": account.id,
-            "direction": "outbound",
-            "from_number": sender,
-            "to_number": request.to,
-            "body": request.body,
-            "is_mms": request.is_mms,
-            "status": model.QUEUED,
-            "message_encoding": pricing.encoding,
-            "message_type": numbers_model.message_type_of(sender),
-            "segments": pricing.segments,
-            "amount_nd": pricing.amount_nd,
-            "dlr_callback": request.dlr_callback,
-            "callback_url": None,
-            "api_version": api_version,
-            "now": now,
-        },
-        DELIVER_MESSAGE,
-    )
+    values = _queued(account, request, sender, public_id, prices=prices, now=now, api_version=api_version)
+    message_id = await repository.insert_queued(connection, values, DELIVER_MESSAGE)
     await store_media(connection, account.id, message_id, media, now=now)
+
+
+async def accept_at_once(
+    database: Database,
+    account: Account,
+    request: SendRequest,
+    public_id: str,
+    *,
+    prices: Prices,
+    clock: Callable[[], int],
+    api_version: str,
+    pointer: str,
+) -> None:
+    """`check_sender`, the opt-out check, `take_rate` and `accept` of a send without media in one statement
+    (PostgreSQL: `kit.db.writes_with_ctes`), refused in the same order and with the same errors."""
+    try:
+        sender = numbers_model.normalize_number(request.from_)
+    except ValueError:
+        raise _not_ours(request.from_) from None
+    kind, per_second = _rate(account, request.is_mms)
+    taken: dict[str, Any] = {}
+
+    def values() -> dict[str, Any]:
+        taken.update(ratelimit.take_params(rate_bucket(kind, account.id), per_second=per_second, now=clock))
+        queued = _queued(account, request, sender, public_id, prices=prices, now=taken["now"], api_version=api_version)
+        return queued | taken
+
+    found = await repository.accept_at_once(database, values, DELIVER_MESSAGE)
+    if found["owner"] != account.id:
+        raise _not_ours(request.from_)
+    await opt_outs.refuse_opted_out(
+        database, ours=sender, subscriber=request.to, known=bool(found["opted_out"]), pointer=pointer
+    )
+    if found["message_id"] is None:
+        await ratelimit.refuse(database, taken, per_second=per_second, what=kind.upper())
+
+
+def _queued(
+    account: Account,
+    request: SendRequest,
+    sender: str,
+    public_id: str,
+    *,
+    prices: Prices,
+    now: int,
+    api_version: str,
+) -> dict[str, Any]:
+    """The row of a queued outbound MDR (`repository.insert_queued`)."""
+    pricing = model.price_outbound(request.body, request.is_mms, prices)
+    return {
+        "public_id": public_id,
+        "account_id": account.id,
+        "direction": "outbound",
+        "from_number": sender,
+        "to_number": request.to,
+        "body": request.body,
+        "is_mms": request.is_mms,
+        "status": model.QUEUED,
+        "message_encoding": pricing.encoding,
+        "message_type": numbers_model.message_type_of(sender),
+        "segments": pricing.segments,
+        "amount_nd": pricing.amount_nd,
+        "dlr_callback": request.dlr_callback,
+        "callback_url": None,
+        "api_version": api_version,
+        "now": now,
+    }
 
 
 async def get(connection: Connection, account: Account, public_id: str) -> tuple[Row, list[Row], list[Row]]:
