@@ -14,7 +14,7 @@ import pytest
 
 from telroute.kit import db as dbkit
 from telroute.kit import jobs
-from telroute.kit.db import Database, sql
+from telroute.kit.db import Database, Guarded, sql
 from telroute.kit.jobs import Job
 from tests.support.databases import on_postgres
 
@@ -307,3 +307,47 @@ async def test_finish_all_with_refuses_jobs_of_several_kinds(database: Database)
         async with database.transaction() as connection:
             await jobs.finish_all_with(connection, claimed, sql("SELECT 1"), {})
     assert await jobs.depth_by_kind(database) == {"deliver_webhook": 1, "deliver_message": 1}
+
+
+_BUMP = "UPDATE rate_limits SET tat_us = :tat WHERE bucket = :bucket AND tat_us < :tat"
+_NOTED = "INSERT INTO rate_limits (bucket, tat_us) SELECT bucket || '-moved', CAST(:tat AS BIGINT) FROM moved"
+_BUMPED = Guarded(  # a write of rows, and a second write made only when the first changed some
+    sql(_BUMP),
+    sql("INSERT INTO rate_limits (bucket, tat_us) VALUES (:bucket || '-moved', :tat)"),
+    sql("", postgres=f"WITH moved AS ({_BUMP} RETURNING bucket) {_NOTED}"),
+    ctes=f"moved AS ({_BUMP} RETURNING bucket), noted AS ({_NOTED})",
+)
+
+
+@pytest.mark.parametrize("moves", [True, False])
+async def test_end_after_writes_ends_the_job_and_enqueues_what_the_write_calls_for(
+    database: Database, moves: bool
+) -> None:
+    bucket = f"end-after:{moves}"
+    async with database.transaction() as connection:
+        await connection.execute(
+            sql("INSERT INTO rate_limits (bucket, tat_us) VALUES (:bucket, 5)"), {"bucket": bucket}
+        )
+    await enqueue(database, "deliver_message", {"message_id": 1})
+    [job] = await claim(database, T0)
+    before = database.counted.statements
+    async with database.alone() as connection:
+        moved = await jobs.end_after(
+            connection,
+            job,
+            _BUMPED,
+            {"bucket": bucket, "tat": 10 if moves else 1},
+            when_moved=[jobs.job_params("deliver_webhook", {"url": "b"}, now=T0)],
+            always=[jobs.job_params("carrier_receipt", {"id": "a"}, now=T0, delay_us=7)],
+        )
+    assert moved is moves
+    if on_postgres():
+        assert database.counted.statements - before == 1
+    noted = await database.fetchval(sql("SELECT COUNT(*) FROM rate_limits WHERE bucket = :b"), {"b": f"{bucket}-moved"})
+    assert noted == int(moves)
+    expected = {"deliver_webhook": 1, "carrier_receipt": 1} if moves else {"carrier_receipt": 1}
+    assert await jobs.depth_by_kind(database) == expected
+    due = await claim(database, T0 + LEASE + 7)  # the deliver job is not among them: it ended
+    assert sorted((job.kind, job.payload) for job in due) == sorted(
+        [("carrier_receipt", {"id": "a"})] + ([("deliver_webhook", {"url": "b"})] if moves else [])
+    )

@@ -26,3 +26,24 @@ async def test_a_rolled_back_transaction_counts_its_statements_but_not_as_commit
             raise RuntimeError("give up")
     assert database.counted.statements - statements == 1
     assert database.counted.transactions - transactions == 0
+
+
+async def test_a_statement_alone_is_committed_as_one_transaction(database: Database) -> None:
+    statements, transactions = database.counted.statements, database.counted.transactions
+    generation = database.committed.generation
+    async with database.alone() as connection:
+        await connection.execute(sql("DELETE FROM jobs WHERE id = :id"), {"id": -1})
+    assert (database.counted.statements - statements, database.counted.transactions - transactions) == (1, 1)
+    assert database.committed.generation == generation + 1
+
+
+@pytest.mark.postgres_only
+async def test_on_postgresql_a_second_statement_alone_is_refused_and_the_first_stays(database: Database) -> None:
+    """Without BEGIN each statement commits by itself: a second one would not be atomic with the first."""
+    insert = sql("INSERT INTO rate_limits (bucket, tat_us) VALUES (:bucket, 1)")
+    with pytest.raises(RuntimeError, match="one statement"):
+        async with database.alone() as connection:
+            await connection.execute(insert, {"bucket": "alone:first"})
+            await connection.execute(insert, {"bucket": "alone:second"})
+    found = await database.fetch(sql("SELECT bucket FROM rate_limits WHERE bucket LIKE 'alone:%'"))
+    assert [row["bucket"] for row in found] == ["alone:first"]

@@ -102,6 +102,8 @@ class Guarded:
     postgres: Query
     also: Query | None = None  # SQLite: a third write made, after `then`, only when the first changed rows
     before: Query | None = None  # SQLite: a write made before the first, whatever the first changes
+    # PostgreSQL: the same writes as the CTEs of a larger statement, the first named `moved` (`jobs.end_after`).
+    ctes: str = ""
 
 
 @dataclass(slots=True)
@@ -144,9 +146,9 @@ class Database(Connection, Protocol):
 
     def snapshot(self) -> AbstractAsyncContextManager[Connection]: ...  # reads that all see one moment
 
-    # One statement as a transaction of its own; `params` are made once the connection is in hand (a clock read
-    # there is not early by a wait for the connection). Returns the statement's first row.
-    async def alone(self, query: Query, params: Callable[[], Params]) -> Row | None: ...
+    # A connection for one statement (a Chain, Pair or Guarded counts as one) that is a transaction of its own:
+    # on PostgreSQL without BEGIN and COMMIT.
+    def alone(self) -> AbstractAsyncContextManager[Connection]: ...
 
     async def close(self) -> None: ...
 
@@ -506,10 +508,9 @@ class SqliteDatabase:
         finally:
             self._release()
 
-    async def alone(self, query: Query, params: Callable[[], Params]) -> Row | None:
-        """One statement as a unit of the group commit."""
-        async with self.transaction() as connection:
-            return await connection.fetchrow(query, params())
+    def alone(self) -> AbstractAsyncContextManager[Connection]:
+        """A unit of the group commit, like `transaction` (SQLite has no cheaper way to write one statement)."""
+        return self.transaction()
 
     @staticmethod
     async def _settled(group: asyncio.Future[None] | None) -> None:
@@ -531,32 +532,40 @@ class SqliteDatabase:
 
 
 class _PostgresStatements:
-    def __init__(self, target: Any, counted: StatementCount) -> None:
+    def __init__(self, target: Any, counted: StatementCount, *, alone: bool = False) -> None:
         self._target = target  # an asyncpg Pool or Connection: the same methods
         self._counted = counted
+        self._alone = alone  # outside a transaction on purpose (`Database.alone`): one statement only
+        self._issued = False
+
+    def _count(self) -> None:
+        if self._alone and self._issued:
+            raise RuntimeError("Database.alone() runs one statement; use transaction() for several")
+        self._issued = True
+        self._counted.statements += 1
 
     async def fetch(self, query: Query, params: Params | None = None) -> list[Row]:
-        self._counted.statements += 1
+        self._count()
         rows: list[Row] = await self._target.fetch(query.pg_text, *query.pg_args(params))
         return rows
 
     async def fetchrow(self, query: Query, params: Params | None = None) -> Row | None:
-        self._counted.statements += 1
+        self._count()
         row: Row | None = await self._target.fetchrow(query.pg_text, *query.pg_args(params))
         return row
 
     async def fetchval(self, query: Query, params: Params | None = None) -> Any:
-        self._counted.statements += 1
+        self._count()
         return await self._target.fetchval(query.pg_text, *query.pg_args(params))
 
     async def execute(self, query: Query, params: Params | None = None) -> int:
-        self._counted.statements += 1
+        self._count()
         status: str = await self._target.execute(query.pg_text, *query.pg_args(params))
         tail = status.rsplit(" ", 1)[-1]
         return int(tail) if tail.isdigit() else 0
 
     async def executemany(self, query: Query, rows: Iterable[Params]) -> None:
-        self._counted.statements += 1
+        self._count()
         await self._target.executemany(query.pg_text, [query.pg_args(row) for row in rows])
 
     async def fetchval_chain(self, chain: Chain, params: Params) -> Any:
@@ -597,14 +606,14 @@ class PostgresDatabase(_PostgresStatements):
         ):
             yield _PostgresStatements(connection, self.counted)
 
-    async def alone(self, query: Query, params: Callable[[], Params]) -> Row | None:
-        """One statement, without BEGIN and COMMIT: one round trip where a transaction takes three (a
-        data-modifying WITH can hold a whole write)."""
+    @asynccontextmanager
+    async def alone(self) -> AsyncIterator[Connection]:
+        """A connection for one statement, committed on its own without BEGIN and COMMIT: one round trip where
+        a transaction takes three (a data-modifying WITH can hold a whole write). A second one raises."""
         async with self._pool.acquire() as connection:
-            row = await _PostgresStatements(connection, self.counted).fetchrow(query, params())
+            yield _PostgresStatements(connection, self.counted, alone=True)
         self.counted.transactions += 1
         self.committed.fire()
-        return row
 
     async def close(self) -> None:
         await self._pool.close()
@@ -717,6 +726,11 @@ def database_error_types() -> tuple[type[Exception], ...]:
 def notifies_across_processes(database: Database) -> bool:
     """True on PostgreSQL, whose LISTEN/NOTIFY reaches every process of a deployment (see `listen`)."""
     return isinstance(database, PostgresDatabase)
+
+
+def on_postgres(connection: Connection) -> bool:
+    """Whether `connection` (a database, or one of its transactions) is PostgreSQL's."""
+    return isinstance(connection, _PostgresStatements)
 
 
 def writes_with_ctes(database: Database) -> bool:

@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any
 
 from telroute.kit import json_text
-from telroute.kit.db import Connection, Database, Pair, Query, sql
+from telroute.kit.db import Connection, Database, Guarded, Pair, Query, on_postgres, sql
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,9 +110,14 @@ _HAND_OVER_AND_ENQUEUE = Pair(
 )
 
 
+def job_params(kind: str, payload: dict[str, Any], *, now: int, delay_us: int = 0) -> dict[str, Any]:
+    """A job to enqueue, as `end_after` takes it."""
+    return {"kind": kind, "payload": json_text.dumps(payload), "run_at": now + delay_us, "now": now}
+
+
 async def enqueue(connection: Connection, kind: str, payload: dict[str, Any], *, now: int, delay_us: int = 0) -> None:
     """A job, in `connection`'s transaction. Inside `finishing`, written when its block ends."""
-    params = {"kind": kind, "payload": json_text.dumps(payload), "run_at": now + delay_us, "now": now}
+    params = job_params(kind, payload, now=now, delay_us=delay_us)
     finishing = _finishing.get()
     if finishing is not None:
         finishing.enqueued.append(params)
@@ -150,8 +155,49 @@ async def _end(connection: Connection, job: Job, enqueued: list[dict[str, Any]])
     await connection.execute_pair(_HAND_OVER_AND_ENQUEUE, successor | old | {"jobs": json_text.dumps(marked)})
 
 
+# PostgreSQL: a Guarded write's CTEs (`ctes`, the first named `moved`) with the end of a job: its row deleted
+# (`:ended_id`, `:ended_kind`) and the jobs of `:ended_jobs` inserted, those marked `when_moved` only when
+# `moved` changed a row. Returns how many it changed.
+_ENDED_JOBS = (
+    "jsonb_to_recordset(CAST(:ended_jobs AS jsonb)) "
+    "AS r(kind text, payload text, run_at bigint, now bigint, when_moved boolean)"
+)
+
+
+@cache
+def _ending(ctes: str) -> Query:
+    return sql(
+        "",
+        postgres=f"WITH {ctes}, ended AS (DELETE FROM jobs WHERE id = :ended_id AND kind = :ended_kind), "
+        f"successors AS ({_ENQUEUED} SELECT r.kind, r.payload, r.run_at, 0, r.now FROM {_ENDED_JOBS} "
+        "WHERE NOT r.when_moved OR EXISTS (SELECT 1 FROM moved)) SELECT COUNT(*) FROM moved",
+    )
+
+
+async def end_after(
+    connection: Connection,
+    job: Job,
+    write: Guarded,
+    params: Mapping[str, Any],
+    *,
+    when_moved: Sequence[dict[str, Any]],
+    always: Sequence[dict[str, Any]] = (),
+) -> bool:
+    """Run `write` and end `job` with it: the jobs `when_moved` (`job_params`) are enqueued only when the
+    write changed rows, those of `always` in any case. On PostgreSQL one statement (for `Database.alone`).
+    True when the write changed rows."""
+    if on_postgres(connection):
+        marked = [params | {"when_moved": True} for params in when_moved]
+        marked += [params | {"when_moved": False} for params in always]
+        ended = {"ended_id": job.id, "ended_kind": job.kind, "ended_jobs": json_text.dumps(marked)}
+        return bool(await connection.fetchval(_ending(write.ctes), {**params, **ended}))
+    moved = await connection.execute_guarded(write, params) > 0
+    await _end(connection, job, [*(when_moved if moved else ()), *always])
+    return moved
+
+
 async def claim(database: Database, worker: str, *, now: int, lease_us: int, limit: int) -> list[Job]:
-    async with database.transaction() as connection:
+    async with database.alone() as connection:
         rows = await connection.fetch(_CLAIM, {"until": now + lease_us, "worker": worker, "now": now, "limit": limit})
     return [
         Job(row["id"], row["kind"], json_text.loads(row["payload"]), row["attempts"], row["created_at_us"])

@@ -185,7 +185,7 @@ class Worker:
 
     async def _postpone(self, job: Job, reason: str, delay: float) -> None:
         try:
-            async with self._database.transaction() as connection:
+            async with self._database.alone() as connection:
                 await jobs.postpone(connection, job, run_at=self._clock() + int(delay * 1_000_000), reason=reason)
         except Exception as exc:
             log.warning("could not postpone job", job_id=job.id, error=str(exc))
@@ -211,10 +211,12 @@ class Worker:
         """An outage is no fault of the job's: it does not count towards giving up on it."""
         now = self._clock()
         out_of_attempts = job.attempts >= self._max_attempts and not outage
-        async with self._database.transaction() as connection:
-            if error is None:
+        if error is None:
+            async with self._database.alone() as connection:
                 await jobs.finish(connection, job)
-            elif delay is None or delay < 0 or out_of_attempts:
+        elif delay is None or delay < 0 or out_of_attempts:
+            async with self._database.transaction() as connection:  # two statements
                 await jobs.fail(connection, job, now=now, error=error)
-            else:
+        else:
+            async with self._database.alone() as connection:
                 await jobs.retry(connection, job, run_at=now + int(delay * 1_000_000), error=error)

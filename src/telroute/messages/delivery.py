@@ -11,8 +11,9 @@ import structlog
 
 from telroute.accounts import repository as accounts_repository
 from telroute.config import Prices
-from telroute.kit import metrics
-from telroute.kit.db import Connection, Row
+from telroute.kit import jobs, metrics
+from telroute.kit.db import Connection, Database, Row
+from telroute.kit.jobs import Job
 from telroute.messages import auto_replies, model, opt_outs, replies, repository, views
 from telroute.messages.media import FetchedMedia
 from telroute.messages.service import store_media
@@ -69,17 +70,24 @@ def _receipt(level: int, outcome: model.ReceiptOutcome | None, context: Context)
 async def _announce(connection: Connection, message: Row, context: Context, receipt: dict[str, Any]) -> None:
     """A receipt written: count it and enqueue its DLR callback."""
     metrics.count_receipt(receipt["level"], receipt["status"])
+    callback = await _dlr_callback(connection, message, context, receipt)
+    if callback is not None:
+        await jobs.enqueue(connection, webhooks.DELIVER_WEBHOOK, callback, now=context.now)
+
+
+async def _dlr_callback(
+    connection: Connection, message: Row, context: Context, receipt: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The payload of the receipt's DLR callback job; None when no DLR callback URL applies."""
     url = await _dlr_url(connection, message)
     if url is None:
-        return
-    await webhooks.enqueue(
-        connection,
+        return None
+    return webhooks.callback_job(
         account_id=message["account_id"],
         event="dlr",
         url=url,
         message_public_id=message["public_id"],
         document=views.receipt_callback(message, receipt, context.base),
-        now=context.now,
     )
 
 
@@ -100,6 +108,39 @@ async def mark_submitted(
     )
     if moved:
         await _announce(connection, message, context, receipt)
+    return moved
+
+
+async def mark_submitted_ending(
+    database: Database,
+    job: Job,
+    message: Row,
+    carrier: str,
+    carrier_ids: tuple[str, ...],
+    context: Context,
+    *,
+    spellings: Sequence[repository.Spelling] | None,
+    then: Sequence[dict[str, Any]],
+) -> bool:
+    """`mark_submitted`, and the end of the delivery `job` with the jobs `then` (`jobs.job_params`) in the
+    same transaction: on PostgreSQL one statement (its DLR callback is rendered before it, in case it moves)."""
+    receipt = _receipt(1, None, context)
+    callback = await _dlr_callback(database, message, context, receipt)
+    when_moved = [] if callback is None else [jobs.job_params(webhooks.DELIVER_WEBHOOK, callback, now=context.now)]
+    async with database.alone() as connection:
+        moved = await repository.mark_submitted_ending(
+            connection,
+            job,
+            message["id"],
+            receipt,
+            carrier=carrier,
+            ids=carrier_ids,
+            spellings=spellings,
+            when_moved=when_moved,
+            always=then,
+        )
+    if moved:
+        metrics.count_receipt(receipt["level"], receipt["status"])
     return moved
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -11,7 +11,6 @@ from telroute.kit import jobs, json_text, ratelimit
 from telroute.kit.db import (
     Chain,
     Connection,
-    Database,
     Guarded,
     Params,
     Query,
@@ -20,6 +19,7 @@ from telroute.kit.db import (
     placeholders,
     sql,
 )
+from telroute.kit.jobs import Job
 
 _MESSAGE_COLUMNS = (
     "id, public_id, account_id, direction, from_number, to_number, body, is_mms, status, message_encoding, "
@@ -166,11 +166,13 @@ _CARRIER_IDS_OF_MOVED = (
     "AS p(carrier_message_id text, part integer, id_key text, id_value text) "
     "ON CONFLICT (carrier, carrier_message_id) DO NOTHING"
 )
+_SUBMITTED_CTES = f"moved AS ({_SUBMITTED.sqlite} RETURNING id), parts AS ({_CARRIER_IDS_OF_MOVED})"
 _SUBMITTED_WITH_RECEIPT = Guarded(  # status, level-1 receipt and carrier ids: on PostgreSQL one statement
     _SUBMITTED,
     _INSERT_RECEIPT,
-    sql(f"WITH moved AS ({_SUBMITTED.sqlite} RETURNING id), parts AS ({_CARRIER_IDS_OF_MOVED}) {_RECEIPT_OF_MOVED}"),
+    sql(f"WITH {_SUBMITTED_CTES} {_RECEIPT_OF_MOVED}"),
     also=_CARRIER_IDS_OF_SUBMITTED,
+    ctes=f"{_SUBMITTED_CTES}, receipt AS ({_RECEIPT_OF_MOVED})",
 )
 _CARRIER_ID_COLUMNS = "message_id, part, state, carrier_message_id, id_key, id_value"
 _PART_AND_MESSAGE = ", ".join(
@@ -219,12 +221,12 @@ async def insert_queued(connection: Connection, values: dict[str, Any], job_kind
     return message_id
 
 
-async def accept_at_once(database: Database, values: Callable[[], Params], job_kind: str) -> Row:
-    """PostgreSQL only (`kit.db.writes_with_ctes`): `sender`, a rate take and `insert_queued` as one statement
-    committed on its own. `values`: `insert_queued`'s and the take's (`ratelimit.take_params`), made once the
-    connection is in hand. Returns the sender's `owner` (None when no account has it), `opted_out`, and the
-    new `message_id`, None when anything refused the send."""
-    row = await database.alone(_ACCEPT_AT_ONCE, lambda: {"api_version": "2.1", **values(), "job_kind": job_kind})
+async def accept_at_once(connection: Connection, values: Params, job_kind: str) -> Row:
+    """PostgreSQL only (`kit.db.writes_with_ctes`), as a statement alone (`Database.alone`): `sender`, a rate
+    take and `insert_queued` in one. `values`: `insert_queued`'s and the take's (`ratelimit.take_params`).
+    Returns the sender's `owner` (None when no account has it), `opted_out`, and the new `message_id`, None
+    when anything refused the send."""
+    row = await connection.fetchrow(_ACCEPT_AT_ONCE, {"api_version": "2.1", **values, "job_kind": job_kind})
     assert row is not None
     return row
 
@@ -291,13 +293,38 @@ async def mark_submitted_with_receipt(
     """`mark_submitted` and, when the message was still queued, `add_receipt` (the level-1 `receipt`) and the
     carrier's id of each part; with `spellings` (one per id) a receipt can name it by any of them
     (`by_carrier_spelling`)."""
+    params = _submitted_params(message_id, receipt, carrier, ids, spellings)
+    return await connection.execute_guarded(_SUBMITTED_WITH_RECEIPT, params) == 1
+
+
+async def mark_submitted_ending(
+    connection: Connection,
+    job: Job,
+    message_id: int,
+    receipt: Row,
+    *,
+    carrier: str,
+    ids: Sequence[str],
+    spellings: Sequence[Spelling] | None,
+    when_moved: Sequence[dict[str, Any]],
+    always: Sequence[dict[str, Any]],
+) -> bool:
+    """`mark_submitted_with_receipt` and the end of the delivery `job` (`jobs.end_after`): on PostgreSQL one
+    statement."""
+    params = _submitted_params(message_id, receipt, carrier, ids, spellings)
+    return await jobs.end_after(connection, job, _SUBMITTED_WITH_RECEIPT, params, when_moved=when_moved, always=always)
+
+
+def _submitted_params(
+    message_id: int, receipt: Row, carrier: str, ids: Sequence[str], spellings: Sequence[Spelling] | None
+) -> dict[str, Any]:
     part_ids = [
         {"carrier_message_id": carrier_id, "part": part, "id_key": None, "id_value": None}
         | ({} if spellings is None else {"id_key": spellings[part][0], "id_value": spellings[part][1]})
         for part, carrier_id in enumerate(ids)
     ]
     params = {"id": message_id, "carrier": carrier, "parts": len(ids), "part_ids": json_text.dumps(part_ids)}
-    return await connection.execute_guarded(_SUBMITTED_WITH_RECEIPT, params | _receipt_params(message_id, receipt)) == 1
+    return params | _receipt_params(message_id, receipt)
 
 
 def _receipt_params(message_id: int, receipt: Row) -> dict[str, Any]:

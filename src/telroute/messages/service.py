@@ -212,14 +212,11 @@ async def accept_at_once(
     except ValueError:
         raise _not_ours(request.from_) from None
     kind, per_second = _rate(account, request.is_mms)
-    taken: dict[str, Any] = {}
-
-    def values() -> dict[str, Any]:
-        taken.update(ratelimit.take_params(rate_bucket(kind, account.id), per_second=per_second, now=clock))
+    async with database.alone() as connection:
+        # The clock is read with the connection in hand: a send that waited for one must not look early.
+        taken = ratelimit.take_params(rate_bucket(kind, account.id), per_second=per_second, now=clock)
         queued = _queued(account, request, sender, public_id, prices=prices, now=taken["now"], api_version=api_version)
-        return queued | taken
-
-    found = await repository.accept_at_once(database, values, DELIVER_MESSAGE)
+        found = await repository.accept_at_once(connection, queued | taken, DELIVER_MESSAGE)
     if found["owner"] != account.id:
         raise _not_ours(request.from_)
     await opt_outs.refuse_opted_out(

@@ -7,6 +7,7 @@ imports no carrier code."""
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 import structlog
 
@@ -118,18 +119,17 @@ def deliver_handler(deps: Deps, carriers: Carriers, faults: Faults | None = None
                 await delivery.finalize(connection, message, outcome, context(deps), error=exc.detail)
             metrics.count_delivery(target.carrier, outcome.status)
             return True
-        async with deps.db.transaction() as connection, jobs.finishing(connection, job):
-            now = deps.clock()
-            await delivery.mark_submitted(
-                connection,
-                message,
-                target.carrier,
-                result.carrier_message_ids,
-                context(deps),
-                spellings=_spellings(result),
-            )
-            for receipt, delay in result.scheduled:
-                await enqueue_receipt(connection, receipt, now=now, delay=delay)
+        now = deps.clock()
+        await delivery.mark_submitted_ending(
+            deps.db,
+            job,
+            message,
+            target.carrier,
+            result.carrier_message_ids,
+            context(deps),
+            spellings=_spellings(result),
+            then=[receipt_job(receipt, now=now, delay=delay) for receipt, delay in result.scheduled],
+        )
         log.info("message submitted", carrier=target.carrier, parts=len(result.carrier_message_ids))
         metrics.count_delivery(target.carrier, "submitted")
         return True
@@ -210,7 +210,16 @@ async def _part_of_receipt(
     return part, await repository.locked(connection, part["message_id"])
 
 
-async def enqueue_receipt(connection: Connection, receipt: CarrierReceipt, *, now: int, delay: float = 0.0) -> None:
+async def enqueue_receipt(connection: Connection, receipt: CarrierReceipt, *, now: int) -> None:
+    await jobs.enqueue(connection, CARRIER_RECEIPT, _receipt_payload(receipt), now=now)
+
+
+def receipt_job(receipt: CarrierReceipt, *, now: int, delay: float = 0.0) -> dict[str, Any]:
+    """The `carrier_receipt` job of a receipt, to enqueue (`jobs.job_params`)."""
+    return jobs.job_params(CARRIER_RECEIPT, _receipt_payload(receipt), now=now, delay_us=int(delay * 1_000_000))
+
+
+def _receipt_payload(receipt: CarrierReceipt) -> dict[str, Any]:
     payload = {
         "carrier": receipt.carrier,
         "carrier_message_id": receipt.carrier_message_id,
@@ -219,7 +228,7 @@ async def enqueue_receipt(connection: Connection, receipt: CarrierReceipt, *, no
     }
     if receipt.status_code is not None or receipt.description is not None:
         payload |= {"status_code": receipt.status_code, "description": receipt.description}
-    await jobs.enqueue(connection, CARRIER_RECEIPT, payload, now=now, delay_us=int(delay * 1_000_000))
+    return payload
 
 
 class DurableCarrierEvents:
@@ -230,7 +239,7 @@ class DurableCarrierEvents:
         self._deps = deps
 
     async def receipt(self, receipt: CarrierReceipt) -> None:
-        async with self._deps.db.transaction() as connection:
+        async with self._deps.db.alone() as connection:
             await enqueue_receipt(connection, receipt, now=self._deps.clock())
         self._deps.wakeup.notify()
 

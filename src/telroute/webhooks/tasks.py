@@ -53,7 +53,7 @@ class _Batches:
         self.ends: Coalescer[tuple[dict[str, Any], Job], None] = Coalescer(self._write_ends)
 
     async def _write_ends(self, settled: Sequence[tuple[dict[str, Any], Job]]) -> list[None]:
-        async with self._db.transaction() as connection:
+        async with self._db.alone() as connection:
             await repository.record_last_attempts(connection, settled)
         return [None] * len(settled)
 
