@@ -53,17 +53,14 @@ def request(from_: str = OURS, to: str = SUBSCRIBER, body: str = "hello") -> Sen
 
 
 async def send_at_once(deps: Deps, account: Account, sent: SendRequest, *, now: int = T0) -> str:
+    """As the send endpoint does it."""
+    sender = service.normalized_sender(sent)
     public_id = model.new_message_id()
-    await service.accept_at_once(
-        deps.db,
-        account,
-        sent,
-        public_id,
-        prices=Prices(),
-        clock=lambda: now,
-        api_version="2.1",
-        pointer="/data/attributes",
-    )
+    async with deps.db.alone() as connection:
+        outcome = await service.accept_at_once(
+            connection, account, sent, sender, public_id, prices=Prices(), clock=lambda: now, api_version="2.1"
+        )
+    await service.refuse_unless_accepted(deps.db, account, sent, outcome, pointer="/data/attributes")
     return public_id
 
 

@@ -41,9 +41,12 @@ async def test_a_statement_alone_is_committed_as_one_transaction(database: Datab
 async def test_on_postgresql_a_second_statement_alone_is_refused_and_the_first_stays(database: Database) -> None:
     """Without BEGIN each statement commits by itself: a second one would not be atomic with the first."""
     insert = sql("INSERT INTO rate_limits (bucket, tat_us) VALUES (:bucket, 1)")
+    generation, transactions = database.committed.generation, database.counted.transactions
     with pytest.raises(RuntimeError, match="one statement"):
         async with database.alone() as connection:
             await connection.execute(insert, {"bucket": "alone:first"})
             await connection.execute(insert, {"bucket": "alone:second"})
     found = await database.fetch(sql("SELECT bucket FROM rate_limits WHERE bucket LIKE 'alone:%'"))
     assert [row["bucket"] for row in found] == ["alone:first"]
+    # what was committed is announced as committed, though the block failed after it
+    assert (database.committed.generation, database.counted.transactions) == (generation + 1, transactions + 1)

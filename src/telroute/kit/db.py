@@ -536,12 +536,12 @@ class _PostgresStatements:
         self._target = target  # an asyncpg Pool or Connection: the same methods
         self._counted = counted
         self._alone = alone  # outside a transaction on purpose (`Database.alone`): one statement only
-        self._issued = False
+        self.issued = False
 
     def _count(self) -> None:
-        if self._alone and self._issued:
+        if self._alone and self.issued:
             raise RuntimeError("Database.alone() runs one statement; use transaction() for several")
-        self._issued = True
+        self.issued = True
         self._counted.statements += 1
 
     async def fetch(self, query: Query, params: Params | None = None) -> list[Row]:
@@ -611,9 +611,13 @@ class PostgresDatabase(_PostgresStatements):
         """A connection for one statement, committed on its own without BEGIN and COMMIT: one round trip where
         a transaction takes three (a data-modifying WITH can hold a whole write). A second one raises."""
         async with self._pool.acquire() as connection:
-            yield _PostgresStatements(connection, self.counted, alone=True)
-        self.counted.transactions += 1
-        self.committed.fire()
+            statements = _PostgresStatements(connection, self.counted, alone=True)
+            try:
+                yield statements
+            finally:
+                if statements.issued:  # committed by itself, even if the block raised after it
+                    self.counted.transactions += 1
+                    self.committed.fire()
 
     async def close(self) -> None:
         await self._pool.close()

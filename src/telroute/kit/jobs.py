@@ -187,6 +187,8 @@ async def end_after(
     write changed rows, those of `always` in any case. On PostgreSQL one statement (for `Database.alone`).
     True when the write changed rows."""
     if on_postgres(connection):
+        if not write.ctes:
+            raise ValueError("end_after needs the write's PostgreSQL CTEs (Guarded.ctes)")
         marked = [params | {"when_moved": True} for params in when_moved]
         marked += [params | {"when_moved": False} for params in always]
         ended = {"ended_id": job.id, "ended_kind": job.kind, "ended_jobs": json_text.dumps(marked)}

@@ -102,20 +102,22 @@ def message_routes(deps: Deps, view: View) -> list[Route]:
             )
         return public_id, response
 
-    async def accept_at_once(
-        request: Request, account: Account, send_request: service.SendRequest, pointer: str
-    ) -> str:
+    async def accept_at_once(account: Account, send_request: service.SendRequest, pointer: str) -> str:
+        """A send without media or Idempotency-Key on PostgreSQL: one statement."""
+        sender = service.normalized_sender(send_request)
         public_id = model.new_message_id()
-        await service.accept_at_once(
-            deps.db,
-            account,
-            send_request,
-            public_id,
-            prices=settings.prices,
-            clock=deps.clock,
-            api_version=view.version,
-            pointer=pointer,
-        )
+        async with deps.db.alone() as connection:
+            outcome = await service.accept_at_once(
+                connection,
+                account,
+                send_request,
+                sender,
+                public_id,
+                prices=settings.prices,
+                clock=deps.clock,
+                api_version=view.version,
+            )
+        await service.refuse_unless_accepted(deps.db, account, send_request, outcome, pointer=pointer)
         return public_id
 
     async def send(request: Request, account: Account) -> Response:
@@ -129,7 +131,7 @@ def message_routes(deps: Deps, view: View) -> list[Route]:
             if public_id is None:
                 return response
         else:
-            public_id = await accept_at_once(request, account, send_request, pointer)
+            public_id = await accept_at_once(account, send_request, pointer)
             response = jsonapi.document(view.accepted(public_id, jsonapi.base_url(request)), status=202)
         deps.wakeup.notify()
         log.info("message accepted", message_id=public_id, account=account.access_key, is_mms=send_request.is_mms)

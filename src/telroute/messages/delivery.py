@@ -12,7 +12,7 @@ import structlog
 from telroute.accounts import repository as accounts_repository
 from telroute.config import Prices
 from telroute.kit import jobs, metrics
-from telroute.kit.db import Connection, Database, Row
+from telroute.kit.db import Connection, Row
 from telroute.kit.jobs import Job
 from telroute.messages import auto_replies, model, opt_outs, replies, repository, views
 from telroute.messages.media import FetchedMedia
@@ -112,7 +112,7 @@ async def mark_submitted(
 
 
 async def mark_submitted_ending(
-    database: Database,
+    connection: Connection,
     job: Job,
     message: Row,
     carrier: str,
@@ -123,22 +123,23 @@ async def mark_submitted_ending(
     then: Sequence[dict[str, Any]],
 ) -> bool:
     """`mark_submitted`, and the end of the delivery `job` with the jobs `then` (`jobs.job_params`) in the
-    same transaction: on PostgreSQL one statement (its DLR callback is rendered before it, in case it moves)."""
+    same transaction: on PostgreSQL one statement, for `Database.alone()` (its DLR callback is rendered before
+    it, in case it moves; `message` must carry its DLR settings, as `repository.by_ids` reads them, or finding
+    its URL would be a statement more)."""
     receipt = _receipt(1, None, context)
-    callback = await _dlr_callback(database, message, context, receipt)
+    callback = await _dlr_callback(connection, message, context, receipt)
     when_moved = [] if callback is None else [jobs.job_params(webhooks.DELIVER_WEBHOOK, callback, now=context.now)]
-    async with database.alone() as connection:
-        moved = await repository.mark_submitted_ending(
-            connection,
-            job,
-            message["id"],
-            receipt,
-            carrier=carrier,
-            ids=carrier_ids,
-            spellings=spellings,
-            when_moved=when_moved,
-            always=then,
-        )
+    moved = await repository.mark_submitted_ending(
+        connection,
+        job,
+        message["id"],
+        receipt,
+        carrier=carrier,
+        ids=carrier_ids,
+        spellings=spellings,
+        when_moved=when_moved,
+        always=then,
+    )
     if moved:
         metrics.count_receipt(receipt["level"], receipt["status"])
     return moved

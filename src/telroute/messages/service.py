@@ -15,7 +15,7 @@ from telroute.accounts.model import Account, rate_bucket
 from telroute.config import Prices
 from telroute.errors import BadRequest, Forbidden, NotFound, Unprocessable
 from telroute.kit import ratelimit
-from telroute.kit.db import Connection, Database, Row
+from telroute.kit.db import Connection, Row
 from telroute.kit.inputs import typed
 from telroute.kit.outbound import validate_url
 from telroute.messages import model, opt_outs, repository
@@ -194,36 +194,58 @@ async def accept(
     await store_media(connection, account.id, message_id, media, now=now)
 
 
+def normalized_sender(request: SendRequest) -> str:
+    """`from`, normalized; 403 when it is no number (as `check_sender` answers)."""
+    try:
+        return numbers_model.normalize_number(request.from_)
+    except ValueError:
+        raise _not_ours(request.from_) from None
+
+
+@dataclass(frozen=True, slots=True)
+class AtOnce:
+    """What the one-statement send returned (`accept_at_once`): the sender's `owner`, `opted_out` and the new
+    `message_id` (None when refused); the normalized sender; the rate take's parameters."""
+
+    found: Row
+    sender: str
+    taken: dict[str, Any]
+
+
 async def accept_at_once(
-    database: Database,
+    connection: Connection,
     account: Account,
     request: SendRequest,
+    sender: str,
     public_id: str,
     *,
     prices: Prices,
     clock: Callable[[], int],
     api_version: str,
-    pointer: str,
-) -> None:
-    """`check_sender`, the opt-out check, `take_rate` and `accept` of a send without media in one statement
-    (PostgreSQL: `kit.db.writes_with_ctes`), refused in the same order and with the same errors."""
-    try:
-        sender = numbers_model.normalize_number(request.from_)
-    except ValueError:
-        raise _not_ours(request.from_) from None
+) -> AtOnce:
+    """`check_sender`, the opt-out check, `take_rate` and `accept` of a send without media as one statement, on
+    a connection of `Database.alone()` (PostgreSQL: `kit.db.writes_with_ctes`). The clock is read here, with
+    the connection in hand: a send that waited for one must not look early. `refuse_unless_accepted` next."""
     kind, per_second = _rate(account, request.is_mms)
-    async with database.alone() as connection:
-        # The clock is read with the connection in hand: a send that waited for one must not look early.
-        taken = ratelimit.take_params(rate_bucket(kind, account.id), per_second=per_second, now=clock)
-        queued = _queued(account, request, sender, public_id, prices=prices, now=taken["now"], api_version=api_version)
-        found = await repository.accept_at_once(connection, queued | taken, DELIVER_MESSAGE)
+    taken = ratelimit.take_params(rate_bucket(kind, account.id), per_second=per_second, now=clock)
+    queued = _queued(account, request, sender, public_id, prices=prices, now=taken["now"], api_version=api_version)
+    return AtOnce(await repository.accept_at_once(connection, queued | taken, DELIVER_MESSAGE), sender, taken)
+
+
+async def refuse_unless_accepted(
+    connection: Connection, account: Account, request: SendRequest, outcome: AtOnce, *, pointer: str
+) -> None:
+    """The 403, opted-out 400 or 429 of a send that `accept_at_once` did not accept, in the order and with the
+    errors of the send in steps."""
+    found = outcome.found
     if found["owner"] != account.id:
         raise _not_ours(request.from_)
     await opt_outs.refuse_opted_out(
-        database, ours=sender, subscriber=request.to, known=bool(found["opted_out"]), pointer=pointer
+        connection, ours=outcome.sender, subscriber=request.to, known=bool(found["opted_out"]), pointer=pointer
     )
     if found["message_id"] is None:
-        await ratelimit.refuse(database, taken, per_second=per_second, what=kind.upper())
+        kind, per_second = _rate(account, request.is_mms)
+        await ratelimit.refuse(connection, outcome.taken, per_second=per_second, what=kind.upper())
 
 
 def _queued(

@@ -120,16 +120,17 @@ def deliver_handler(deps: Deps, carriers: Carriers, faults: Faults | None = None
             metrics.count_delivery(target.carrier, outcome.status)
             return True
         now = deps.clock()
-        await delivery.mark_submitted_ending(
-            deps.db,
-            job,
-            message,
-            target.carrier,
-            result.carrier_message_ids,
-            context(deps),
-            spellings=_spellings(result),
-            then=[receipt_job(receipt, now=now, delay=delay) for receipt, delay in result.scheduled],
-        )
+        async with deps.db.alone() as connection:
+            await delivery.mark_submitted_ending(
+                connection,
+                job,
+                message,
+                target.carrier,
+                result.carrier_message_ids,
+                context(deps),
+                spellings=_spellings(result),
+                then=[receipt_job(receipt, now=now, delay=delay) for receipt, delay in result.scheduled],
+            )
         log.info("message submitted", carrier=target.carrier, parts=len(result.carrier_message_ids))
         metrics.count_delivery(target.carrier, "submitted")
         return True
