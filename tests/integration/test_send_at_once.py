@@ -54,7 +54,7 @@ def request(from_: str = OURS, to: str = SUBSCRIBER, body: str = "hello") -> Sen
 
 async def send_at_once(deps: Deps, account: Account, sent: SendRequest, *, now: int = T0) -> str:
     """As the send endpoint does it."""
-    sender = service.normalized_sender(sent)
+    sender = service.normalized_sender(sent.from_)
     public_id = model.new_message_id()
     async with deps.db.alone() as connection:
         outcome = await service.accept_at_once(

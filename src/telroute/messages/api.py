@@ -104,7 +104,7 @@ def message_routes(deps: Deps, view: View) -> list[Route]:
 
     async def accept_at_once(account: Account, send_request: service.SendRequest, pointer: str) -> str:
         """A send without media or Idempotency-Key on PostgreSQL: one statement."""
-        sender = service.normalized_sender(send_request)
+        sender = service.normalized_sender(send_request.from_)
         public_id = model.new_message_id()
         async with deps.db.alone() as connection:
             outcome = await service.accept_at_once(

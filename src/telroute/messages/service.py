@@ -128,12 +128,9 @@ class Sender:
 async def check_sender(connection: Connection, account: Account, from_raw: str, to: str) -> Sender:
     """The normalized `from`, which must be a number this account owns (else 403), and whether `to` opted out
     of it (one read for both)."""
-    try:
-        value = numbers_model.normalize_number(from_raw)
-    except ValueError:
-        value = None
-    found = None if value is None else await repository.sender(connection, value, to)
-    if value is None or found is None or found["account_id"] != account.id:
+    value = normalized_sender(from_raw)
+    found = await repository.sender(connection, value, to)
+    if found is None or found["account_id"] != account.id:
         raise _not_ours(from_raw)
     return Sender(value, bool(found["opted_out"]))
 
@@ -194,12 +191,12 @@ async def accept(
     await store_media(connection, account.id, message_id, media, now=now)
 
 
-def normalized_sender(request: SendRequest) -> str:
-    """`from`, normalized; 403 when it is no number (as `check_sender` answers)."""
+def normalized_sender(from_raw: str) -> str:
+    """A send's `from`, normalized; 403 when it is no number, as when it is not this account's."""
     try:
-        return numbers_model.normalize_number(request.from_)
+        return numbers_model.normalize_number(from_raw)
     except ValueError:
-        raise _not_ours(request.from_) from None
+        raise _not_ours(from_raw) from None
 
 
 @dataclass(frozen=True, slots=True)
