@@ -739,7 +739,7 @@ def on_postgres(connection: Connection) -> bool:
 
 def writes_with_ctes(database: Database) -> bool:
     """True on PostgreSQL, where a data-modifying WITH makes several writes one statement (`Database.alone`)."""
-    return isinstance(database, PostgresDatabase)
+    return on_postgres(database)
 
 
 def data_version_of(database: Database) -> Callable[[], int] | None:

@@ -189,8 +189,8 @@ async def end_after(
     if on_postgres(connection):
         if not write.ctes:
             raise ValueError("end_after needs the write's PostgreSQL CTEs (Guarded.ctes)")
-        marked = [params | {"when_moved": True} for params in when_moved]
-        marked += [params | {"when_moved": False} for params in always]
+        marked = [enqueued | {"when_moved": True} for enqueued in when_moved]
+        marked += [enqueued | {"when_moved": False} for enqueued in always]
         ended = {"ended_id": job.id, "ended_kind": job.kind, "ended_jobs": json_text.dumps(marked)}
         return bool(await connection.fetchval(_ending(write.ctes), {**params, **ended}))
     moved = await connection.execute_guarded(write, params) > 0

@@ -11,7 +11,7 @@ import structlog
 
 from telroute.accounts import repository as accounts_repository
 from telroute.config import Prices
-from telroute.kit import jobs, metrics
+from telroute.kit import metrics
 from telroute.kit.db import Connection, Row
 from telroute.kit.jobs import Job
 from telroute.messages import auto_replies, model, opt_outs, replies, repository, views
@@ -72,7 +72,7 @@ async def _announce(connection: Connection, message: Row, context: Context, rece
     metrics.count_receipt(receipt["level"], receipt["status"])
     callback = await _dlr_callback(connection, message, context, receipt)
     if callback is not None:
-        await jobs.enqueue(connection, webhooks.DELIVER_WEBHOOK, callback, now=context.now)
+        await webhooks.enqueue_job(connection, callback, now=context.now)
 
 
 async def _dlr_callback(
@@ -128,7 +128,7 @@ async def mark_submitted_ending(
     its URL would be a statement more)."""
     receipt = _receipt(1, None, context)
     callback = await _dlr_callback(connection, message, context, receipt)
-    when_moved = [] if callback is None else [jobs.job_params(webhooks.DELIVER_WEBHOOK, callback, now=context.now)]
+    when_moved = [] if callback is None else [webhooks.job_params(callback, now=context.now)]
     moved = await repository.mark_submitted_ending(
         connection,
         job,

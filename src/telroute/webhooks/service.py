@@ -39,7 +39,17 @@ async def enqueue(
     payload = callback_job(
         account_id=account_id, event=event, url=url, message_public_id=message_public_id, document=document
     )
+    await enqueue_job(connection, payload, now=now)
+
+
+async def enqueue_job(connection: Connection, payload: dict[str, Any], *, now: int) -> None:
+    """A callback job of `payload` (`callback_job`), in `connection`'s transaction."""
     await jobs.enqueue(connection, DELIVER_WEBHOOK, payload, now=now)
+
+
+def job_params(payload: dict[str, Any], *, now: int) -> dict[str, Any]:
+    """A callback job of `payload` to enqueue with a write (`kit.jobs.end_after`)."""
+    return jobs.job_params(DELIVER_WEBHOOK, payload, now=now)
 
 
 async def replay(connection: Connection, dead_letter_id: int, *, now: int) -> bool:
@@ -55,7 +65,7 @@ async def replay(connection: Connection, dead_letter_id: int, *, now: int) -> bo
         "body": row["payload"],
         "webhook_id": "msg_" + random_hex(),
     }
-    await jobs.enqueue(connection, DELIVER_WEBHOOK, payload, now=now)
+    await enqueue_job(connection, payload, now=now)
     await repository.mark_replayed(connection, dead_letter_id, now)
     return True
 
