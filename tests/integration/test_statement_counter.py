@@ -50,3 +50,8 @@ async def test_on_postgresql_a_second_statement_alone_is_refused_and_the_first_s
     assert [row["bucket"] for row in found] == ["alone:first"]
     # what was committed is announced as committed, though the block failed after it
     assert (database.committed.generation, database.counted.transactions) == (generation + 1, transactions + 1)
+
+
+async def test_a_colon_in_a_string_literal_is_text_not_a_parameter(database: Database) -> None:
+    found = await database.fetchrow(sql("SELECT 'x:moved' AS literal, :value AS value"), {"value": "v"})
+    assert found is not None and (found["literal"], found["value"]) == ("x:moved", "v")

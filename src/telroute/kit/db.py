@@ -30,7 +30,8 @@ T = TypeVar("T")
 Params = Mapping[str, Any]
 Row = Mapping[str, Any]
 
-_PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+# A `:name` parameter, or text where a colon is not one: a string literal, a quoted identifier, a comment.
+_PARAMETER_OR_QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|(?<![:\w]):([A-Za-z_]\w*)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +52,13 @@ class Query:
 
         def number(match: re.Match[str]) -> str:
             name = match.group(1)
+            if name is None:
+                return match.group(0)
             if name not in names:
                 names.append(name)
             return f"${names.index(name) + 1}"
 
-        text = _PARAMETER.sub(number, self.postgres or self.sqlite)
+        text = _PARAMETER_OR_QUOTED.sub(number, self.postgres or self.sqlite)
         object.__setattr__(self, "pg_text", text)
         object.__setattr__(self, "pg_names", tuple(names))
         object.__setattr__(self, "sqlite_json", "json_each(:" in self.sqlite)
