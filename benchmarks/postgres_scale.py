@@ -144,6 +144,20 @@ def _proc_cpu(pid: int) -> float:
 BENCH_DATABASE: list[str] = []  # the database of this run
 
 
+def postgres_server_cpu() -> float:
+    """CPU of every PostgreSQL process on this machine: the backends of every database, the WAL writer,
+    the checkpointer. For a run that is the only work of the local server (`benchmarks/run`)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    total += _proc_cpu(int(entry.name))
+            except (FileNotFoundError, ProcessLookupError, PermissionError):
+                continue
+    return total
+
+
 def _postgres_cpu() -> float:
     """CPU of the PostgreSQL backends connected to this run's database (the server is shared with other
     work; its WAL writer and checkpointer, shared by every database, are not counted)."""

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import httpx
 
+from benchmarks.postgres_scale import postgres_server_cpu
 from benchmarks.support import WrkResult, basic, free_port, machine, post_script, wrk
 
 TELROUTE = [sys.executable, "-m", "telroute"]
@@ -175,7 +176,7 @@ def measure(deployment: Deployment, database: str, seconds: int) -> None:
     api = deployment.api.url
     auth = {"Authorization": deployment.authorization}
     health = wrk(f"{api}/healthz", seconds=seconds)
-    row("healthz", health.requests_per_second, health.requests_per_second, health.p50_ms, health.p99_ms)
+    reads: list[tuple[str, str, str | None]] = [(name, f"{api}{path}", None) for name, path in PATHS.items()]
     reads = [(name, f"{api}{path}", None) for name, path in PATHS.items()]
     reads.insert(1, ("search new", f"{api}/v2/numbers/available", search_varied_script(deployment)))
     for name, url, script in reads:
@@ -198,6 +199,7 @@ class Burst:
     cpu: float
     worker_cpu: float
     statements: int
+    database_cpu: float
 
     @property
     def accepted(self) -> int:
@@ -213,6 +215,7 @@ class EndToEnd:
     cpu_us: float  # server CPU per message, every telroute process
     cpu_us_worker: float | None  # of it, the `worker` process's (PostgreSQL)
     statements: float  # SQL statements per message
+    database_cpu_us: float  # PostgreSQL's own CPU per message (its processes on this machine); 0 for SQLite
 
 
 def _worker(deployment: Deployment) -> Process | None:
@@ -225,9 +228,10 @@ def send_burst(deployment: Deployment, seconds: int) -> Burst:
     cpu, statements = deployment.cpu_seconds(), deployment.statements()
     worker = _worker(deployment)
     worker_cpu = 0.0 if worker is None else worker.cpu_seconds()
+    database_cpu = postgres_server_cpu()
     started = time.monotonic()
     sends = wrk(f"{deployment.api.url}/v2.1/messages", seconds=seconds, script=deployment.body)
-    return Burst(sends, started, before_level2, cpu, worker_cpu, statements)
+    return Burst(sends, started, before_level2, cpu, worker_cpu, statements, database_cpu)
 
 
 def drain_burst(deployment: Deployment, burst: Burst, seconds: int) -> EndToEnd:
@@ -238,7 +242,9 @@ def drain_burst(deployment: Deployment, burst: Burst, seconds: int) -> EndToEnd:
     per_message = (deployment.statements() - burst.statements) / max(1, delivered)
     worker = _worker(deployment)
     cpu_us_worker = None if worker is None else 1e6 * (worker.cpu_seconds() - burst.worker_cpu) / max(1, delivered)
-    return EndToEnd(delivered, delivered / (finished - burst.started), cpu_us, cpu_us_worker, per_message)
+    database_us = 0.0 if worker is None else 1e6 * (postgres_server_cpu() - burst.database_cpu) / max(1, delivered)
+    rate = delivered / (finished - burst.started)
+    return EndToEnd(delivered, rate, cpu_us, cpu_us_worker, per_message, database_us)
 
 
 def end_to_end(deployment: Deployment, database: str, seconds: int, healthz: float) -> None:
@@ -249,7 +255,10 @@ def end_to_end(deployment: Deployment, database: str, seconds: int, healthz: flo
     result = drain_burst(deployment, burst, seconds)
     delivered, rate, cpu_us, per_message = result.delivered, result.rate, result.cpu_us, result.statements
     if result.cpu_us_worker is not None:
-        per_message_cpu = f"{cpu_us:,.0f} us/message ({result.cpu_us_worker:,.0f} in the worker)"
+        per_message_cpu = (
+            f"{cpu_us:,.0f} us/message ({result.cpu_us_worker:,.0f} in the worker), "
+            f"PostgreSQL {result.database_cpu_us:,.0f} us/message"
+        )
     else:
         per_message_cpu = f"{cpu_us:,.0f} us/message"
     goal = E2E_GOALS[database]

@@ -1,21 +1,24 @@
-"""PostgreSQL's send in one statement (`service.accept_at_once`): one statement committed on its own, the
-same refusals in the same order as the send in steps (403, opted out, 429), and nothing written by a refused
-send: no message, no job, no position, no rate taken."""
+"""PostgreSQL's send in one statement (`send_batches`): one statement committed on its own, the same
+refusals in the same order as the send in steps (403, opted out, 429), and nothing written by a refused
+send: no message, no job, no position, no rate taken. The sends of an account arriving together share the
+statement, each with its own outcome, as if sent one after another in the order they arrived."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 
 from telroute.accounts import repository as accounts_repository
 from telroute.accounts import service as accounts_service
-from telroute.accounts.model import Account
+from telroute.accounts.model import Account, rate_bucket
 from telroute.bootstrap import Deps
 from telroute.config import Prices
 from telroute.errors import BadRequest, Forbidden, TooManyRequests
 from telroute.kit.db import sql
 from telroute.messages import model, opt_outs, repository, service
+from telroute.messages.send_batches import SendBatches
 from telroute.messages.service import SendRequest
 from telroute.numbers import repository as numbers_repository
 from telroute.numbers import service as numbers_service
@@ -52,16 +55,24 @@ def request(from_: str = OURS, to: str = SUBSCRIBER, body: str = "hello") -> Sen
     return service.validate_send({"from": from_, "to": to, "body": body}, "/data/attributes")
 
 
-async def send_at_once(deps: Deps, account: Account, sent: SendRequest, *, now: int = T0) -> str:
+async def send_at_once(
+    deps: Deps, account: Account, sent: SendRequest, *, now: int = T0, batches: SendBatches | None = None
+) -> str:
     """As the send endpoint does it."""
     sender = service.normalized_sender(sent.from_)
     public_id = model.new_message_id()
-    async with deps.db.alone() as connection:
-        outcome = await service.accept_at_once(
-            connection, account, sent, sender, public_id, prices=Prices(), clock=lambda: now, api_version="2.1"
-        )
+    outcome = await (batches or SendBatches(deps.db, lambda: now)).accept(
+        account, sent, sender, public_id, prices=Prices(), api_version="2.1"
+    )
     await service.refuse_unless_accepted(deps.db, account, sent, outcome, pointer="/data/attributes")
     return public_id
+
+
+async def send_together(deps: Deps, account: Account, sends: list[SendRequest]) -> list[str | BaseException]:
+    """`sends` submitted in one event-loop turn, as concurrent requests arrive: each one's id or error."""
+    batches = SendBatches(deps.db, lambda: T0)
+    together = [send_at_once(deps, account, sent, batches=batches) for sent in sends]
+    return list(await asyncio.gather(*together, return_exceptions=True))
 
 
 async def stored(deps: Deps, account: Account) -> list[dict[str, Any]]:
@@ -135,3 +146,71 @@ async def test_a_subscriber_who_opted_out_is_refused_before_the_rate(deps: Deps)
     assert await stored(deps, account) == []
     await send_at_once(deps, account, request(to="13125550124"))  # the rate was not taken
     assert [row["to_number"] for row in await stored(deps, account)] == ["13125550124"]
+
+
+async def test_sends_arriving_together_are_one_statement_in_the_order_they_arrived(deps: Deps) -> None:
+    account = await new_account(deps, "together", OURS, per_second=50)
+    statements, transactions = deps.db.counted.statements, deps.db.counted.transactions
+    bodies = [f"message {n}" for n in range(20)]
+    public_ids = await send_together(deps, account, [request(body=body) for body in bodies])
+    assert (deps.db.counted.statements - statements, deps.db.counted.transactions - transactions) == (1, 1)
+    rows = await stored(deps, account)
+    assert [(row["seq"], row["body"]) for row in rows] == list(enumerate(bodies, start=1))
+    for public_id, body in zip(public_ids, bodies, strict=True):
+        assert isinstance(public_id, str)
+        message = await repository.by_public_id(deps.db, public_id, account.id)
+        assert message is not None and message["body"] == body
+    assert await delivery_jobs(deps) == 20
+
+
+async def test_the_rate_lets_the_first_of_a_batch_through_and_refuses_the_rest(deps: Deps) -> None:
+    account = await new_account(deps, "burst", OURS, per_second=3)
+    outcomes = await send_together(deps, account, [request(body=f"message {n}") for n in range(5)])
+    assert [isinstance(outcome, str) for outcome in outcomes] == [True, True, True, False, False]
+    for refused in outcomes[3:]:
+        assert isinstance(refused, TooManyRequests)
+        assert refused.retry_after == pytest.approx(1 / 3, abs=0.01)
+    assert [(row["seq"], row["body"]) for row in await stored(deps, account)] == [
+        (1, "message 0"),
+        (2, "message 1"),
+        (3, "message 2"),
+    ]
+    assert await delivery_jobs(deps) == 3
+
+
+async def test_each_send_of_a_batch_gets_its_own_refusal_and_refused_ones_take_no_rate(deps: Deps) -> None:
+    account = await new_account(deps, "mixed", OURS, per_second=2)
+    await new_account(deps, "other", THEIRS, per_second=2)
+    async with deps.db.transaction() as connection:
+        assert await repository.add_opt_out(connection, ours=OURS, subscriber="13125550999", now=T0)
+    sends = [
+        request(from_=THEIRS, body="not ours"),
+        request(body="first"),
+        request(to="13125550999", body="opted out"),
+        request(body="second"),
+    ]
+    outcomes = await send_together(deps, account, sends)
+    assert isinstance(outcomes[0], Forbidden) and isinstance(outcomes[2], BadRequest)
+    assert outcomes[2].code == opt_outs.OPTED_OUT_CODE
+    assert isinstance(outcomes[1], str) and isinstance(outcomes[3], str)
+    assert [(row["seq"], row["body"]) for row in await stored(deps, account)] == [(1, "first"), (2, "second")]
+
+
+async def test_a_bucket_created_meanwhile_by_another_statement_is_judged_again(deps: Deps) -> None:
+    """The account's bucket has no row; another statement creates it, spent, while the send runs: the send's
+    statement wrote nothing, so it runs again and is refused by that bucket."""
+    account = await new_account(deps, "race", OURS, per_second=1)
+    statements = deps.db.counted.statements
+    async with deps.db.transaction() as connection:
+        await connection.execute(
+            sql("INSERT INTO rate_limits (bucket, tat_us) VALUES (:bucket, :tat)"),
+            {"bucket": rate_bucket("sms", account.id), "tat": T0 + 500_000},
+        )
+        sending = asyncio.create_task(send_at_once(deps, account, request()))
+        await asyncio.sleep(0.3)  # the send's statement now waits for this transaction's row
+        assert not sending.done()
+    with pytest.raises(TooManyRequests) as refused:
+        await sending
+    assert refused.value.retry_after == pytest.approx(0.5)
+    assert deps.db.counted.statements - statements == 1 + 2 + 1  # the insert; the send twice; the Retry-After
+    assert await stored(deps, account) == []

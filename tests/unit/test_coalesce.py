@@ -99,3 +99,15 @@ async def test_a_lookup_reads_each_distinct_key_once_and_gives_none_for_a_missin
     found = lookup(read)
     assert await asyncio.gather(*(found.submit(key) for key in ("ab", "gone", "ab", "abc"))) == [2, None, 2, 3]
     assert reads == [["ab", "gone", "abc"]]
+
+
+async def test_it_is_idle_only_when_nothing_waits_or_flushes() -> None:
+    coalescer = Coalescer(Doubler(pause=0.02))
+    assert coalescer.idle
+    running = asyncio.create_task(coalescer.submit(1))
+    await asyncio.sleep(0)
+    assert not coalescer.idle
+    await asyncio.sleep(0.01)  # flushing
+    assert not coalescer.idle
+    assert await running == 2
+    assert coalescer.idle

@@ -31,6 +31,11 @@ class Coalescer(Generic[Item, Result]):
         self._draining: asyncio.Task[None] | None = None
         self.flushes = 0  # flushes run, for the tests and for metrics
 
+    @property
+    def idle(self) -> bool:
+        """Nothing submitted waits or is being flushed."""
+        return self._draining is None and not self._pending
+
     async def submit(self, item: Item) -> Result:
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._pending.append((item, future))

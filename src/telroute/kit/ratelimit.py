@@ -33,6 +33,31 @@ def take_postgres(rows: str) -> str:
        RETURNING tat_us"""
 
 
+def take_many_postgres(wanted: str) -> str:
+    """CTEs of a PostgreSQL statement that takes up to `wanted` events (an SQL expression) from the bucket of
+    `take_params`, as that many takes one after the other would: `rate` has one row, `allowed` (how many the
+    bucket let through, the first ones), when any was; none when all were refused, and then nothing is written.
+    `raced` is true when the bucket had no row and another statement created it meanwhile: nothing was taken,
+    and the statement is to be run again. The bucket's row is locked only when something is wanted; a bucket
+    without a row had nobody to wait for."""
+    now = f"CAST(:now AS BIGINT) + CASE WHEN b.tat_us IS NULL THEN 0 ELSE CAST(:live AS BIGINT) * {_WAITED_US} END"
+    interval, burst = "CAST(:interval AS BIGINT)", "CAST(:burst AS BIGINT)"
+    return f"""bucket AS (SELECT tat_us FROM rate_limits WHERE bucket = :bucket AND {wanted} > 0 FOR UPDATE),
+    clock AS (SELECT b.tat_us, {now} AS now_us FROM (SELECT (SELECT tat_us FROM bucket) AS tat_us OFFSET 0) b),
+    admitted AS (SELECT tat_us IS NOT NULL AS found, GREATEST(COALESCE(tat_us, 0), now_us) AS start_us,
+        LEAST({wanted}, GREATEST(0, (now_us + {burst} - GREATEST(COALESCE(tat_us, 0), now_us)) / {interval}))
+          AS allowed
+      FROM clock),
+    rate_updated AS (UPDATE rate_limits r SET tat_us = a.start_us + a.allowed * {interval} FROM admitted a
+      WHERE r.bucket = :bucket AND a.found AND a.allowed > 0 RETURNING a.allowed),
+    rate_created AS (INSERT INTO rate_limits (bucket, tat_us)
+      SELECT :bucket, start_us + allowed * {interval} FROM admitted WHERE NOT found AND allowed > 0
+      ON CONFLICT (bucket) DO NOTHING RETURNING tat_us),
+    rate AS (SELECT allowed FROM rate_updated UNION ALL SELECT a.allowed FROM rate_created, admitted a),
+    raced AS (SELECT EXISTS (SELECT 1 FROM admitted WHERE NOT found AND allowed > 0)
+      AND NOT EXISTS (SELECT 1 FROM rate_created) AS raced)"""
+
+
 _TAKE = sql(
     """INSERT INTO rate_limits (bucket, tat_us) VALUES (:bucket, :now + :interval)
        ON CONFLICT (bucket) DO UPDATE SET tat_us = MAX(rate_limits.tat_us, :now) + :interval

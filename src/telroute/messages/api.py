@@ -21,6 +21,7 @@ from telroute.kit.http import read_raw_attributes
 from telroute.kit.query import query_params
 from telroute.messages import model, opt_outs, replies, schemas, service
 from telroute.messages.media import fetch_all
+from telroute.messages.send_batches import SendBatches
 from telroute.messages.tasks import receive_inbound
 from telroute.messages.views import V21, View
 
@@ -58,6 +59,7 @@ def _list_links(
 def message_routes(deps: Deps, view: View) -> list[Route]:
     """Send, list and read MDRs, and read their media, under `view.prefix`."""
     settings = deps.settings
+    batches = SendBatches(deps.db, deps.clock)
 
     async def accept_in_steps(
         request: Request, account: Account, send_request: service.SendRequest, pointer: str
@@ -87,7 +89,7 @@ def message_routes(deps: Deps, view: View) -> list[Route]:
                 connection, request, account.id, "message", view.accepted(public_id, jsonapi.base_url(request)), 202
             )
             # Last before the commit: the account's rate and message-position rows, whose locks serialize
-            # its sends until then, in the order `service.accept_at_once` takes them (no deadlock between them).
+            # its sends until then, in the order `send_batches` takes them (no deadlock between them).
             await service.take_rate(connection, account, send_request.is_mms, now=deps.clock)
             await service.accept(
                 connection,
@@ -103,20 +105,13 @@ def message_routes(deps: Deps, view: View) -> list[Route]:
         return public_id, response
 
     async def accept_at_once(account: Account, send_request: service.SendRequest, pointer: str) -> str:
-        """A send without media or Idempotency-Key on PostgreSQL: one statement."""
+        """A send without media or Idempotency-Key on PostgreSQL: one statement, with the account's sends
+        arriving with it (`send_batches`)."""
         sender = service.normalized_sender(send_request.from_)
         public_id = model.new_message_id()
-        async with deps.db.alone() as connection:
-            outcome = await service.accept_at_once(
-                connection,
-                account,
-                send_request,
-                sender,
-                public_id,
-                prices=settings.prices,
-                clock=deps.clock,
-                api_version=view.version,
-            )
+        outcome = await batches.accept(
+            account, send_request, sender, public_id, prices=settings.prices, api_version=view.version
+        )
         await service.refuse_unless_accepted(deps.db, account, send_request, outcome, pointer=pointer)
         return public_id
 

@@ -47,10 +47,6 @@ _SENDER_OF = (
     "EXISTS (SELECT 1 FROM opt_outs o WHERE o.our_number = n.value AND o.subscriber = :to_number) AS opted_out "
     "FROM numbers n WHERE n.value = :from_number AND n.account_id IS NOT NULL"
 )
-_TAKEN_FOR_SENDER = (
-    "SELECT :bucket, CAST(:now AS BIGINT) + CAST(:interval AS BIGINT) FROM sender "
-    "WHERE account_id = :account_id AND NOT opted_out"
-)
 _INSERT_NEXT = Chain(  # the account's next position, then the message at it
     first=sql(_POSITION.format(later="MAX", rows=_FIRST_POSITION)),
     then=sql(
@@ -70,20 +66,54 @@ _INSERT_QUEUED = Chain(
     ),
     last=jobs.enqueue_chained("message_id"),
 )
-# PostgreSQL: a whole send in one statement (`Database.alone`). The sender's owner and whether `to` opted out
-# of it are read; the rate bucket is taken only for a sender of this account that `to` did not opt out of;
-# the account's next position, the message and its delivery job are written only when the bucket allowed it.
-# The bucket's row is locked before the position's, as in `service.accept_in_steps`.
-_ACCEPT_AT_ONCE = sql(
+# PostgreSQL: the sends of one account that arrived together, in one statement (`Database.alone`). Each
+# send's sender owner and whether `to` opted out of it are read; the rate bucket is taken for the sends from a
+# number of this account that `to` did not opt out of, in their order, as that many takes one after another
+# would; the account's next positions, the messages and their delivery jobs are written for the sends the
+# bucket allowed. The bucket's row is locked before the position's, as in `service.accept_in_steps`.
+_BATCH_FIELDS = {
+    "public_id": "TEXT",
+    "direction": "TEXT",
+    "from_number": "TEXT",
+    "to_number": "TEXT",
+    "body": "TEXT",
+    "is_mms": "BOOLEAN",
+    "status": "TEXT",
+    "message_encoding": "INTEGER",
+    "message_type": "TEXT",
+    "segments": "INTEGER",
+    "amount_nd": "BIGINT",
+    "dlr_callback": "TEXT",
+    "callback_url": "TEXT",
+    "api_version": "TEXT",
+}
+_BATCH_ARRAYS = ", ".join(f"CAST(:{name}_list AS {kind}[])" for name, kind in _BATCH_FIELDS.items())
+_ACCEPT_BATCH = sql(
     "",
-    postgres=f"""WITH sender AS ({_SENDER_OF}),
-    rate AS ({ratelimit.take_postgres(_TAKEN_FOR_SENDER)}),
-    position AS ({_POSITION.format(later="GREATEST", rows="SELECT :account_id, 1, :now FROM rate")}),
+    postgres=f"""WITH input AS (
+      SELECT * FROM unnest({_BATCH_ARRAYS}) WITH ORDINALITY AS i({", ".join(_BATCH_FIELDS)}, place)),
+    checked AS (SELECT i.place, n.account_id AS owner,
+        EXISTS (SELECT 1 FROM opt_outs o WHERE o.our_number = i.from_number AND o.subscriber = i.to_number)
+          AS opted_out
+      FROM input i LEFT JOIN numbers n ON n.value = i.from_number AND n.account_id IS NOT NULL),
+    eligible AS (SELECT place, row_number() OVER (ORDER BY place) AS rank FROM checked
+      WHERE owner = :account_id AND NOT opted_out),
+    {ratelimit.take_many_postgres("(SELECT COUNT(*) FROM eligible)")},
+    position AS (INSERT INTO message_positions AS p (account_id, last_seq, last_at_us)
+        SELECT :account_id, allowed, :now FROM rate
+      ON CONFLICT (account_id) DO UPDATE SET last_seq = p.last_seq + excluded.last_seq,
+        last_at_us = GREATEST(p.last_at_us, excluded.last_at_us)
+      RETURNING last_seq, last_at_us),
     inserted AS (INSERT INTO messages ({_INSERT_COLUMNS})
-      SELECT {_INSERT_VALUES}, last_seq, last_at_us, :now FROM position RETURNING id),
+        SELECT i.public_id, :account_id, {", ".join(f"i.{name}" for name in list(_BATCH_FIELDS)[1:])},
+          p.last_seq - r.allowed + e.rank, p.last_at_us, :now
+        FROM eligible e JOIN input i USING (place) CROSS JOIN rate r CROSS JOIN position p
+        WHERE e.rank <= r.allowed
+      RETURNING id, public_id),
     {jobs.enqueue_cte("inserted", "message_id")}
-    SELECT (SELECT account_id FROM sender) AS owner, COALESCE((SELECT opted_out FROM sender), FALSE) AS opted_out,
-      (SELECT id FROM inserted) AS message_id""",
+    SELECT c.owner, c.opted_out, m.id AS message_id, (SELECT raced FROM raced) AS raced
+    FROM checked c JOIN input i USING (place) LEFT JOIN inserted m ON m.public_id = i.public_id
+    ORDER BY c.place""",
 )
 _BY_PUBLIC_ID = sql(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE public_id = :public_id AND account_id = :account")
 _BY_ID = sql(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = :id")
@@ -221,14 +251,18 @@ async def insert_queued(connection: Connection, values: dict[str, Any], job_kind
     return message_id
 
 
-async def accept_at_once(connection: Connection, values: Params, job_kind: str) -> Row:
-    """PostgreSQL only (`kit.db.writes_with_ctes`), as a statement alone (`Database.alone`): `sender`, a rate
-    take and `insert_queued` in one. `values`: `insert_queued`'s and the take's (`ratelimit.take_params`).
-    Returns the sender's `owner` (None when no account has it), `opted_out`, and the new `message_id`, None
-    when anything refused the send."""
-    row = await connection.fetchrow(_ACCEPT_AT_ONCE, {"api_version": "2.1", **values, "job_kind": job_kind})
-    assert row is not None
-    return row
+async def accept_batch(
+    connection: Connection, account_id: int, messages: Sequence[Params], taken: Params, job_kind: str
+) -> list[Row] | None:
+    """PostgreSQL only (`kit.db.writes_with_ctes`), as a statement alone (`Database.alone`): for each of the
+    account's `messages` (`insert_queued`'s values but `account_id` and `now`), in order, the sender check, a
+    take of the rate (`taken`: `ratelimit.take_params`, whose `now` the messages get) and `insert_queued`.
+    Returns for each its sender's `owner` (None when no account has it), `opted_out`, and its new
+    `message_id` (None when refused); None when the bucket was created meanwhile and nothing was written."""
+    arrays = {f"{name}_list": [message[name] for message in messages] for name in _BATCH_FIELDS}
+    params = {**arrays, **taken, "account_id": account_id, "job_kind": job_kind}
+    rows = await connection.fetch(_ACCEPT_BATCH, params)
+    return None if rows[0]["raced"] else rows
 
 
 async def by_public_id(connection: Connection, public_id: str, account_id: int) -> Row | None:

@@ -186,8 +186,8 @@ async def accept(
     api_version: str = "2.1",
 ) -> None:
     """Insert the outbound MDR (queued) as `public_id`, its media and its delivery job."""
-    values = _queued(account, request, sender, public_id, prices=prices, now=now, api_version=api_version)
-    message_id = await repository.insert_queued(connection, values, DELIVER_MESSAGE)
+    values = queued_message(account, request, sender, public_id, prices=prices, api_version=api_version)
+    message_id = await repository.insert_queued(connection, {**values, "now": now}, DELIVER_MESSAGE)
     await store_media(connection, account.id, message_id, media, now=now)
 
 
@@ -201,32 +201,19 @@ def normalized_sender(from_raw: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class AtOnce:
-    """What the one-statement send returned (`accept_at_once`): the sender's `owner`, `opted_out` and the new
-    `message_id` (None when refused); the normalized sender; the rate take's parameters."""
+    """What the send in one statement returned for one send (`send_batches`): the sender's `owner`,
+    `opted_out` and the new `message_id` (None when refused); the normalized sender; the rate take's
+    parameters."""
 
     found: Row
     sender: str
     taken: dict[str, Any]
 
 
-async def accept_at_once(
-    connection: Connection,
-    account: Account,
-    request: SendRequest,
-    sender: str,
-    public_id: str,
-    *,
-    prices: Prices,
-    clock: Callable[[], int],
-    api_version: str,
-) -> AtOnce:
-    """`check_sender`, the opt-out check, `take_rate` and `accept` of a send without media as one statement, on
-    a connection of `Database.alone()` (PostgreSQL: `kit.db.writes_with_ctes`). The clock is read here, with
-    the connection in hand: a send that waited for one must not look early. `refuse_unless_accepted` next."""
-    kind, per_second = _rate(account, request.is_mms)
-    taken = ratelimit.take_params(rate_bucket(kind, account.id), per_second=per_second, now=clock)
-    queued = _queued(account, request, sender, public_id, prices=prices, now=taken["now"], api_version=api_version)
-    return AtOnce(await repository.accept_at_once(connection, queued | taken, DELIVER_MESSAGE), sender, taken)
+def rate_take(account: Account, is_mms: bool, *, now: int | Callable[[], int]) -> dict[str, Any]:
+    """The parameters of a take from the account's SMS or MMS bucket (`ratelimit.take_params`)."""
+    kind, per_second = _rate(account, is_mms)
+    return ratelimit.take_params(rate_bucket(kind, account.id), per_second=per_second, now=now)
 
 
 async def refuse_unless_accepted(
@@ -245,17 +232,10 @@ async def refuse_unless_accepted(
         await ratelimit.refuse(connection, outcome.taken, per_second=per_second, what=kind.upper())
 
 
-def _queued(
-    account: Account,
-    request: SendRequest,
-    sender: str,
-    public_id: str,
-    *,
-    prices: Prices,
-    now: int,
-    api_version: str,
+def queued_message(
+    account: Account, request: SendRequest, sender: str, public_id: str, *, prices: Prices, api_version: str
 ) -> dict[str, Any]:
-    """The row of a queued outbound MDR (`repository.insert_queued`)."""
+    """The row of a queued outbound MDR but its time (`repository.insert_queued` with `now`)."""
     pricing = model.price_outbound(request.body, request.is_mms, prices)
     return {
         "public_id": public_id,
@@ -273,7 +253,6 @@ def _queued(
         "dlr_callback": request.dlr_callback,
         "callback_url": None,
         "api_version": api_version,
-        "now": now,
     }
 
 
