@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from benchmarks.support import RunningServer, basic, free_port, machine, post_script, start_server, wrk
+from benchmarks.support import RunningServer, basic, free_port, local_get, machine, post_script, start_server, wrk
 
 
 def cpu_seconds(pid: int) -> float:
@@ -38,7 +38,7 @@ class Setup:
     body: dict[str, str]
 
     def level2(self) -> int:
-        return int(httpx.get(f"{self.receiver}/stats").json().get("unique_level2", 0))
+        return int(local_get(f"{self.receiver}/stats").json().get("unique_level2", 0))
 
     def wait_level2(self, expected: int, timeout: float = 600) -> float:
         deadline = time.monotonic() + timeout

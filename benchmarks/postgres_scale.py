@@ -47,7 +47,17 @@ from typing import Any, TypeVar
 import asyncpg
 import httpx
 
-from benchmarks.support import RunningServer, WrkResult, basic, free_port, machine, post_script, start_server, wrk
+from benchmarks.support import (
+    RunningServer,
+    WrkResult,
+    basic,
+    free_port,
+    local_get,
+    machine,
+    post_script,
+    start_server,
+    wrk,
+)
 from telroute.messages import repository as messages_repository
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -448,7 +458,7 @@ async def send_batch(targets: list[tuple[str, Account]], count: int, concurrency
 
 
 def receiver_stats(receiver: str) -> dict[str, int]:
-    return {k: int(v) for k, v in httpx.get(f"{receiver}/stats", timeout=10).json().items()}
+    return {k: int(v) for k, v in local_get(f"{receiver}/stats").json().items()}
 
 
 def end_to_end(

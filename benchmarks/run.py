@@ -31,7 +31,7 @@ from pathlib import Path
 import httpx
 
 from benchmarks.postgres_scale import postgres_server_cpu
-from benchmarks.support import WrkResult, basic, free_port, machine, post_script, wrk
+from benchmarks.support import WrkResult, basic, free_port, local_get, machine, post_script, wrk
 
 TELROUTE = [sys.executable, "-m", "telroute"]
 GOALS = {"search": 0.35, "areacodes": 0.50, "accepted": 0.15}
@@ -77,7 +77,7 @@ class Process:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def statements(self) -> int:
-        for line in httpx.get(f"{self.url}/metrics", timeout=10).text.splitlines():
+        for line in local_get(f"{self.url}/metrics").text.splitlines():
             if line.startswith("telroute_db_statements_total "):
                 return int(float(line.split()[1]))
         return 0
@@ -124,7 +124,7 @@ class Deployment:
         return subprocess.run([*TELROUTE, *args], env=self.env, capture_output=True, text=True, check=True).stdout
 
     def level2(self) -> int:
-        return int(httpx.get(f"{self.receiver}/stats", timeout=10).json().get("unique_level2", 0))
+        return int(local_get(f"{self.receiver}/stats").json().get("unique_level2", 0))
 
     def cpu_seconds(self) -> float:
         return sum(process.cpu_seconds() for process in self.processes)
