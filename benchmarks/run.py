@@ -176,8 +176,8 @@ def measure(deployment: Deployment, database: str, seconds: int) -> None:
     api = deployment.api.url
     auth = {"Authorization": deployment.authorization}
     health = wrk(f"{api}/healthz", seconds=seconds)
+    row("healthz", health.requests_per_second, health.requests_per_second, health.p50_ms, health.p99_ms)
     reads: list[tuple[str, str, str | None]] = [(name, f"{api}{path}", None) for name, path in PATHS.items()]
-    reads = [(name, f"{api}{path}", None) for name, path in PATHS.items()]
     reads.insert(1, ("search new", f"{api}/v2/numbers/available", search_varied_script(deployment)))
     for name, url, script in reads:
         cpu, statements = deployment.api.cpu_seconds(), deployment.api.statements()
