@@ -351,3 +351,20 @@ async def test_end_after_writes_ends_the_job_and_enqueues_what_the_write_calls_f
     assert sorted((job.kind, job.payload) for job in due) == sorted(
         [("carrier_receipt", {"id": "a"})] + ([("deliver_webhook", {"url": "b"})] if moves else [])
     )
+
+
+@pytest.mark.postgres_only
+async def test_a_claim_reads_the_queue_through_its_indexes_however_long_it_is(database: Database) -> None:
+    """A claim in a deep queue must not scan the whole table (its chosen ids joined with every row was)."""
+    await database.execute(
+        sql(
+            "INSERT INTO jobs (kind, payload, run_at_us, attempts, created_at_us) "
+            "SELECT 'deep', '{}', CAST(:now AS BIGINT) + n, 0, CAST(:now AS BIGINT) FROM generate_series(1, 20000) AS n"
+        ),
+        {"now": T0},
+    )
+    explain = sql("", postgres=f"EXPLAIN {jobs._CLAIM.postgres}")  # the plan PostgreSQL makes for these values
+    params = {"until": T0 + LEASE, "worker": "w1", "now": T0 + 30_000, "limit": 100}
+    plan = "\n".join(row["QUERY PLAN"] for row in await database.fetch(explain, params))
+    assert "Seq Scan on jobs" not in plan, plan
+    assert len(await claim(database, T0 + 30_000)) == 100
