@@ -10,8 +10,6 @@ from typing import Any
 
 import pytest
 
-from telroute.accounts import repository as accounts_repository
-from telroute.accounts import service as accounts_service
 from telroute.accounts.model import Account, rate_bucket
 from telroute.bootstrap import Deps
 from telroute.config import Prices
@@ -20,9 +18,7 @@ from telroute.kit.db import sql
 from telroute.messages import model, opt_outs, repository, service
 from telroute.messages.send_batches import SendBatches
 from telroute.messages.service import SendRequest
-from telroute.numbers import repository as numbers_repository
-from telroute.numbers import service as numbers_service
-from telroute.numbers.inventory import InventoryRow
+from tests.support.number_owner import account_owning
 
 pytestmark = pytest.mark.postgres_only
 
@@ -35,15 +31,7 @@ _JOBS = sql("SELECT COUNT(*) FROM jobs WHERE kind = :kind AND payload LIKE :payl
 
 
 async def new_account(deps: Deps, name: str, number: str, *, per_second: int) -> Account:
-    async with deps.db.transaction() as connection:
-        keys = await accounts_service.create(connection, name, now=T0)
-        await accounts_service.set_limits(connection, keys.access_key, per_second, per_second)
-        found = await accounts_repository.by_access_key(connection, keys.access_key)
-        assert found is not None
-        row = InventoryRow(number, "206", "555", "WA", "SEATTLE", "standard", 1_000_000_000, 1_000_000_000)
-        await numbers_service.add_inventory(connection, [row])
-        assert await numbers_repository.purchase(connection, number, found[0].id, cnam=True, messaging=True, now=T0)
-        return await accounts_service.authenticate(connection, (keys.access_key, keys.secret_key))
+    return await account_owning(deps, name, number, per_second=per_second, now=T0)
 
 
 @pytest.fixture

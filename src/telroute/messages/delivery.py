@@ -12,7 +12,7 @@ import structlog
 from telroute.accounts import repository as accounts_repository
 from telroute.config import Prices
 from telroute.kit import metrics
-from telroute.kit.db import Connection, Row
+from telroute.kit.db import Connection, Row, on_postgres
 from telroute.kit.jobs import Job
 from telroute.messages import auto_replies, model, opt_outs, replies, repository, views
 from telroute.messages.media import FetchedMedia
@@ -111,38 +111,59 @@ async def mark_submitted(
     return moved
 
 
-async def mark_submitted_ending(
-    connection: Connection,
-    job: Job,
-    message: Row,
-    carrier: str,
-    carrier_ids: tuple[str, ...],
-    context: Context,
-    *,
-    spellings: Sequence[repository.Spelling] | None,
-    then: Sequence[dict[str, Any]],
-) -> bool:
-    """`mark_submitted`, and the end of the delivery `job` with the jobs `then` (`jobs.job_params`) in the
-    same transaction: on PostgreSQL one statement, for `Database.alone()` (its DLR callback is rendered before
-    it, in case it moves; `message` must carry its DLR settings, as `repository.by_ids` reads them, or finding
-    its URL would be a statement more)."""
-    receipt = _receipt(1, None, context)
-    callback = await _dlr_callback(connection, message, context, receipt)
-    when_moved = [] if callback is None else [webhooks.job_params(callback, now=context.now)]
-    moved = await repository.mark_submitted_ending(
-        connection,
-        job,
-        message["id"],
-        receipt,
-        carrier=carrier,
-        ids=carrier_ids,
-        spellings=spellings,
-        when_moved=when_moved,
-        always=then,
-    )
-    if moved:
-        metrics.count_receipt(receipt["level"], receipt["status"])
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    """A delivery job's message that its carrier took (`mark_submitted_ending`). `message` must carry its DLR
+    settings, as `repository.by_ids` reads them, or finding its callback's URL would be a statement more;
+    `spellings` (one per id) let receipts that spell an id differently find it; `then`: the jobs to enqueue
+    in any case (`jobs.job_params`)."""
+
+    job: Job
+    message: Row
+    carrier: str
+    carrier_ids: tuple[str, ...]
+    spellings: Sequence[repository.Spelling] | None
+    then: Sequence[dict[str, Any]]
+
+
+async def mark_submitted_ending(connection: Connection, submitted: Submitted, context: Context) -> bool:
+    """`mark_submitted`, and the end of the delivery job with the jobs `then`, in the same transaction: on
+    PostgreSQL one statement, for `Database.alone()` (its DLR callback is rendered before it, in case it
+    moves)."""
+    [moved] = await mark_all_submitted_ending(connection, [submitted], context)
     return moved
+
+
+async def mark_all_submitted_ending(
+    connection: Connection, submitted: Sequence[Submitted], context: Context
+) -> list[bool]:
+    """`mark_submitted_ending` of several messages (none twice); on PostgreSQL in one statement (for
+    `Database.alone()`). Whether each moved."""
+    ends = [await _submit_end(connection, one, context) for one in submitted]
+    if len(ends) > 1 and on_postgres(connection):
+        moved = await repository.mark_all_submitted_ending(connection, ends)
+    else:
+        moved = [await repository.mark_submitted_ending(connection, end) for end in ends]
+    for end, one_moved in zip(ends, moved, strict=True):
+        if one_moved:
+            metrics.count_receipt(end.receipt["level"], end.receipt["status"])
+    return moved
+
+
+async def _submit_end(connection: Connection, submitted: Submitted, context: Context) -> repository.SubmitEnd:
+    receipt = _receipt(1, None, context)
+    callback = await _dlr_callback(connection, submitted.message, context, receipt)
+    when_moved = [] if callback is None else [webhooks.job_params(callback, now=context.now)]
+    return repository.SubmitEnd(
+        submitted.job,
+        submitted.message["id"],
+        receipt,
+        submitted.carrier,
+        submitted.carrier_ids,
+        submitted.spellings,
+        when_moved,
+        submitted.then,
+    )
 
 
 async def finalize(

@@ -204,6 +204,32 @@ _SUBMITTED_WITH_RECEIPT = Guarded(  # status, level-1 receipt and carrier ids: o
     also=_CARRIER_IDS_OF_SUBMITTED,
     ctes=f"{_SUBMITTED_CTES}, receipt AS ({_RECEIPT_OF_MOVED})",
 )
+# PostgreSQL: `_SUBMITTED_WITH_RECEIPT` and the end of each delivery job (`jobs.end_after`) for several
+# messages at once (`:submits`, a JSON array of records; no message twice): one statement.
+_SUBMITTED_ALL = sql(
+    "",
+    postgres="""WITH input AS (SELECT * FROM jsonb_to_recordset(CAST(:submits AS jsonb)) AS s(place integer,
+        message_id bigint, job_id bigint, job_kind text, status text, carrier text, parts integer, now bigint,
+        level integer, code integer, description text, part_ids jsonb, jobs jsonb)),
+    moved AS (UPDATE messages m SET status = s.status, carrier = s.carrier, parts_pending = s.parts,
+        updated_at_us = s.now
+      FROM input s WHERE m.id = s.message_id AND m.status = 'queued' RETURNING m.id),
+    receipt AS (INSERT INTO receipts (message_id, level, status, status_code, description, created_at_us)
+      SELECT s.message_id, s.level, s.status, s.code, s.description, s.now
+      FROM input s JOIN moved ON moved.id = s.message_id),
+    parts AS (INSERT INTO carrier_message_ids (carrier, carrier_message_id, message_id, part, id_key, id_value)
+      SELECT s.carrier, p.carrier_message_id, s.message_id, p.part, p.id_key, p.id_value
+      FROM input s JOIN moved ON moved.id = s.message_id CROSS JOIN LATERAL
+        jsonb_to_recordset(s.part_ids) AS p(carrier_message_id text, part integer, id_key text, id_value text)
+      ON CONFLICT (carrier, carrier_message_id) DO NOTHING),
+    ended AS (DELETE FROM jobs j USING input s WHERE j.id = s.job_id AND j.kind = s.job_kind),
+    successors AS (INSERT INTO jobs (kind, payload, run_at_us, attempts, created_at_us)
+      SELECT r.kind, r.payload, r.run_at, 0, r.now
+      FROM input s LEFT JOIN moved ON moved.id = s.message_id CROSS JOIN LATERAL
+        jsonb_to_recordset(s.jobs) AS r(kind text, payload text, run_at bigint, now bigint, when_moved boolean)
+      WHERE NOT r.when_moved OR moved.id IS NOT NULL)
+    SELECT moved.id IS NOT NULL AS moved FROM input s LEFT JOIN moved ON moved.id = s.message_id ORDER BY s.place""",
+)
 _CARRIER_ID_COLUMNS = "message_id, part, state, carrier_message_id, id_key, id_value"
 _PART_AND_MESSAGE = ", ".join(
     [f"c.{column.strip()}" for column in _CARRIER_ID_COLUMNS.split(",")] + [_M_COLUMNS, _DLR_SETTINGS]
@@ -331,34 +357,66 @@ async def mark_submitted_with_receipt(
     return await connection.execute_guarded(_SUBMITTED_WITH_RECEIPT, params) == 1
 
 
-async def mark_submitted_ending(
-    connection: Connection,
-    job: Job,
-    message_id: int,
-    receipt: Row,
-    *,
-    carrier: str,
-    ids: Sequence[str],
-    spellings: Sequence[Spelling] | None,
-    when_moved: Sequence[dict[str, Any]],
-    always: Sequence[dict[str, Any]],
-) -> bool:
-    """`mark_submitted_with_receipt` and the end of the delivery `job` (`jobs.end_after`): on PostgreSQL one
+async def mark_submitted_ending(connection: Connection, end: SubmitEnd) -> bool:
+    """`mark_submitted_with_receipt` and the end of the delivery job (`jobs.end_after`): on PostgreSQL one
     statement."""
-    params = _submitted_params(message_id, receipt, carrier, ids, spellings)
-    return await jobs.end_after(connection, job, _SUBMITTED_WITH_RECEIPT, params, when_moved=when_moved, always=always)
+    params = _submitted_params(end.message_id, end.receipt, end.carrier, end.ids, end.spellings)
+    return await jobs.end_after(
+        connection, end.job, _SUBMITTED_WITH_RECEIPT, params, when_moved=end.when_moved, always=end.always
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitEnd:
+    """A message's `mark_submitted_ending`, for `mark_all_submitted_ending`."""
+
+    job: Job
+    message_id: int
+    receipt: Row
+    carrier: str
+    ids: Sequence[str]
+    spellings: Sequence[Spelling] | None
+    when_moved: Sequence[dict[str, Any]]
+    always: Sequence[dict[str, Any]]
+
+
+async def mark_all_submitted_ending(connection: Connection, ends: Sequence[SubmitEnd]) -> list[bool]:
+    """PostgreSQL only (`kit.db.writes_with_ctes`), as a statement alone (`Database.alone`):
+    `mark_submitted_ending` of each of `ends` (no message twice), in one statement. Whether each moved."""
+    submits = [_submit_end_record(place, end) for place, end in enumerate(ends)]
+    rows = await connection.fetch(_SUBMITTED_ALL, {"submits": json_text.dumps(submits)})
+    return [bool(row["moved"]) for row in rows]
+
+
+def _submit_end_record(place: int, end: SubmitEnd) -> dict[str, Any]:
+    jobs_of = [{**job, "when_moved": True} for job in end.when_moved]
+    jobs_of += [{**job, "when_moved": False} for job in end.always]
+    return {
+        **_receipt_params(end.message_id, end.receipt),
+        "place": place,
+        "carrier": end.carrier,
+        "parts": len(end.ids),
+        "part_ids": _part_ids(end.ids, end.spellings),
+        "job_id": end.job.id,
+        "job_kind": end.job.kind,
+        "jobs": jobs_of,
+    }
 
 
 def _submitted_params(
     message_id: int, receipt: Row, carrier: str, ids: Sequence[str], spellings: Sequence[Spelling] | None
 ) -> dict[str, Any]:
-    part_ids = [
+    part_ids = json_text.dumps(_part_ids(ids, spellings))
+    params = {"id": message_id, "carrier": carrier, "parts": len(ids), "part_ids": part_ids}
+    return params | _receipt_params(message_id, receipt)
+
+
+def _part_ids(ids: Sequence[str], spellings: Sequence[Spelling] | None) -> list[dict[str, Any]]:
+    return [
         {"carrier_message_id": carrier_id, "part": part, "id_key": None, "id_value": None}
         | ({} if spellings is None else {"id_key": spellings[part][0], "id_value": spellings[part][1]})
         for part, carrier_id in enumerate(ids)
     ]
-    params = {"id": message_id, "carrier": carrier, "parts": len(ids), "part_ids": json_text.dumps(part_ids)}
-    return params | _receipt_params(message_id, receipt)
 
 
 def _receipt_params(message_id: int, receipt: Row) -> dict[str, Any]:

@@ -6,6 +6,7 @@ imports no carrier code."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
@@ -14,8 +15,8 @@ import structlog
 from telroute.bootstrap import Deps
 from telroute.errors import NotFound
 from telroute.kit import jobs, metrics
-from telroute.kit.coalesce import lookup
-from telroute.kit.db import Connection, Row
+from telroute.kit.coalesce import Coalescer, lookup
+from telroute.kit.db import Connection, Row, is_unavailable, writes_with_ctes
 from telroute.kit.jobs import Job
 from telroute.kit.worker import Handler, RetryLater
 from telroute.messages import auto_replies, delivery, model, repository
@@ -85,6 +86,9 @@ class _DeliveryReads:
 def deliver_handler(deps: Deps, carriers: Carriers, faults: Faults | None = None) -> Handler:
     validity_us = int(deps.settings.message_validity_seconds * 1_000_000)
     reads = _DeliveryReads(deps)
+    # PostgreSQL: the submits that end together are written in one statement (SQLite's group commit
+    # already shares the commit of the deliveries of a moment).
+    submits = Coalescer(partial(end_submits, deps)) if writes_with_ctes(deps.db) else None
 
     async def deliver_message(job: Job) -> bool:
         message = await reads.messages.submit(job.payload["message_id"])
@@ -120,22 +124,60 @@ def deliver_handler(deps: Deps, carriers: Carriers, faults: Faults | None = None
             metrics.count_delivery(target.carrier, outcome.status)
             return True
         now = deps.clock()
-        async with deps.db.alone() as connection:
-            await delivery.mark_submitted_ending(
-                connection,
-                job,
-                message,
-                target.carrier,
-                result.carrier_message_ids,
-                context(deps),
-                spellings=_spellings(result),
-                then=[receipt_job(receipt, now=now, delay=delay) for receipt, delay in result.scheduled],
-            )
+        then = [receipt_job(receipt, now=now, delay=delay) for receipt, delay in result.scheduled]
+        ids, spellings = result.carrier_message_ids, _spellings(result)
+        await _end_submit(deps, submits, delivery.Submitted(job, message, target.carrier, ids, spellings, then))
         log.info("message submitted", carrier=target.carrier, parts=len(result.carrier_message_ids))
         metrics.count_delivery(target.carrier, "submitted")
         return True
 
     return deliver_message
+
+
+async def _end_submit(
+    deps: Deps, submits: Coalescer[delivery.Submitted, bool | BaseException] | None, submitted: delivery.Submitted
+) -> None:
+    if submits is None:
+        async with deps.db.alone() as connection:
+            await delivery.mark_submitted_ending(connection, submitted, context(deps))
+        return
+    ended = await submits.submit(submitted)
+    if isinstance(ended, BaseException):
+        raise ended
+
+
+async def end_submits(deps: Deps, submitted: Sequence[delivery.Submitted]) -> list[bool | BaseException]:
+    """The ends of the deliveries whose submits came back together, in one statement: for each, whether it
+    moved its message, or what failed it. A message twice (a job run again after its lease lapsed) is ended
+    in a statement of its own after the others. When the statement fails for a reason other than the
+    database being away, each is ended alone, so that one message cannot fail the others."""
+    firsts: dict[int, delivery.Submitted] = {}
+    repeats: list[delivery.Submitted] = []
+    for one in submitted:
+        if one.message["id"] in firsts:
+            repeats.append(one)
+        else:
+            firsts[one.message["id"]] = one
+    outcomes: dict[int, bool | BaseException] = {}
+    try:
+        async with deps.db.alone() as connection:
+            moved = await delivery.mark_all_submitted_ending(connection, list(firsts.values()), context(deps))
+        outcomes = {id(one): one_moved for one, one_moved in zip(firsts.values(), moved, strict=True)}
+    except Exception as exc:
+        if is_unavailable(exc):
+            raise
+        repeats = [*firsts.values(), *repeats]
+    for one in repeats:
+        outcomes[id(one)] = await _end_alone(deps, one)
+    return [outcomes[id(one)] for one in submitted]
+
+
+async def _end_alone(deps: Deps, submitted: delivery.Submitted) -> bool | BaseException:
+    try:
+        async with deps.db.alone() as connection:
+            return await delivery.mark_submitted_ending(connection, submitted, context(deps))
+    except Exception as exc:
+        return exc
 
 
 def _tries(job: Job) -> int:
