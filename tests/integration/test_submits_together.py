@@ -11,10 +11,9 @@ import pytest
 
 from telroute.accounts.model import Account
 from telroute.bootstrap import Deps
-from telroute.config import Prices
-from telroute.kit import jobs
 from telroute.kit.db import sql, writes_with_ctes
 from telroute.messages import delivery, model, repository, service, tasks
+from tests.support.deliveries import claimed_submits
 from tests.support.number_owner import account_owning
 
 T0 = 1_700_000_000_000_000
@@ -29,28 +28,7 @@ async def deps(isolated_deps: Deps) -> Deps:
 
 
 async def queued(deps: Deps, account: Account, count: int) -> list[delivery.Submitted]:
-    """`count` queued messages with a DLR callback, each with its claimed delivery job, as the carrier took
-    them (two parts each, and a receipt job scheduled)."""
-    for n in range(count):
-        sent = service.validate_send(
-            {"from": OURS, "to": f"1312555{n:04d}", "body": f"m{n}", "dlr_callback": "https://example.com/dlr"},
-            "/data/attributes",
-        )
-        async with deps.db.transaction() as connection:
-            await service.accept(connection, account, sent, OURS, [], model.new_message_id(), prices=Prices(), now=T0)
-    claimed = await jobs.claim(deps.db, "w1", now=T0, lease_us=10_000_000, limit=count)
-    messages = await repository.by_ids(deps.db, [job.payload["message_id"] for job in claimed])
-    return [
-        delivery.Submitted(
-            job,
-            messages[job.payload["message_id"]],
-            "test",
-            (f"id-{job.id}-a", f"id-{job.id}-b"),
-            None,
-            [jobs.job_params("scheduled_receipt", {"of": job.id}, now=T0)],
-        )
-        for job in claimed
-    ]
+    return await claimed_submits(deps, account, OURS, count, now=T0)
 
 
 async def job_kinds(deps: Deps) -> dict[str, int]:

@@ -166,6 +166,22 @@ _ENDED_JOBS = (
 )
 
 
+def ending_rows_ctes(rows: str, key: str) -> str:
+    """PostgreSQL CTEs that end several jobs at once: for each row of the CTE `rows` (columns `job_id`,
+    `job_kind`, `jobs`: a JSON array of `job_params` records with `when_moved`), the job's row deleted, and
+    its jobs inserted, those marked `when_moved` only when the CTE `moved` returned the row's `key` as `id`."""
+    return f"""ended AS (DELETE FROM jobs j USING {rows} r WHERE j.id = r.job_id AND j.kind = r.job_kind),
+    successors AS ({_ENQUEUED} SELECT s.kind, s.payload, s.run_at, 0, s.now
+      FROM {rows} r LEFT JOIN moved ON moved.id = r.{key} CROSS JOIN LATERAL
+        jsonb_to_recordset(r.jobs) AS s(kind text, payload text, run_at bigint, now bigint, when_moved boolean)
+      WHERE NOT s.when_moved OR moved.id IS NOT NULL)"""
+
+
+def marked_jobs(when_moved: Sequence[dict[str, Any]], always: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The jobs of a row of `ending_rows_ctes`: `job_params` records marked `when_moved` or not."""
+    return [job | {"when_moved": True} for job in when_moved] + [job | {"when_moved": False} for job in always]
+
+
 @cache
 def _ending(ctes: str) -> Query:
     return sql(
@@ -191,8 +207,7 @@ async def end_after(
     if on_postgres(connection):
         if not write.ctes:
             raise ValueError("end_after needs the write's PostgreSQL CTEs (Guarded.ctes)")
-        marked = [enqueued | {"when_moved": True} for enqueued in when_moved]
-        marked += [enqueued | {"when_moved": False} for enqueued in always]
+        marked = marked_jobs(when_moved, always)
         ended = {"ended_id": job.id, "ended_kind": job.kind, "ended_jobs": json_text.dumps(marked)}
         return bool(await connection.fetchval(_ending(write.ctes), {**params, **ended}))
     moved = await connection.execute_guarded(write, params) > 0

@@ -213,6 +213,61 @@ async def apply_carrier_state(
     await finalize(connection, message, outcome, context, error=error, part=reported)
 
 
+async def apply_reports_together(
+    connection: Connection, reports: Sequence[tuple[Job, Row | None]], context: Context
+) -> list[bool]:
+    """PostgreSQL (one statement, in the transaction that locked the rows): the carrier receipt jobs of
+    several messages, each with the part its carrier id names and its message, locked (`repository.
+    locked_by_carrier_ids`), applied as `apply_carrier_state` would and ended. True for each one applied and
+    ended here; False for those to take alone: no part found by that id (a spelling to look for, or a submit
+    not recorded yet), a message already final, a part of a multipart message, a second report on a message."""
+    taken: list[dict[str, Any]] = []
+    places: list[int] = []
+    messages: set[int] = set()
+    for place, (job, row) in enumerate(reports):
+        if row is None or row["id"] in messages:
+            continue
+        messages.add(row["id"])  # a later report on it goes alone, after this one
+        report = await _report(connection, job, row, context)
+        if report is not None:
+            taken.append(report)
+            places.append(place)
+    moved = await repository.apply_reported_all(connection, taken) if taken else []
+    for report, one_moved in zip(taken, moved, strict=True):
+        if one_moved:
+            metrics.count_receipt(2, report["status"])
+    applied = [False] * len(reports)
+    for place in places:
+        applied[place] = True
+    return applied
+
+
+async def _report(connection: Connection, job: Job, row: Row, context: Context) -> dict[str, Any] | None:
+    """What `apply_carrier_state` would write for the carrier receipt job `job` on the part and message of
+    `row`, when it is one write and a level-2 receipt; None otherwise."""
+    payload = job.payload
+    outcome = model.overridden(
+        model.outcome_of_state(payload["state"]), payload.get("status_code"), payload.get("description")
+    )
+    if row["status"] in model.FINAL_STATUSES or (outcome.status == model.DELIVERED and row["parts_pending"] > 1):
+        return None
+    state = str(payload["state"]).upper()
+    log.info("message status", message_id=row["public_id"], status=outcome.status, code=outcome.code)
+    receipt = _receipt(2, outcome, context)
+    callback = await _dlr_callback(connection, row, context, receipt)
+    return {
+        "message_id": row["id"],
+        "carrier": payload["carrier"],
+        "carrier_message_id": row["carrier_message_id"],
+        "part_state": state,
+        "status": outcome.status,
+        "error": None if outcome.status == model.DELIVERED or not outcome.final else state,
+        "receipt": receipt,
+        "job": job,
+        "when_moved": [] if callback is None else [webhooks.job_params(callback, now=context.now)],
+    }
+
+
 async def deliver_on_net(connection: Connection, message: Row, owner: Row, context: Context) -> None:
     """The destination is a number on this server: the owner gets an inbound MDR and its callback."""
     if not await mark_submitted(connection, message, ON_NET, (message["public_id"],), context):

@@ -208,7 +208,7 @@ _SUBMITTED_WITH_RECEIPT = Guarded(  # status, level-1 receipt and carrier ids: o
 # messages at once (`:submits`, a JSON array of records; no message twice): one statement.
 _SUBMITTED_ALL = sql(
     "",
-    postgres="""WITH input AS (SELECT * FROM jsonb_to_recordset(CAST(:submits AS jsonb)) AS s(place integer,
+    postgres=f"""WITH input AS (SELECT * FROM jsonb_to_recordset(CAST(:submits AS jsonb)) AS s(place integer,
         message_id bigint, job_id bigint, job_kind text, status text, carrier text, parts integer, now bigint,
         level integer, code integer, description text, part_ids jsonb, jobs jsonb)),
     moved AS (UPDATE messages m SET status = s.status, carrier = s.carrier, parts_pending = s.parts,
@@ -222,12 +222,7 @@ _SUBMITTED_ALL = sql(
       FROM input s JOIN moved ON moved.id = s.message_id CROSS JOIN LATERAL
         jsonb_to_recordset(s.part_ids) AS p(carrier_message_id text, part integer, id_key text, id_value text)
       ON CONFLICT (carrier, carrier_message_id) DO NOTHING),
-    ended AS (DELETE FROM jobs j USING input s WHERE j.id = s.job_id AND j.kind = s.job_kind),
-    successors AS (INSERT INTO jobs (kind, payload, run_at_us, attempts, created_at_us)
-      SELECT r.kind, r.payload, r.run_at, 0, r.now
-      FROM input s LEFT JOIN moved ON moved.id = s.message_id CROSS JOIN LATERAL
-        jsonb_to_recordset(s.jobs) AS r(kind text, payload text, run_at bigint, now bigint, when_moved boolean)
-      WHERE NOT r.when_moved OR moved.id IS NOT NULL)
+    {jobs.ending_rows_ctes("input", "message_id")}
     SELECT moved.id IS NOT NULL AS moved FROM input s LEFT JOIN moved ON moved.id = s.message_id ORDER BY s.place""",
 )
 _CARRIER_ID_COLUMNS = "message_id, part, state, carrier_message_id, id_key, id_value"
@@ -239,6 +234,34 @@ _LOCKED_BY_CARRIER_ID = sql(
     f"SELECT {_PART_AND_MESSAGE} {_PART_FROM} WHERE c.carrier = :carrier AND c.carrier_message_id = :id",
     postgres=f"SELECT {_PART_AND_MESSAGE} {_PART_FROM} WHERE c.carrier = :carrier AND c.carrier_message_id = :id "
     "FOR UPDATE OF m",
+)
+# PostgreSQL: `_LOCKED_BY_CARRIER_ID` for several ids at once, the messages locked in the order of their ids.
+_LOCKED_BY_CARRIER_IDS = sql(
+    "",
+    postgres=f"""SELECT w.carrier AS named_carrier, {_PART_AND_MESSAGE} {_PART_FROM}
+      JOIN unnest(CAST(:carriers AS TEXT[]), CAST(:ids AS TEXT[])) AS w(carrier, id)
+        ON c.carrier = w.carrier AND c.carrier_message_id = w.id
+      ORDER BY m.id FOR UPDATE OF m""",
+)
+# PostgreSQL: carriers' reports on the parts of several messages (`:receipts`, a JSON array of records; no
+# message twice), each applied as `_ADVANCE_REPORTED_WITH_RECEIPT` does, with the end of its receipt job
+# (`jobs.ending_rows_ctes`): one statement.
+_FINAL_LIST = "'delivered', 'undelivered', 'expired', 'rejected', 'failed'"
+_REPORTED_ALL = sql(
+    "",
+    postgres=f"""WITH input AS (SELECT * FROM jsonb_to_recordset(CAST(:receipts AS jsonb)) AS r(place integer,
+        message_id bigint, carrier text, carrier_message_id text, part_state text, status text, error text,
+        level integer, code integer, description text, now bigint, job_id bigint, job_kind text, jobs jsonb)),
+    part AS (UPDATE carrier_message_ids c SET state = r.part_state
+      FROM input r WHERE c.carrier = r.carrier AND c.carrier_message_id = r.carrier_message_id),
+    moved AS (UPDATE messages m SET status = r.status, error = COALESCE(r.error, m.error), updated_at_us = r.now
+      FROM input r WHERE m.id = r.message_id AND m.status <> r.status AND m.status NOT IN ({_FINAL_LIST})
+      RETURNING m.id),
+    receipt AS (INSERT INTO receipts (message_id, level, status, status_code, description, created_at_us)
+      SELECT r.message_id, r.level, r.status, r.code, r.description, r.now
+      FROM input r JOIN moved ON moved.id = r.message_id),
+    {jobs.ending_rows_ctes("input", "message_id")}
+    SELECT moved.id IS NOT NULL AS moved FROM input r LEFT JOIN moved ON moved.id = r.message_id ORDER BY r.place""",
 )
 _BY_CARRIER_SPELLING = sql(  # one indexed lookup per spelling (an OR of them scans the carrier's ids)
     f"""SELECT {_CARRIER_ID_COLUMNS} FROM carrier_message_ids WHERE carrier = :carrier AND id_key = :literal
@@ -389,8 +412,6 @@ async def mark_all_submitted_ending(connection: Connection, ends: Sequence[Submi
 
 
 def _submit_end_record(place: int, end: SubmitEnd) -> dict[str, Any]:
-    jobs_of = [{**job, "when_moved": True} for job in end.when_moved]
-    jobs_of += [{**job, "when_moved": False} for job in end.always]
     return {
         **_receipt_params(end.message_id, end.receipt),
         "place": place,
@@ -399,7 +420,7 @@ def _submit_end_record(place: int, end: SubmitEnd) -> dict[str, Any]:
         "part_ids": _part_ids(end.ids, end.spellings),
         "job_id": end.job.id,
         "job_kind": end.job.kind,
-        "jobs": jobs_of,
+        "jobs": jobs.marked_jobs(end.when_moved, end.always),
     }
 
 
@@ -489,6 +510,14 @@ async def locked_by_carrier_id(connection: Connection, carrier: str, carrier_id:
     return await connection.fetchrow(_LOCKED_BY_CARRIER_ID, {"carrier": carrier, "id": carrier_id})
 
 
+async def locked_by_carrier_ids(connection: Connection, named: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Row]:
+    """PostgreSQL only: `locked_by_carrier_id` of each (carrier, id) of `named` in one query, by (carrier, id);
+    the messages are locked in the order of their ids, so that two such reads cannot deadlock."""
+    params = {"carriers": [carrier for carrier, _ in named], "ids": [carrier_id for _, carrier_id in named]}
+    rows = await connection.fetch(_LOCKED_BY_CARRIER_IDS, params)
+    return {(row["named_carrier"], row["carrier_message_id"]): row for row in rows}
+
+
 async def by_carrier_spelling(connection: Connection, carrier: str, spelling: Spelling, state: str) -> Row | None:
     """The part a receipt (reporting `state`) names by an id with this spelling, when the receipt spells
     it unlike the submit response did (hex versus decimal, leading zeros). Where it could name several
@@ -574,3 +603,23 @@ async def outbound_by_public_id(connection: Connection, public_id: str) -> Row |
 
 async def link_reply(connection: Connection, message_id: int, answered_id: int) -> None:
     await connection.execute(_LINK, {"message": message_id, "answered": answered_id})
+
+
+async def apply_reported_all(connection: Connection, reports: Sequence[Params]) -> list[bool]:
+    """PostgreSQL only: carriers' reports on parts of several messages (none twice), each with its level-2
+    `receipt` and the end of its receipt job, in one statement. Each of `reports`: `message_id`, `carrier`,
+    `carrier_message_id`, `part_state`, `status`, `error`, `receipt` (level, status_code, description,
+    created_at_us), `job` and its `when_moved` jobs (`jobs.job_params`). Whether each moved its message."""
+    records = [
+        {
+            **{name: report[name] for name in ("message_id", "carrier", "carrier_message_id", "part_state", "error")},
+            **_receipt_params(report["message_id"], report["receipt"]),
+            "place": place,
+            "job_id": report["job"].id,
+            "job_kind": report["job"].kind,
+            "jobs": jobs.marked_jobs(report["when_moved"], ()),
+        }
+        for place, report in enumerate(reports)
+    ]
+    rows = await connection.fetch(_REPORTED_ALL, {"receipts": json_text.dumps(records)})
+    return [bool(row["moved"]) for row in rows]

@@ -211,7 +211,12 @@ def spelling_of(carrier_id: str) -> repository.Spelling:
 
 
 def receipt_handler(deps: Deps) -> Handler:
+    # PostgreSQL: the receipts claimed together are applied in one transaction of three statements.
+    together = Coalescer(partial(apply_receipts, deps)) if writes_with_ctes(deps.db) else None
+
     async def carrier_receipt(job: Job) -> bool:
+        if together is not None and await together.submit(job):
+            return True
         payload = job.payload
         carrier, carrier_id = payload["carrier"], payload["carrier_message_id"]
         async with deps.db.transaction() as connection, jobs.finishing(connection, job):
@@ -237,6 +242,25 @@ def receipt_handler(deps: Deps) -> Handler:
         return True
 
     return carrier_receipt
+
+
+async def apply_receipts(deps: Deps, receipts: Sequence[Job]) -> list[bool]:
+    """Carrier receipt jobs claimed together (PostgreSQL): their parts and messages read and locked in one
+    query, and those that are one write each applied and ended in one statement (`delivery.
+    apply_reports_together`). True for each one done; False for each to take alone, as every one is when
+    the transaction fails for a reason other than the database being away (one receipt cannot fail the
+    others)."""
+    named = [(job.payload["carrier"], job.payload["carrier_message_id"]) for job in receipts]
+    try:
+        async with deps.db.transaction() as connection:
+            found = await repository.locked_by_carrier_ids(connection, named)
+            reports = [(job, found.get(key)) for job, key in zip(receipts, named, strict=True)]
+            return await delivery.apply_reports_together(connection, reports, context(deps))
+    except Exception as exc:
+        if is_unavailable(exc):
+            raise
+        log.warning("receipts applied one by one after a failure", error=str(exc))
+        return [False] * len(receipts)
 
 
 async def _part_of_receipt(
