@@ -43,6 +43,10 @@ class Query:
 
     sqlite: str
     postgres: str = ""
+    # PostgreSQL plans it afresh at every run instead of keeping a plan per connection: for a statement that
+    # joins a batch of rows with tables that grow from empty, a plan kept from when they were small scans them
+    # whole once they are large. Costs a round trip and a planning a run: for statements that carry batches.
+    planned_each_run: bool = False
     pg_text: str = field(init=False)
     pg_names: tuple[str, ...] = field(init=False)
     sqlite_json: bool = field(init=False)
@@ -68,8 +72,8 @@ class Query:
         return [values[name] for name in self.pg_names]
 
 
-def sql(sqlite: str, postgres: str = "") -> Query:
-    return Query(sqlite, postgres)
+def sql(sqlite: str, postgres: str = "", *, planned_each_run: bool = False) -> Query:
+    return Query(sqlite, postgres, planned_each_run)
 
 
 @dataclass(frozen=True, slots=True)
@@ -549,6 +553,8 @@ class _PostgresStatements:
 
     async def fetch(self, query: Query, params: Params | None = None) -> list[Row]:
         self._count()
+        if query.planned_each_run:
+            return await _fetch_planned_now(self._target, query.pg_text, query.pg_args(params))
         rows: list[Row] = await self._target.fetch(query.pg_text, *query.pg_args(params))
         return rows
 
@@ -579,6 +585,17 @@ class _PostgresStatements:
 
     async def execute_guarded(self, guarded: Guarded, params: Params) -> int:
         return await self.execute(guarded.postgres, params)
+
+
+async def _fetch_planned_now(target: Any, text: str, args: list[Any]) -> list[Row]:
+    """A statement prepared for this run alone: PostgreSQL plans its first runs for their parameters and the
+    tables as they are (asyncpg closes the statement once it is dropped)."""
+    if not hasattr(target, "prepare"):  # a pool
+        async with target.acquire() as connection:
+            return await _fetch_planned_now(connection, text, args)
+    statement = await target.prepare(text)
+    rows: list[Row] = await statement.fetch(*args)
+    return rows
 
 
 class PostgresDatabase(_PostgresStatements):

@@ -224,6 +224,7 @@ _SUBMITTED_ALL = sql(
       ON CONFLICT (carrier, carrier_message_id) DO NOTHING),
     {jobs.ending_rows_ctes("input", "message_id")}
     SELECT moved.id IS NOT NULL AS moved FROM input s LEFT JOIN moved ON moved.id = s.message_id ORDER BY s.place""",
+    planned_each_run=True,
 )
 _CARRIER_ID_COLUMNS = "message_id, part, state, carrier_message_id, id_key, id_value"
 _PART_AND_MESSAGE = ", ".join(
@@ -242,6 +243,7 @@ _LOCKED_BY_CARRIER_IDS = sql(
       JOIN unnest(CAST(:carriers AS TEXT[]), CAST(:ids AS TEXT[])) AS w(carrier, id)
         ON c.carrier = w.carrier AND c.carrier_message_id = w.id
       ORDER BY m.id FOR UPDATE OF m""",
+    planned_each_run=True,
 )
 # PostgreSQL: carriers' reports on the parts of several messages (`:receipts`, a JSON array of records; no
 # message twice), each applied as `_ADVANCE_REPORTED_WITH_RECEIPT` does, with the end of its receipt job
@@ -262,6 +264,7 @@ _REPORTED_ALL = sql(
       FROM input r JOIN moved ON moved.id = r.message_id),
     {jobs.ending_rows_ctes("input", "message_id")}
     SELECT moved.id IS NOT NULL AS moved FROM input r LEFT JOIN moved ON moved.id = r.message_id ORDER BY r.place""",
+    planned_each_run=True,
 )
 _BY_CARRIER_SPELLING = sql(  # one indexed lookup per spelling (an OR of them scans the carrier's ids)
     f"""SELECT {_CARRIER_ID_COLUMNS} FROM carrier_message_ids WHERE carrier = :carrier AND id_key = :literal
