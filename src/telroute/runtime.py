@@ -13,6 +13,7 @@ from telroute.carriers.factory import build_carrier
 from telroute.carriers.registry import CarrierRegistry
 from telroute.carriers.simulator import SimulatorCarrier
 from telroute.console import changes as console_changes
+from telroute.kit import queue_upkeep
 from telroute.kit.worker import Handler, Worker, worker_name
 from telroute.messages import retention
 from telroute.messages import tasks as message_tasks
@@ -74,6 +75,7 @@ class Runtime:
             asyncio.create_task(self.worker.run(self._stop)),
             asyncio.create_task(self.registry.run(self._stop)),
             asyncio.create_task(retention.run(deps, self._stop)),
+            asyncio.create_task(queue_upkeep.run(deps.db, self._stop)),
         ]
 
     async def stop(self) -> None:
