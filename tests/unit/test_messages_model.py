@@ -190,3 +190,11 @@ def test_default_rate_table() -> None:
         outbound_sms_per_segment=4_000_000, inbound_sms=4_000_000, outbound_mms=19_500_000, inbound_mms=9_500_000
     )
     assert expected == DEFAULT
+
+
+def test_a_report_ends_the_message_with_its_state_word_as_error_only_when_undelivered() -> None:
+    assert model.report_error(model.reported_outcome("DELIVRD", None, None), "DELIVRD") is None
+    assert model.report_error(model.reported_outcome("enroute", None, None), "enroute") is None  # not final
+    assert model.report_error(model.reported_outcome("undeliv", None, None), "undeliv") == "UNDELIV"
+    forced = model.reported_outcome("UNDELIV", 4301, "forced by a fault rule")
+    assert (forced.status, forced.code, forced.description) == ("undelivered", 4301, "forced by a fault rule")

@@ -203,13 +203,13 @@ async def apply_carrier_state(
     if message is None or message["status"] in model.FINAL_STATUSES:
         return
     reported = repository.PartState(carrier, carrier_id, state.upper())
-    outcome = model.overridden(model.outcome_of_state(state), code, description)
+    outcome = model.reported_outcome(state, code, description)
     if outcome.status == model.DELIVERED and message["parts_pending"] > 1:  # delivered when every part is
         await repository.set_part_state(connection, carrier, carrier_id, reported.state)
         if all(part == "DELIVRD" for part in await repository.part_states(connection, message["id"])):
             await finalize(connection, message, outcome, context)
         return
-    error = None if outcome.status == model.DELIVERED or not outcome.final else reported.state
+    error = model.report_error(outcome, state)
     await finalize(connection, message, outcome, context, error=error, part=reported)
 
 
@@ -221,51 +221,40 @@ async def apply_reports_together(
     locked_by_carrier_ids`), applied as `apply_carrier_state` would and ended. True for each one applied and
     ended here; False for those to take alone: no part found by that id (a spelling to look for, or a submit
     not recorded yet), a message already final, a part of a multipart message, a second report on a message."""
-    taken: list[dict[str, Any]] = []
-    places: list[int] = []
+    taken: dict[int, repository.ReportEnd] = {}  # by place in `reports`
     messages: set[int] = set()
     for place, (job, row) in enumerate(reports):
         if row is None or row["id"] in messages:
             continue
         messages.add(row["id"])  # a later report on it goes alone, after this one
-        report = await _report(connection, job, row, context)
-        if report is not None:
-            taken.append(report)
-            places.append(place)
-    moved = await repository.apply_reported_all(connection, taken) if taken else []
-    for report, one_moved in zip(taken, moved, strict=True):
+        end = await _report_end(connection, job, row, context)
+        if end is not None:
+            taken[place] = end
+    moved = await repository.apply_reported_all(connection, list(taken.values())) if taken else []
+    for end, one_moved in zip(taken.values(), moved, strict=True):
         if one_moved:
-            metrics.count_receipt(2, report["status"])
-    applied = [False] * len(reports)
-    for place in places:
-        applied[place] = True
-    return applied
+            metrics.count_receipt(end.receipt["level"], end.receipt["status"])
+    return [place in taken for place in range(len(reports))]
 
 
-async def _report(connection: Connection, job: Job, row: Row, context: Context) -> dict[str, Any] | None:
+async def _report_end(connection: Connection, job: Job, row: Row, context: Context) -> repository.ReportEnd | None:
     """What `apply_carrier_state` would write for the carrier receipt job `job` on the part and message of
     `row`, when it is one write and a level-2 receipt; None otherwise."""
     payload = job.payload
-    outcome = model.overridden(
-        model.outcome_of_state(payload["state"]), payload.get("status_code"), payload.get("description")
-    )
+    outcome = model.reported_outcome(payload["state"], payload.get("status_code"), payload.get("description"))
     if row["status"] in model.FINAL_STATUSES or (outcome.status == model.DELIVERED and row["parts_pending"] > 1):
         return None
-    state = str(payload["state"]).upper()
     log.info("message status", message_id=row["public_id"], status=outcome.status, code=outcome.code)
     receipt = _receipt(2, outcome, context)
     callback = await _dlr_callback(connection, row, context, receipt)
-    return {
-        "message_id": row["id"],
-        "carrier": payload["carrier"],
-        "carrier_message_id": row["carrier_message_id"],
-        "part_state": state,
-        "status": outcome.status,
-        "error": None if outcome.status == model.DELIVERED or not outcome.final else state,
-        "receipt": receipt,
-        "job": job,
-        "when_moved": [] if callback is None else [webhooks.job_params(callback, now=context.now)],
-    }
+    return repository.ReportEnd(
+        job,
+        row["id"],
+        repository.PartState(payload["carrier"], row["carrier_message_id"], str(payload["state"]).upper()),
+        model.report_error(outcome, payload["state"]),
+        receipt,
+        [] if callback is None else [webhooks.job_params(callback, now=context.now)],
+    )
 
 
 async def deliver_on_net(connection: Connection, message: Row, owner: Row, context: Context) -> None:

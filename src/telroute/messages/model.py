@@ -76,6 +76,17 @@ def overridden(outcome: ReceiptOutcome, code: int | None, description: str | Non
     return ReceiptOutcome(outcome.status, outcome.code if code is None else code, description or outcome.description)
 
 
+def reported_outcome(state: str, code: int | None, description: str | None) -> ReceiptOutcome:
+    """The outcome of a carrier's report of `state`; `code` and `description`: a forced receipt's (sandbox
+    faults), replacing those of the state."""
+    return overridden(outcome_of_state(state), code, description)
+
+
+def report_error(outcome: ReceiptOutcome, state: str) -> str | None:
+    """The MDR's error after a report of `state`: the state word, when it ends the message undelivered."""
+    return None if outcome.status == DELIVERED or not outcome.final else state.upper()
+
+
 def submit_outcome(status: str, detail: str) -> ReceiptOutcome:
     base = SUBMIT_REJECTED if status == Status.REJECTED else SUBMIT_FAILED
     return ReceiptOutcome(base.status, base.code, f"{base.description}: {detail}"[:200])

@@ -608,19 +608,34 @@ async def link_reply(connection: Connection, message_id: int, answered_id: int) 
     await connection.execute(_LINK, {"message": message_id, "answered": answered_id})
 
 
-async def apply_reported_all(connection: Connection, reports: Sequence[Params]) -> list[bool]:
-    """PostgreSQL only: carriers' reports on parts of several messages (none twice), each with its level-2
-    `receipt` and the end of its receipt job, in one statement. Each of `reports`: `message_id`, `carrier`,
-    `carrier_message_id`, `part_state`, `status`, `error`, `receipt` (level, status_code, description,
-    created_at_us), `job` and its `when_moved` jobs (`jobs.job_params`). Whether each moved its message."""
+@dataclass(frozen=True, slots=True)
+class ReportEnd:
+    """A carrier's report on a part, for `apply_reported_all`: the part's new state, the MDR's error and its
+    level-2 `receipt`, and the end of the receipt job with the jobs to enqueue if the message moves."""
+
+    job: Job
+    message_id: int
+    part: PartState
+    error: str | None
+    receipt: Row
+    when_moved: Sequence[dict[str, Any]]
+
+
+async def apply_reported_all(connection: Connection, reports: Sequence[ReportEnd]) -> list[bool]:
+    """PostgreSQL only: carriers' reports on parts of several messages (none twice), each as
+    `advance_status_with_receipt` with its part, and the end of its receipt job, in one statement. Whether
+    each moved its message."""
     records = [
         {
-            **{name: report[name] for name in ("message_id", "carrier", "carrier_message_id", "part_state", "error")},
-            **_receipt_params(report["message_id"], report["receipt"]),
+            **_receipt_params(report.message_id, report.receipt),
             "place": place,
-            "job_id": report["job"].id,
-            "job_kind": report["job"].kind,
-            "jobs": jobs.marked_jobs(report["when_moved"], ()),
+            "carrier": report.part.carrier,
+            "carrier_message_id": report.part.carrier_message_id,
+            "part_state": report.part.state,
+            "error": report.error,
+            "job_id": report.job.id,
+            "job_kind": report.job.kind,
+            "jobs": jobs.marked_jobs(report.when_moved, ()),
         }
         for place, report in enumerate(reports)
     ]

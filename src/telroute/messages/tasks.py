@@ -151,25 +151,24 @@ async def end_submits(deps: Deps, submitted: Sequence[delivery.Submitted]) -> li
     moved its message, or what failed it. A message twice (a job run again after its lease lapsed) is ended
     in a statement of its own after the others. When the statement fails for a reason other than the
     database being away, each is ended alone, so that one message cannot fail the others."""
-    firsts: dict[int, delivery.Submitted] = {}
-    repeats: list[delivery.Submitted] = []
-    for one in submitted:
-        if one.message["id"] in firsts:
-            repeats.append(one)
-        else:
-            firsts[one.message["id"]] = one
-    outcomes: dict[int, bool | BaseException] = {}
+    firsts: dict[int, int] = {}  # message id: the place of its first submit
+    for place, one in enumerate(submitted):
+        firsts.setdefault(one.message["id"], place)
+    together = list(firsts.values())
+    outcomes: list[bool | BaseException | None] = [None] * len(submitted)
     try:
         async with deps.db.alone() as connection:
-            moved = await delivery.mark_all_submitted_ending(connection, list(firsts.values()), context(deps))
-        outcomes = {id(one): one_moved for one, one_moved in zip(firsts.values(), moved, strict=True)}
+            ends = [submitted[place] for place in together]
+            moved = await delivery.mark_all_submitted_ending(connection, ends, context(deps))
+        for place, one_moved in zip(together, moved, strict=True):
+            outcomes[place] = one_moved
     except Exception as exc:
         if is_unavailable(exc):
             raise
-        repeats = [*firsts.values(), *repeats]
-    for one in repeats:
-        outcomes[id(one)] = await _end_alone(deps, one)
-    return [outcomes[id(one)] for one in submitted]
+    for place, outcome in enumerate(outcomes):
+        if outcome is None:  # a message's second submit, or every one after the statement failed
+            outcomes[place] = await _end_alone(deps, submitted[place])
+    return [outcome for outcome in outcomes if outcome is not None]
 
 
 async def _end_alone(deps: Deps, submitted: delivery.Submitted) -> bool | BaseException:
@@ -211,7 +210,7 @@ def spelling_of(carrier_id: str) -> repository.Spelling:
 
 
 def receipt_handler(deps: Deps) -> Handler:
-    # PostgreSQL: the receipts claimed together are applied in one transaction of three statements.
+    # PostgreSQL: the receipts claimed together are applied in one transaction of two statements.
     together = Coalescer(partial(apply_receipts, deps)) if writes_with_ctes(deps.db) else None
 
     async def carrier_receipt(job: Job) -> bool:
