@@ -293,7 +293,7 @@ class SqliteDatabase:
         once per event-loop turn: the caches that follow it all look at the start of every request."""
         if self._data_version is not None:
             return self._data_version
-        if self._lent:  # the connection is the committer thread's: the version read last will do
+        if self._lent:  # the connection is the committer thread's: the version read after the last COMMIT
             return self._last_data_version
         self.counted.statements += 1
         version = self._last_data_version = int(self._raw.execute("PRAGMA data_version").fetchone()[0])
@@ -365,6 +365,10 @@ class SqliteDatabase:
         anything."""
         try:
             self._raw.execute("COMMIT")
+            # Read with the connection in hand: while the next COMMIT holds it, this is the version a request
+            # sees, so another process's change is missed for one commit at most. (Not counted as a
+            # statement: it goes with the COMMIT, which is not counted either.)
+            self._last_data_version = int(self._raw.execute("PRAGMA data_version").fetchone()[0])
         except BaseException as exc:
             return exc
         return None
