@@ -25,6 +25,7 @@ from telroute.carriers.routing import RoutingTable
 from telroute.carriers.simulator import SIMULATOR
 from telroute.kit.clock import Clock
 from telroute.kit.db import Database, Row
+from telroute.kit.stopping import stopped_within
 from telroute.messages.carrier_port import Carrier, CarrierEvents
 
 log = structlog.get_logger("telroute.carriers")
@@ -191,11 +192,7 @@ class CarrierRegistry:
         log.info("carrier link stopped", carrier=name, holder=self._holder)
 
     async def run(self, stop: asyncio.Event, interval: float = 2.0) -> None:
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=interval)
-            if stop.is_set():
-                break
+        while not await stopped_within(stop, interval):
             try:
                 await self.refresh()
             except Exception as exc:  # a database hiccup: try again next round

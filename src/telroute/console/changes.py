@@ -7,7 +7,6 @@ never pays for a NOTIFY in its own transaction (NOTIFY serializes commits)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Coroutine
 from typing import Any
 
@@ -15,6 +14,7 @@ import structlog
 
 from telroute.console import repository
 from telroute.kit.db import Database, notifies_across_processes
+from telroute.kit.stopping import stopped_within
 
 PUBLISH_SECONDS = 0.1
 IDLE_SECONDS = 30.0
@@ -43,5 +43,4 @@ async def publish(db: Database, stop: asyncio.Event) -> None:
             await repository.notify_change(db)
         except Exception:  # the database may be away for a moment; consoles re-check on their own too
             log.debug("could not publish a change for consoles", exc_info=True)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), PUBLISH_SECONDS)
+        await stopped_within(stop, PUBLISH_SECONDS)

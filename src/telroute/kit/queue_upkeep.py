@@ -10,11 +10,11 @@ every `interval` seconds; `SKIP_LOCKED` lets a worker that finds another's vacuu
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import structlog
 
 from telroute.kit.db import Database, sql, writes_with_ctes
+from telroute.kit.stopping import stopped_within
 
 log = structlog.get_logger("telroute.worker")
 _AUTOVACUUM = sql("", postgres="SELECT current_setting('autovacuum') AS setting")
@@ -39,11 +39,7 @@ async def run(database: Database, stop: asyncio.Event, *, interval: float = 10.0
     except Exception as exc:  # the database away at start: autovacuum's state unknown, vacuum anyway
         log.warning("could not read the server's autovacuum setting", error=str(exc))
     log.info("vacuuming the job queue's table: the server's autovacuum is off", every_seconds=interval)
-    while not stop.is_set():
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval)
-        if stop.is_set():
-            return
+    while not await stopped_within(stop, interval):
         try:
             await vacuum(database)
         except Exception as exc:  # the database away: the next round tries again

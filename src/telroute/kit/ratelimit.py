@@ -21,10 +21,9 @@ from telroute.kit.db import Connection, sql
 _WAITED_US = "CAST(EXTRACT(EPOCH FROM clock_timestamp() - statement_timestamp()) * 1000000 AS BIGINT)"
 
 
-def take_postgres(rows: str) -> str:
-    """PostgreSQL's take as an upsert of the bucket row(s) that `rows` gives (a VALUES list or a SELECT of
-    `bucket, tat_us`), returning the new `tat_us` when allowed and nothing when refused: with `take_params`,
-    also usable as a CTE of a larger statement that acts only on an allowed request."""
+def _take_postgres(rows: str) -> str:
+    """PostgreSQL's take as an upsert of the bucket row that `rows` gives (`bucket, tat_us`), returning the
+    new `tat_us` when allowed and nothing when refused."""
     return f"""INSERT INTO rate_limits AS r (bucket, tat_us) {rows}
        ON CONFLICT (bucket) DO UPDATE
        SET tat_us = GREATEST(r.tat_us, :now + CAST(:live AS BIGINT) * {_WAITED_US}) + :interval
@@ -63,7 +62,7 @@ _TAKE = sql(
        ON CONFLICT (bucket) DO UPDATE SET tat_us = MAX(rate_limits.tat_us, :now) + :interval
        WHERE MAX(rate_limits.tat_us, :now) + :interval - :burst <= :now
        RETURNING tat_us""",
-    postgres=take_postgres("VALUES (:bucket, CAST(:now AS BIGINT) + CAST(:interval AS BIGINT))"),
+    postgres=_take_postgres("VALUES (:bucket, CAST(:now AS BIGINT) + CAST(:interval AS BIGINT))"),
 )
 _TAT = sql("SELECT tat_us FROM rate_limits WHERE bucket = :bucket")
 _FORGET = sql("DELETE FROM rate_limits WHERE bucket = :bucket")

@@ -11,13 +11,13 @@ MDR pages stay exact."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 
 import structlog
 
 from telroute.bootstrap import Deps
 from telroute.kit.db import Connection
+from telroute.kit.stopping import stopped_within
 from telroute.messages import retention_repository
 
 log = structlog.get_logger("telroute.retention")
@@ -57,5 +57,4 @@ async def run(deps: Deps, stop: asyncio.Event) -> None:
                 log.info("messages pruned", count=pruned, older_than_days=retention_us / 86_400_000_000)
         except Exception as exc:  # the database away: the next round tries again
             log.warning("pruning failed", error=str(exc))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), deps.settings.retention_interval)
+        await stopped_within(stop, deps.settings.retention_interval)

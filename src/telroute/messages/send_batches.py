@@ -23,10 +23,9 @@ from telroute.kit.db import Database, Row
 from telroute.messages import repository, service
 from telroute.messages.service import DELIVER_MESSAGE, AtOnce, SendRequest
 
-_MOST_AT_ONCE = 500
 _RACES = 3  # a bucket created by another statement meanwhile: the statement wrote nothing; run it again
 
-Key = tuple[int, str, int]  # account, bucket, rate
+Key = tuple[int, str, int]  # account, bucket, the rate's interval
 
 
 class SendBatches:
@@ -45,7 +44,7 @@ class SendBatches:
         key = (account.id, take["bucket"], take["interval"])
         batch = self._batches.get(key)
         if batch is None:
-            batch = self._batches[key] = Coalescer(partial(self._write, account.id, take), limit=_MOST_AT_ONCE)
+            batch = self._batches[key] = Coalescer(partial(self._write, account.id, take))
         try:
             found = await batch.submit(message)
         finally:
