@@ -1,7 +1,8 @@
-"""PostgreSQL's send in one statement (`send_batches`): one statement committed on its own, the same
-refusals in the same order as the send in steps (403, opted out, 429), and nothing written by a refused
-send: no message, no job, no position, no rate taken. The sends of an account arriving together share the
-statement, each with its own outcome, as if sent one after another in the order they arrived."""
+"""The send at once (`send_batches`): on PostgreSQL one statement committed on its own, on SQLite one
+transaction; the same refusals in the same order as the send in steps (403, opted out, 429), and nothing
+written by a refused send: no message, no job, no position, no rate taken. The sends of an account arriving
+together share the statement (SQLite: the transaction and its statements), each with its own outcome, as if
+sent one after another in the order they arrived."""
 
 from __future__ import annotations
 
@@ -14,13 +15,11 @@ from telroute.accounts.model import Account, rate_bucket
 from telroute.bootstrap import Deps
 from telroute.config import Prices
 from telroute.errors import BadRequest, Forbidden, TooManyRequests
-from telroute.kit.db import sql
+from telroute.kit.db import sql, writes_with_ctes
 from telroute.messages import model, opt_outs, repository, service
 from telroute.messages.send_batches import SendBatches
 from telroute.messages.service import SendRequest
 from tests.support.number_owner import account_owning
-
-pytestmark = pytest.mark.postgres_only
 
 T0 = 1_700_000_000_000_000
 OURS = "12065550181"
@@ -28,6 +27,15 @@ THEIRS = "12065550182"  # owned by another account
 SUBSCRIBER = "13125550123"
 _MESSAGES = sql("SELECT seq, status, body, from_number, to_number, segments FROM messages WHERE account_id = :a")
 _JOBS = sql("SELECT COUNT(*) FROM jobs WHERE kind = :kind AND payload LIKE :payload")
+
+
+def statements_of(deps: Deps, *, alone: bool) -> tuple[int, int]:
+    """Statements and transactions of a send alone, or of a batch of sends: on PostgreSQL one statement; on
+    SQLite the senders, the rate (one take alone, a read and a write for a batch), the position, the
+    messages and their jobs."""
+    if writes_with_ctes(deps.db):
+        return (1, 1)
+    return (5, 1) if alone else (6, 1)
 
 
 async def new_account(deps: Deps, name: str, number: str, *, per_second: int) -> Account:
@@ -75,7 +83,8 @@ async def test_an_accepted_send_is_one_statement_and_one_transaction(deps: Deps)
     account = await new_account(deps, "once", OURS, per_second=5)
     statements, transactions = deps.db.counted.statements, deps.db.counted.transactions
     public_id = await send_at_once(deps, account, request())
-    assert (deps.db.counted.statements - statements, deps.db.counted.transactions - transactions) == (1, 1)
+    counted = (deps.db.counted.statements - statements, deps.db.counted.transactions - transactions)
+    assert counted == statements_of(deps, alone=True)
     message = await repository.by_public_id(deps.db, public_id, account.id)
     assert message is not None
     assert (message["status"], message["from_number"], message["to_number"]) == (model.QUEUED, OURS, SUBSCRIBER)
@@ -141,7 +150,8 @@ async def test_sends_arriving_together_are_one_statement_in_the_order_they_arriv
     statements, transactions = deps.db.counted.statements, deps.db.counted.transactions
     bodies = [f"message {n}" for n in range(20)]
     public_ids = await send_together(deps, account, [request(body=body) for body in bodies])
-    assert (deps.db.counted.statements - statements, deps.db.counted.transactions - transactions) == (1, 1)
+    counted = (deps.db.counted.statements - statements, deps.db.counted.transactions - transactions)
+    assert counted == statements_of(deps, alone=False)
     rows = await stored(deps, account)
     assert [(row["seq"], row["body"]) for row in rows] == list(enumerate(bodies, start=1))
     for public_id, body in zip(public_ids, bodies, strict=True):
@@ -166,6 +176,22 @@ async def test_the_rate_lets_the_first_of_a_batch_through_and_refuses_the_rest(d
     assert await delivery_jobs(deps) == 3
 
 
+async def test_a_batch_takes_what_the_sends_before_it_left_of_the_burst(deps: Deps) -> None:
+    account = await new_account(deps, "after", OURS, per_second=3)
+    await send_at_once(deps, account, request(body="alone"))
+    outcomes = await send_together(deps, account, [request(body=f"message {n}") for n in range(4)])
+    assert [isinstance(outcome, str) for outcome in outcomes] == [True, True, False, False]
+    later = await send_together(deps, account, [request(body="later")])  # a third of a second on: one more
+    assert isinstance(later[0], TooManyRequests)
+    batches = SendBatches(deps.db, lambda: T0 + 340_000)
+    [one_more, refused] = await asyncio.gather(
+        *(send_at_once(deps, account, request(body=body), batches=batches) for body in ("next", "refused")),
+        return_exceptions=True,
+    )
+    assert isinstance(one_more, str) and isinstance(refused, TooManyRequests)
+    assert [row["body"] for row in await stored(deps, account)] == ["alone", "message 0", "message 1", "next"]
+
+
 async def test_each_send_of_a_batch_gets_its_own_refusal_and_refused_ones_take_no_rate(deps: Deps) -> None:
     account = await new_account(deps, "mixed", OURS, per_second=2)
     await new_account(deps, "other", THEIRS, per_second=2)
@@ -184,6 +210,7 @@ async def test_each_send_of_a_batch_gets_its_own_refusal_and_refused_ones_take_n
     assert [(row["seq"], row["body"]) for row in await stored(deps, account)] == [(1, "first"), (2, "second")]
 
 
+@pytest.mark.postgres_only  # SQLite's transactions run one at a time: no statement runs meanwhile
 async def test_a_bucket_created_meanwhile_by_another_statement_is_judged_again(deps: Deps) -> None:
     """The account's bucket has no row; another statement creates it, spent, while the send runs: the send's
     statement wrote nothing, so it runs again and is refused by that bucket."""

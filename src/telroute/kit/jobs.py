@@ -38,6 +38,11 @@ def enqueue_chained(key: str) -> Query:
     return sql(f"{_ENQUEUED} VALUES (:job_kind, json_object('{key}', :chained), :now, 0, :now)")
 
 
+def enqueue_each(key: str) -> Query:
+    """SQLite: a job of kind `:job_kind` for each id of `:ids` (a JSON array), its payload naming it as `key`."""
+    return sql(f"{_ENQUEUED} SELECT :job_kind, json_object('{key}', value), :now, 0, :now FROM json_each(:ids)")
+
+
 def enqueue_cte(source: str, key: str) -> str:
     payload = f"CAST(json_build_object('{key}', id) AS TEXT)"
     return f"enqueued AS ({_ENQUEUED} SELECT :job_kind, {payload}, :now, 0, :now FROM {source})"
@@ -175,6 +180,24 @@ def ending_rows_ctes(rows: str, key: str) -> str:
       FROM {rows} r LEFT JOIN moved ON moved.id = r.{key} CROSS JOIN LATERAL
         jsonb_to_recordset(r.jobs) AS s(kind text, payload text, run_at bigint, now bigint, when_moved boolean)
       WHERE NOT s.when_moved OR moved.id IS NOT NULL)"""
+
+
+# SQLite: the ends of several jobs (`end_all`); PostgreSQL writes them as CTEs (`ending_rows_ctes`).
+_FINISH_ALL = sql(_FINISH_ALL_ALONG[0], postgres=_FINISH_ALL_ALONG[1])
+_ENQUEUE_ALL = sql(
+    f"{_ENQUEUED} SELECT json_extract(value, '$.kind'), json_extract(value, '$.payload'), "
+    "json_extract(value, '$.run_at'), 0, json_extract(value, '$.now') FROM json_each(:jobs)"
+)
+
+
+async def end_all(connection: Connection, ended: Sequence[Job], enqueued: Sequence[dict[str, Any]]) -> None:
+    """SQLite: finish the jobs `ended` and enqueue `enqueued` (`job_params`), in the caller's transaction: a
+    statement per kind ended and one for every job enqueued."""
+    for kind in dict.fromkeys(job.kind for job in ended):
+        ids = [job.id for job in ended if job.kind == kind]
+        await connection.execute(_FINISH_ALL, {"finished_kind": kind, "finished_jobs": ids})
+    if enqueued:
+        await connection.execute(_ENQUEUE_ALL, {"jobs": list(enqueued)})
 
 
 def marked_jobs(when_moved: Sequence[dict[str, Any]], always: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -65,6 +65,9 @@ _TAKE = sql(
     postgres=_take_postgres("VALUES (:bucket, CAST(:now AS BIGINT) + CAST(:interval AS BIGINT))"),
 )
 _TAT = sql("SELECT tat_us FROM rate_limits WHERE bucket = :bucket")
+_SET_TAT = sql(
+    "INSERT INTO rate_limits (bucket, tat_us) VALUES (:bucket, :tat) ON CONFLICT (bucket) DO UPDATE SET tat_us = :tat"
+)
 _FORGET = sql("DELETE FROM rate_limits WHERE bucket = :bucket")
 
 
@@ -85,6 +88,24 @@ async def take(
     params = take_params(bucket, per_second=per_second, now=now)
     if await connection.fetchval(_TAKE, params) is None:
         await refuse(connection, params, per_second=per_second, what=what)
+
+
+async def take_many_sqlite(connection: Connection, params: Mapping[str, Any], wanted: int) -> int:
+    """SQLite, in a transaction (which holds the database's write lock from its start): up to `wanted` events
+    from the bucket of `params` (`take_params` at a fixed moment), as that many takes one after the other
+    would; how many it allowed, the first ones. One take is the statement of `take`; more read the bucket and
+    write it once."""
+    if wanted == 1:
+        return int(await connection.fetchval(_TAKE, params) is not None)
+    if wanted <= 0:
+        return 0
+    tat = await connection.fetchval(_TAT, {"bucket": params["bucket"]})
+    now, interval = params["now"], params["interval"]
+    start = max(now, 0 if tat is None else int(tat))
+    allowed = min(wanted, max(0, (now + params["burst"] - start) // interval))
+    if allowed:
+        await connection.execute(_SET_TAT, {"bucket": params["bucket"], "tat": start + allowed * interval})
+    return int(allowed)
 
 
 async def refuse(connection: Connection, params: Mapping[str, Any], *, per_second: int, what: str) -> NoReturn:

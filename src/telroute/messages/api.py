@@ -16,7 +16,6 @@ from telroute.errors import BadRequest
 from telroute.kit import idempotency, jsonapi
 from telroute.kit.addresses import require_reachable
 from telroute.kit.clock import format_link_date, parse_date
-from telroute.kit.db import writes_with_ctes
 from telroute.kit.http import read_raw_attributes
 from telroute.kit.query import query_params
 from telroute.messages import model, opt_outs, replies, schemas, service
@@ -64,8 +63,8 @@ def message_routes(deps: Deps, view: View) -> list[Route]:
     async def accept_in_steps(
         request: Request, account: Account, send_request: service.SendRequest, pointer: str
     ) -> tuple[str | None, Response]:
-        """A send with media or an Idempotency-Key, or on SQLite: a transaction of several statements. The
-        new message's id (None for a replayed response) and the response."""
+        """A send with media or an Idempotency-Key: a transaction of several statements. The new message's id
+        (None for a replayed response) and the response."""
         sender = await service.check_sender(deps.db, account, send_request.from_, send_request.to)
         media = []
         if send_request.media_urls:
@@ -105,8 +104,8 @@ def message_routes(deps: Deps, view: View) -> list[Route]:
         return public_id, response
 
     async def accept_at_once(account: Account, send_request: service.SendRequest, pointer: str) -> str:
-        """A send without media or Idempotency-Key on PostgreSQL: one statement, with the account's sends
-        arriving with it (`send_batches`)."""
+        """A send without media or Idempotency-Key: written with the account's sends arriving with it
+        (`send_batches`)."""
         sender = service.normalized_sender(send_request.from_)
         public_id = model.new_message_id()
         outcome = await batches.accept(
@@ -121,7 +120,7 @@ def message_routes(deps: Deps, view: View) -> list[Route]:
         send_request = service.validate_send(attributes, pointer)
         dlr_pointer = f"{pointer}/dlr_callback"
         require_reachable(send_request.dlr_callback, deps.http.policy, name="dlr_callback", pointer=dlr_pointer)
-        if send_request.media_urls or idempotency.requested(request) or not writes_with_ctes(deps.db):
+        if send_request.media_urls or idempotency.requested(request):
             public_id, response = await accept_in_steps(request, account, send_request, pointer)
             if public_id is None:
                 return response

@@ -12,7 +12,7 @@ import structlog
 from telroute.accounts import repository as accounts_repository
 from telroute.config import Prices
 from telroute.kit import metrics
-from telroute.kit.db import Connection, Row, on_postgres
+from telroute.kit.db import Connection, Row
 from telroute.kit.jobs import Job
 from telroute.messages import auto_replies, model, opt_outs, replies, repository, views
 from telroute.messages.media import FetchedMedia
@@ -138,9 +138,9 @@ async def mark_all_submitted_ending(
     connection: Connection, submitted: Sequence[Submitted], context: Context
 ) -> list[bool]:
     """`mark_submitted_ending` of several messages (none twice); on PostgreSQL in one statement (for
-    `Database.alone()`). Whether each moved."""
+    `Database.alone()`), on SQLite a few for them all. Whether each moved."""
     ends = [await _submit_end(connection, one, context) for one in submitted]
-    if len(ends) > 1 and on_postgres(connection):
+    if len(ends) > 1:
         moved = await repository.mark_all_submitted_ending(connection, ends)
     else:
         moved = [await repository.mark_submitted_ending(connection, end) for end in ends]
@@ -216,8 +216,8 @@ async def apply_carrier_state(
 async def apply_reports_together(
     connection: Connection, reports: Sequence[tuple[Job, Row | None]], context: Context
 ) -> list[bool]:
-    """PostgreSQL (one statement, in the transaction that locked the rows): the carrier receipt jobs of
-    several messages, each with the part its carrier id names and its message, locked (`repository.
+    """In the transaction that read (on PostgreSQL locked) the rows, in one statement on PostgreSQL: the carrier
+    receipt jobs of several messages, each with the part its carrier id names and its message (`repository.
     locked_by_carrier_ids`), applied as `apply_carrier_state` would and ended. True for each one applied and
     ended here; False for those to take alone: no part found by that id (a spelling to look for, or a submit
     not recorded yet), a message already final, a part of a multipart message, a second report on a message."""

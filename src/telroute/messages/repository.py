@@ -16,6 +16,7 @@ from telroute.kit.db import (
     Query,
     Row,
     in_params,
+    on_postgres,
     placeholders,
     sql,
 )
@@ -115,6 +116,27 @@ _ACCEPT_BATCH = sql(
     FROM checked c JOIN input i USING (place) LEFT JOIN inserted m ON m.public_id = i.public_id
     ORDER BY c.place""",
 )
+# SQLite: `_ACCEPT_BATCH` as a statement per step in one transaction, the rate's arithmetic in Python
+# (`ratelimit.take_many_sqlite`): every send's sender and opt-out (`:messages`, a JSON array of records, read
+# in their order), then for the sends the bucket allowed their positions, messages and delivery jobs.
+_SENDERS_EACH = sql(
+    "SELECT n.account_id AS owner, EXISTS (SELECT 1 FROM opt_outs o WHERE o.our_number = "
+    "json_extract(s.value, '$.from_number') AND o.subscriber = json_extract(s.value, '$.to_number')) AS opted_out "
+    "FROM json_each(:messages) AS s LEFT JOIN numbers n "
+    "ON n.value = json_extract(s.value, '$.from_number') AND n.account_id IS NOT NULL ORDER BY s.key"
+)
+_POSITIONS_TAKEN = sql(
+    """INSERT INTO message_positions (account_id, last_seq, last_at_us) VALUES (:account_id, :count, :now)
+    ON CONFLICT (account_id) DO UPDATE SET last_seq = message_positions.last_seq + :count,
+      last_at_us = MAX(message_positions.last_at_us, :now)
+    RETURNING last_seq, last_at_us"""
+)
+_INSERT_EACH = sql(
+    f"INSERT INTO messages ({_INSERT_COLUMNS}) SELECT json_extract(value, '$.public_id'), :account_id, "
+    + ", ".join(f"json_extract(value, '$.{name}')" for name in list(_BATCH_FIELDS)[1:])
+    + ", :first_seq + key, :at, :now FROM json_each(:messages) WHERE true ORDER BY key RETURNING id, public_id"
+)
+_ENQUEUE_EACH = jobs.enqueue_each("message_id")
 _BY_PUBLIC_ID = sql(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE public_id = :public_id AND account_id = :account")
 _BY_ID = sql(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = :id")
 _M_COLUMNS = ", ".join(f"m.{column.strip()}" for column in _MESSAGE_COLUMNS.split(","))
@@ -266,6 +288,48 @@ _REPORTED_ALL = sql(
     SELECT moved.id IS NOT NULL AS moved FROM input r LEFT JOIN moved ON moved.id = r.message_id ORDER BY r.place""",
     planned_each_run=True,
 )
+# SQLite, which has no data-modifying WITH: `_SUBMITTED_ALL` and `_REPORTED_ALL` as a statement per write, each
+# over the whole batch (`:records`, a JSON array), in one transaction; the moves first, whose RETURNING says
+# which messages get a receipt, carrier ids and their jobs (`jobs.end_all`).
+_SUBMITTED_EACH = sql(
+    "UPDATE messages SET status = json_extract(s.value, '$.status'), carrier = json_extract(s.value, '$.carrier'), "
+    "parts_pending = json_extract(s.value, '$.parts'), updated_at_us = json_extract(s.value, '$.now') "
+    "FROM json_each(:records) AS s "
+    "WHERE messages.id = json_extract(s.value, '$.message_id') AND messages.status = 'queued' RETURNING messages.id"
+)
+_PARTS_REPORTED_EACH = sql(
+    "UPDATE carrier_message_ids SET state = json_extract(r.value, '$.part_state') FROM json_each(:records) AS r "
+    "WHERE carrier_message_ids.carrier = json_extract(r.value, '$.carrier') "
+    "AND carrier_message_ids.carrier_message_id = json_extract(r.value, '$.carrier_message_id')"
+)
+_REPORTED_EACH = sql(
+    "UPDATE messages SET status = json_extract(r.value, '$.status'), "
+    "error = COALESCE(json_extract(r.value, '$.error'), messages.error), "
+    "updated_at_us = json_extract(r.value, '$.now') "
+    "FROM json_each(:records) AS r WHERE messages.id = json_extract(r.value, '$.message_id') "
+    f"AND messages.status <> json_extract(r.value, '$.status') AND messages.status NOT IN ({_FINAL_LIST}) "
+    "RETURNING messages.id"
+)
+_RECEIPTS_EACH = sql(
+    "INSERT INTO receipts (message_id, level, status, status_code, description, created_at_us) "
+    "SELECT json_extract(value, '$.message_id'), json_extract(value, '$.level'), json_extract(value, '$.status'), "
+    "json_extract(value, '$.code'), json_extract(value, '$.description'), json_extract(value, '$.now') "
+    "FROM json_each(:records)"
+)
+_CARRIER_IDS_EACH = sql(
+    f"{_CARRIER_IDS} SELECT json_extract(s.value, '$.carrier'), json_extract(p.value, '$.carrier_message_id'), "
+    "json_extract(s.value, '$.message_id'), json_extract(p.value, '$.part'), json_extract(p.value, '$.id_key'), "
+    "json_extract(p.value, '$.id_value') FROM json_each(:records) AS s, json_each(s.value, '$.part_ids') AS p "
+    "WHERE true ON CONFLICT (carrier, carrier_message_id) DO NOTHING"
+)
+# SQLite: `_LOCKED_BY_CARRIER_IDS` (`:named`, a JSON array of [carrier, id] pairs; CROSS JOIN keeps the batch
+# the outer loop, each pair one probe of the carrier ids' key).
+_BY_CARRIER_IDS = sql(
+    f"SELECT json_extract(w.value, '$[0]') AS named_carrier, {_PART_AND_MESSAGE} FROM json_each(:named) AS w "
+    "CROSS JOIN carrier_message_ids c ON c.carrier = json_extract(w.value, '$[0]') "
+    f"AND c.carrier_message_id = json_extract(w.value, '$[1]') JOIN messages m ON m.id = c.message_id "
+    f"{_JOIN_DLR_SETTINGS}"
+)
 _BY_CARRIER_SPELLING = sql(  # one indexed lookup per spelling (an OR of them scans the carrier's ids)
     f"""SELECT {_CARRIER_ID_COLUMNS} FROM carrier_message_ids WHERE carrier = :carrier AND id_key = :literal
         UNION ALL
@@ -306,15 +370,53 @@ async def insert_queued(connection: Connection, values: dict[str, Any], job_kind
 async def accept_batch(
     connection: Connection, account_id: int, messages: Sequence[Params], taken: Params, job_kind: str
 ) -> list[Row] | None:
-    """PostgreSQL only (`kit.db.writes_with_ctes`), as a statement alone (`Database.alone`): for each of the
-    account's `messages` (`insert_queued`'s values but `account_id` and `now`), in order, the sender check, a
-    take of the rate (`taken`: `ratelimit.take_params`, whose `now` the messages get) and `insert_queued`.
-    Returns for each its sender's `owner` (None when no account has it), `opted_out`, and its new
-    `message_id` (None when refused); None when the bucket was created meanwhile and nothing was written."""
+    """For each of the account's `messages` (`insert_queued`'s values but `account_id` and `now`), in order, the
+    sender check, a take of the rate (`taken`: `ratelimit.take_params`, whose `now` the messages get) and
+    `insert_queued`. Returns for each its sender's `owner` (None when no account has it), `opted_out`, and
+    its new `message_id` (None when refused); None when the bucket was created meanwhile and nothing was
+    written (PostgreSQL). On PostgreSQL one statement, for `Database.alone`; on SQLite a few, for a
+    transaction."""
+    if not on_postgres(connection):
+        return await _accept_each(connection, account_id, messages, taken, job_kind)
     arrays = {f"{name}_list": [message[name] for message in messages] for name in _BATCH_FIELDS}
     params = {**arrays, **taken, "account_id": account_id, "job_kind": job_kind}
     rows = await connection.fetch(_ACCEPT_BATCH, params)
     return None if rows[0]["raced"] else rows
+
+
+async def _accept_each(
+    connection: Connection, account_id: int, messages: Sequence[Params], taken: Params, job_kind: str
+) -> list[Row]:
+    checked = await connection.fetch(_SENDERS_EACH, {"messages": list(messages)})
+    eligible = [place for place, row in enumerate(checked) if row["owner"] == account_id and not row["opted_out"]]
+    allowed = eligible[: await ratelimit.take_many_sqlite(connection, taken, len(eligible))]
+    ids: dict[str, int] = {}
+    if allowed:
+        now = taken["now"]
+        position = await connection.fetchrow(
+            _POSITIONS_TAKEN, {"account_id": account_id, "count": len(allowed), "now": now}
+        )
+        assert position is not None
+        params = {
+            "account_id": account_id,
+            "first_seq": position["last_seq"] - len(allowed) + 1,
+            "at": position["last_at_us"],
+            "now": now,
+        }
+        inserted = await connection.fetch(_INSERT_EACH, params | {"messages": [messages[place] for place in allowed]})
+        ids = {row["public_id"]: row["id"] for row in inserted}
+        await connection.execute(
+            _ENQUEUE_EACH, {"job_kind": job_kind, "now": now, "ids": [row["id"] for row in inserted]}
+        )
+    return [
+        {
+            "owner": row["owner"],
+            "opted_out": row["opted_out"],
+            "message_id": ids.get(message["public_id"]),
+            "raced": False,
+        }
+        for row, message in zip(checked, messages, strict=True)
+    ]
 
 
 async def by_public_id(connection: Connection, public_id: str, account_id: int) -> Row | None:
@@ -407,11 +509,33 @@ class SubmitEnd:
 
 
 async def mark_all_submitted_ending(connection: Connection, ends: Sequence[SubmitEnd]) -> list[bool]:
-    """PostgreSQL only (`kit.db.writes_with_ctes`), as a statement alone (`Database.alone`):
-    `mark_submitted_ending` of each of `ends` (no message twice), in one statement. Whether each moved."""
+    """`mark_submitted_ending` of each of `ends` (no message twice). Whether each moved. On PostgreSQL one
+    statement (for `Database.alone`); on SQLite a few, each over them all, in the caller's transaction."""
+    if not on_postgres(connection):
+        return await _mark_each_submitted_ending(connection, ends)
     submits = [_submit_end_record(place, end) for place, end in enumerate(ends)]
     rows = await connection.fetch(_SUBMITTED_ALL, {"submits": json_text.dumps(submits)})
     return [bool(row["moved"]) for row in rows]
+
+
+async def _mark_each_submitted_ending(connection: Connection, ends: Sequence[SubmitEnd]) -> list[bool]:
+    submits = [
+        _receipt_params(end.message_id, end.receipt) | {"carrier": end.carrier, "parts": len(end.ids)} for end in ends
+    ]
+    moved = {row["id"] for row in await connection.fetch(_SUBMITTED_EACH, {"records": submits})}
+    went = [end for end in ends if end.message_id in moved]
+    if went:
+        await connection.execute(
+            _RECEIPTS_EACH, {"records": [_receipt_params(end.message_id, end.receipt) for end in went]}
+        )
+        parts = [
+            {"carrier": end.carrier, "message_id": end.message_id, "part_ids": _part_ids(end.ids, end.spellings)}
+            for end in went
+        ]
+        await connection.execute(_CARRIER_IDS_EACH, {"records": parts})
+    then = [job for end in ends for job in (*(end.when_moved if end.message_id in moved else ()), *end.always)]
+    await jobs.end_all(connection, [end.job for end in ends], then)
+    return [end.message_id in moved for end in ends]
 
 
 def _submit_end_record(place: int, end: SubmitEnd) -> dict[str, Any]:
@@ -514,10 +638,13 @@ async def locked_by_carrier_id(connection: Connection, carrier: str, carrier_id:
 
 
 async def locked_by_carrier_ids(connection: Connection, named: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Row]:
-    """PostgreSQL only: `locked_by_carrier_id` of each (carrier, id) of `named` in one query, by (carrier, id);
-    the messages are locked in the order of their ids, so that two such reads cannot deadlock."""
-    params = {"carriers": [carrier for carrier, _ in named], "ids": [carrier_id for _, carrier_id in named]}
-    rows = await connection.fetch(_LOCKED_BY_CARRIER_IDS, params)
+    """`locked_by_carrier_id` of each (carrier, id) of `named` in one query, by (carrier, id); on PostgreSQL the
+    messages are locked in the order of their ids, so that two such reads cannot deadlock."""
+    if on_postgres(connection):
+        params = {"carriers": [carrier for carrier, _ in named], "ids": [carrier_id for _, carrier_id in named]}
+        rows = await connection.fetch(_LOCKED_BY_CARRIER_IDS, params)
+    else:
+        rows = await connection.fetch(_BY_CARRIER_IDS, {"named": [list(pair) for pair in named]})
     return {(row["named_carrier"], row["carrier_message_id"]): row for row in rows}
 
 
@@ -622,9 +749,11 @@ class ReportEnd:
 
 
 async def apply_reported_all(connection: Connection, reports: Sequence[ReportEnd]) -> list[bool]:
-    """PostgreSQL only: carriers' reports on parts of several messages (none twice), each as
-    `advance_status_with_receipt` with its part, and the end of its receipt job, in one statement. Whether
-    each moved its message."""
+    """Carriers' reports on parts of several messages (none twice), each as `advance_status_with_receipt` with
+    its part, and the end of its receipt job. Whether each moved its message. On PostgreSQL one statement; on
+    SQLite a few, each over them all, in the caller's transaction."""
+    if not on_postgres(connection):
+        return await _apply_each_reported(connection, reports)
     records = [
         {
             **_receipt_params(report.message_id, report.receipt),
@@ -641,3 +770,25 @@ async def apply_reported_all(connection: Connection, reports: Sequence[ReportEnd
     ]
     rows = await connection.fetch(_REPORTED_ALL, {"receipts": json_text.dumps(records)})
     return [bool(row["moved"]) for row in rows]
+
+
+async def _apply_each_reported(connection: Connection, reports: Sequence[ReportEnd]) -> list[bool]:
+    records = [
+        _receipt_params(report.message_id, report.receipt)
+        | {
+            "carrier": report.part.carrier,
+            "carrier_message_id": report.part.carrier_message_id,
+            "part_state": report.part.state,
+            "error": report.error,
+        }
+        for report in reports
+    ]
+    await connection.execute(_PARTS_REPORTED_EACH, {"records": records})
+    moved = {row["id"] for row in await connection.fetch(_REPORTED_EACH, {"records": records})}
+    went = [report for report in reports if report.message_id in moved]
+    if went:
+        receipts = [_receipt_params(report.message_id, report.receipt) for report in went]
+        await connection.execute(_RECEIPTS_EACH, {"records": receipts})
+    then = [job for report in went for job in report.when_moved]
+    await jobs.end_all(connection, [report.job for report in reports], then)
+    return [report.message_id in moved for report in reports]

@@ -1,4 +1,5 @@
-"""PostgreSQL: the sends of one account that arrive together are accepted in one statement.
+"""The sends of one account that arrive together are accepted together: in one statement on PostgreSQL, in
+one transaction of a statement per step on SQLite.
 
 Every send of an account takes its rate bucket and its next message position, two rows that each send
 locks until its commit: sends of one account run one after another in the database however many arrive at
@@ -7,19 +8,21 @@ previous statement runs (or in the same event-loop turn) are written together by
 (`repository.accept_batch`, a `Coalescer` per account and bucket): one statement, one commit and one wait
 for the two rows for all of them. Each send gets its own outcome, as if it had been sent alone: its
 sender's owner, whether `to` opted out, and its message, or none when the rate refused it (the sends of a
-statement take the bucket in the order they arrived). A lone send waits one event-loop turn.
+statement take the bucket in the order they arrived). A lone send waits one event-loop turn. On SQLite,
+whose transactions run one at a time, the batch saves the statements: five a send alone, six a batch.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from functools import partial
 from typing import Any
 
 from telroute.accounts.model import Account
 from telroute.config import Prices
 from telroute.kit.coalesce import Coalescer
-from telroute.kit.db import Database, Row
+from telroute.kit.db import Connection, Database, Row, writes_with_ctes
 from telroute.messages import repository, service
 from telroute.messages.service import DELIVER_MESSAGE, AtOnce, SendRequest
 
@@ -52,9 +55,12 @@ class SendBatches:
                 del self._batches[key]
         return AtOnce(found, sender, {**take, "now": found["now"], "live": 0})
 
+    def _unit(self) -> AbstractAsyncContextManager[Connection]:
+        return self._database.alone() if writes_with_ctes(self._database) else self._database.transaction()
+
     async def _write(self, account_id: int, take: dict[str, Any], messages: Sequence[dict[str, Any]]) -> list[Row]:
         for _ in range(_RACES):
-            async with self._database.alone() as connection:
+            async with self._unit() as connection:
                 now = self._clock()  # read with the connection in hand: a send that waited must not look early
                 taken = {**take, "now": now, "live": 1}
                 rows = await repository.accept_batch(connection, account_id, messages, taken, DELIVER_MESSAGE)

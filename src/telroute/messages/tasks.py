@@ -7,6 +7,7 @@ imports no carrier code."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from functools import partial
 from typing import Any
 
@@ -86,9 +87,7 @@ class _DeliveryReads:
 def deliver_handler(deps: Deps, carriers: Carriers, faults: Faults | None = None) -> Handler:
     validity_us = int(deps.settings.message_validity_seconds * 1_000_000)
     reads = _DeliveryReads(deps)
-    # PostgreSQL: the submits that end together are written in one statement (SQLite's group commit
-    # already shares the commit of the deliveries of a moment).
-    submits = Coalescer(partial(end_submits, deps)) if writes_with_ctes(deps.db) else None
+    submits = Coalescer(partial(end_submits, deps))  # the submits that end together are written together
 
     async def deliver_message(job: Job) -> bool:
         message = await reads.messages.submit(job.payload["message_id"])
@@ -135,29 +134,25 @@ def deliver_handler(deps: Deps, carriers: Carriers, faults: Faults | None = None
 
 
 async def _end_submit(
-    deps: Deps, submits: Coalescer[delivery.Submitted, bool | BaseException] | None, submitted: delivery.Submitted
+    deps: Deps, submits: Coalescer[delivery.Submitted, bool | BaseException], submitted: delivery.Submitted
 ) -> None:
-    if submits is None:
-        async with deps.db.alone() as connection:
-            await delivery.mark_submitted_ending(connection, submitted, context(deps))
-        return
     ended = await submits.submit(submitted)
     if isinstance(ended, BaseException):
         raise ended
 
 
 async def end_submits(deps: Deps, submitted: Sequence[delivery.Submitted]) -> list[bool | BaseException]:
-    """The ends of the deliveries whose submits came back together, in one statement: for each, whether it
-    moved its message, or what failed it. A message twice (a job run again after its lease lapsed) is ended
-    in a statement of its own after the others. When the statement fails for a reason other than the
-    database being away, each is ended alone, so that one message cannot fail the others."""
+    """The ends of the deliveries whose submits came back together, in one statement on PostgreSQL and one
+    transaction on SQLite: for each, whether it moved its message, or what failed it. A message twice (a job
+    run again after its lease lapsed) is ended on its own after the others. When the batch fails for a reason
+    other than the database being away, each is ended alone, so that one message cannot fail the others."""
     firsts: dict[int, int] = {}  # message id: the place of its first submit
     for place, one in enumerate(submitted):
         firsts.setdefault(one.message["id"], place)
     together = list(firsts.values())
     outcomes: list[bool | BaseException | None] = [None] * len(submitted)
     try:
-        async with deps.db.alone() as connection:
+        async with _batch_unit(deps) as connection:
             ends = [submitted[place] for place in together]
             moved = await delivery.mark_all_submitted_ending(connection, ends, context(deps))
         for place, one_moved in zip(together, moved, strict=True):
@@ -171,9 +166,14 @@ async def end_submits(deps: Deps, submitted: Sequence[delivery.Submitted]) -> li
     return [outcome for outcome in outcomes if outcome is not None]
 
 
+def _batch_unit(deps: Deps) -> AbstractAsyncContextManager[Connection]:
+    """Where a batch's writes run: PostgreSQL writes one as one statement, alone; SQLite as a few, together."""
+    return deps.db.alone() if writes_with_ctes(deps.db) else deps.db.transaction()
+
+
 async def _end_alone(deps: Deps, submitted: delivery.Submitted) -> bool | BaseException:
     try:
-        async with deps.db.alone() as connection:
+        async with _batch_unit(deps) as connection:
             return await delivery.mark_submitted_ending(connection, submitted, context(deps))
     except Exception as exc:
         return exc
@@ -210,11 +210,10 @@ def spelling_of(carrier_id: str) -> repository.Spelling:
 
 
 def receipt_handler(deps: Deps) -> Handler:
-    # PostgreSQL: the receipts claimed together are applied in one transaction of two statements.
-    together = Coalescer(partial(apply_receipts, deps)) if writes_with_ctes(deps.db) else None
+    together = Coalescer(partial(apply_receipts, deps))  # the receipts claimed together, applied together
 
     async def carrier_receipt(job: Job) -> bool:
-        if together is not None and await together.submit(job):
+        if await together.submit(job):
             return True
         payload = job.payload
         carrier, carrier_id = payload["carrier"], payload["carrier_message_id"]
@@ -244,11 +243,10 @@ def receipt_handler(deps: Deps) -> Handler:
 
 
 async def apply_receipts(deps: Deps, receipts: Sequence[Job]) -> list[bool]:
-    """Carrier receipt jobs claimed together (PostgreSQL): their parts and messages read and locked in one
-    query, and those that are one write each applied and ended in one statement (`delivery.
-    apply_reports_together`). True for each one done; False for each to take alone, as every one is when
-    the transaction fails for a reason other than the database being away (one receipt cannot fail the
-    others)."""
+    """Carrier receipt jobs claimed together: their parts and messages read (and on PostgreSQL locked) in one
+    query, and those that are one write each applied and ended together (`delivery.apply_reports_together`).
+    True for each one done; False for each to take alone, as every one is when the transaction fails for a
+    reason other than the database being away (one receipt cannot fail the others)."""
     named = [(job.payload["carrier"], job.payload["carrier_message_id"]) for job in receipts]
     try:
         async with deps.db.transaction() as connection:
