@@ -9,7 +9,8 @@ each path's rate, p50/p99 and ratio to `/healthz`, and for end to end the rate, 
 (`telroute_db_statements_total` from each process's `/metrics`).
 
 Topologies: SQLite, `telroute serve` as the README starts it (API and worker in one process);
-PostgreSQL, one `serve --no-worker` and one `worker --port`.
+PostgreSQL, one `serve --no-worker` and one `worker --port`; and, for its `/healthz` and end to end only,
+SQLite with the API and the worker as those two processes over one file (both cores).
 
 Usage: benchmarks/run [--quick] [--seconds 8] [--only sqlite|postgres] [--postgres-admin-url URL]
 """
@@ -172,11 +173,14 @@ def row(name: str, rate: float, healthz: float, p50: float, p99: float, extra: s
     print(f"  {name:<10} {figures}{verdict}{extra}")
 
 
-def measure(deployment: Deployment, database: str, seconds: int) -> None:
+def measure(deployment: Deployment, database: str, seconds: int, *, paths: bool = True) -> None:
     api = deployment.api.url
     auth = {"Authorization": deployment.authorization}
     health = wrk(f"{api}/healthz", seconds=seconds)
     row("healthz", health.requests_per_second, health.requests_per_second, health.p50_ms, health.p99_ms)
+    if not paths:
+        end_to_end(deployment, database, seconds, health.requests_per_second)
+        return
     reads: list[tuple[str, str, str | None]] = [(name, f"{api}{path}", None) for name, path in PATHS.items()]
     reads.insert(1, ("search new", f"{api}/v2/numbers/available", search_varied_script(deployment)))
     for name, url, script in reads:
@@ -254,13 +258,11 @@ def end_to_end(deployment: Deployment, database: str, seconds: int, healthz: flo
     row("accepted", sends.requests_per_second, healthz, sends.p50_ms, sends.p99_ms, extra)
     result = drain_burst(deployment, burst, seconds)
     delivered, rate, cpu_us, per_message = result.delivered, result.rate, result.cpu_us, result.statements
+    per_message_cpu = f"{cpu_us:,.0f} us/message"
     if result.cpu_us_worker is not None:
-        per_message_cpu = (
-            f"{cpu_us:,.0f} us/message ({result.cpu_us_worker:,.0f} in the worker), "
-            f"PostgreSQL {result.database_cpu_us:,.0f} us/message"
-        )
-    else:
-        per_message_cpu = f"{cpu_us:,.0f} us/message"
+        per_message_cpu += f" ({result.cpu_us_worker:,.0f} in the worker)"
+    if database == "postgres":
+        per_message_cpu += f", PostgreSQL {result.database_cpu_us:,.0f} us/message"
     goal = E2E_GOALS[database]
     verdict = "met" if rate / healthz >= goal else "NOT met"
     print(
@@ -305,15 +307,17 @@ def base_env(data_dir: Path, database_url: str | None, quick: bool) -> dict[str,
 
 
 @contextmanager
-def deployed(database: str, database_url: str | None, quick: bool) -> Iterator[Deployment]:
+def deployed(database: str, database_url: str | None, quick: bool, *, apart: bool = False) -> Iterator[Deployment]:
+    """`apart`: the API and the worker as two processes (always so on PostgreSQL)."""
+    apart = apart or database == "postgres"
     data_dir = Path(tempfile.mkdtemp(prefix=f"telroute-run-{database}-"))
     env = base_env(data_dir, database_url, quick)
     log = data_dir / "telroute.log"
     with receiver() as receiver_url:
-        api = spawn(env, log, "serve", *(("--no-worker",) if database == "postgres" else ()))
+        api = spawn(env, log, "serve", *(("--no-worker",) if apart else ()))
         processes = [api]
         try:
-            if database == "postgres":
+            if apart:
                 processes.append(spawn(env, log, "worker"))
             yield Deployment(env, api, processes, receiver_url)
         finally:
@@ -354,6 +358,11 @@ def main() -> None:
     if options.only in (None, "postgres"):
         with postgres_database(options.postgres_admin_url) as url:
             run_one("postgres", url, options)
+    if options.only in (None, "sqlite"):
+        print("sqlite, API and worker apart (serve --no-worker + worker; the goal is the embedded default's):")
+        with deployed("sqlite", None, options.quick, apart=True) as deployment:
+            prepare_account(deployment)
+            measure(deployment, "sqlite", options.seconds, paths=False)
 
 
 if __name__ == "__main__":
