@@ -56,7 +56,7 @@ def stage_of(stack: str) -> str:
 def spy(pid: int, seconds: int, output: Path) -> subprocess.Popen[bytes]:
     py_spy = str(Path(sys.executable).with_name("py-spy"))
     options = ["--rate", str(RATE), "--duration", str(seconds), "--format", "raw", "--output", str(output)]
-    command = [py_spy, "record", "--pid", str(pid), *options]
+    command = [py_spy, "record", "--pid", str(pid), "--subprocesses", *options]  # `serve`'s worker process
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

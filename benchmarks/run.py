@@ -8,9 +8,9 @@ each path's rate, p50/p99 and ratio to `/healthz`, and for end to end the rate, 
 (process CPU counters of every telroute process) and SQL statements per message
 (`telroute_db_statements_total` from each process's `/metrics`).
 
-Topologies: SQLite, `telroute serve` as the README starts it (API and worker in one process);
-PostgreSQL, one `serve --no-worker` and one `worker --port`; and, for its `/healthz` and end to end only,
-SQLite with the API and the worker as those two processes over one file (both cores).
+Topologies: SQLite, `telroute serve` as the README starts it (on two cores or more its worker runs in a
+child process; the CPU figures count both); PostgreSQL, one `serve --no-worker` and one `worker --port`;
+and, for its `/healthz` and end to end only, SQLite with `serve --worker-in-process` (one process).
 
 Usage: benchmarks/run [--quick] [--seconds 8] [--only sqlite|postgres] [--postgres-admin-url URL]
 """
@@ -68,14 +68,29 @@ def search_varied_script(deployment: Deployment) -> str:
     return _SEARCH_VARIED % (codes, deployment.authorization)
 
 
+def children(pid: int) -> list[int]:
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Process:
     popen: subprocess.Popen[bytes]
     url: str
 
     def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.popen.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """CPU of the process and of its children (`serve`'s worker process)."""
+        return sum(_cpu_seconds(pid) for pid in [self.popen.pid, *children(self.popen.pid)])
 
     def statements(self) -> int:
         for line in local_get(f"{self.url}/metrics").text.splitlines():
@@ -307,14 +322,14 @@ def base_env(data_dir: Path, database_url: str | None, quick: bool) -> dict[str,
 
 
 @contextmanager
-def deployed(database: str, database_url: str | None, quick: bool, *, apart: bool = False) -> Iterator[Deployment]:
-    """`apart`: the API and the worker as two processes (always so on PostgreSQL)."""
-    apart = apart or database == "postgres"
+def deployed(database: str, database_url: str | None, quick: bool, *serve_options: str) -> Iterator[Deployment]:
+    """PostgreSQL: `serve --no-worker` and a `worker`; SQLite: `serve` with `serve_options`."""
+    apart = database == "postgres"
     data_dir = Path(tempfile.mkdtemp(prefix=f"telroute-run-{database}-"))
     env = base_env(data_dir, database_url, quick)
     log = data_dir / "telroute.log"
     with receiver() as receiver_url:
-        api = spawn(env, log, "serve", *(("--no-worker",) if apart else ()))
+        api = spawn(env, log, "serve", *(("--no-worker",) if apart else serve_options))
         processes = [api]
         try:
             if apart:
@@ -359,8 +374,8 @@ def main() -> None:
         with postgres_database(options.postgres_admin_url) as url:
             run_one("postgres", url, options)
     if options.only in (None, "sqlite"):
-        print("sqlite, API and worker apart (serve --no-worker + worker; the goal is the embedded default's):")
-        with deployed("sqlite", None, options.quick, apart=True) as deployment:
+        print("sqlite, one process (serve --worker-in-process; the goal is the embedded default's):")
+        with deployed("sqlite", None, options.quick, "--worker-in-process") as deployment:
             prepare_account(deployment)
             measure(deployment, "sqlite", options.seconds, paths=False)
 

@@ -121,7 +121,7 @@ def operational_routes(deps: Deps) -> list[BaseRoute]:
         return jsonapi.document(READY)
 
     async def prometheus(request: Request) -> Response:
-        body = await metrics.exposition(deps.db, deps.clock, _METRIC_SOURCES)
+        body = await deps.metrics_relay.merged_into(await metrics.exposition(deps.db, deps.clock, _METRIC_SOURCES))
         return Response(body, headers={"Content-Type": metrics.CONTENT_TYPE})
 
     return [Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", prometheus)]

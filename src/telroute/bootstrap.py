@@ -19,6 +19,7 @@ from telroute.kit import db as dbkit
 from telroute.kit.account_gate import AccountGate
 from telroute.kit.clock import Clock, VirtualClock, system_clock
 from telroute.kit.credential_cache import CredentialCache
+from telroute.kit.exposition_merge import Relay
 from telroute.kit.failed_logins import FailedLogins
 from telroute.kit.migrate import migrate
 from telroute.kit.outbound import OutboundHttp
@@ -41,6 +42,7 @@ class Deps:
     account_gate: AccountGate = field(default_factory=AccountGate)  # the sandbox's API fault rules install one
     credentials: CredentialCache = field(default_factory=CredentialCache)  # verified Basic credentials
     inventory_answers: Answers = field(default_factory=answers_cache)  # the inventory's lists, rendered
+    metrics_relay: Relay = field(default_factory=Relay)  # a child worker's metrics, served in this process's
     # Set when the process begins to stop (SIGTERM): long-lived responses (the console's streams) end then.
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 

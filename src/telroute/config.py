@@ -40,6 +40,7 @@ class Settings:
     public_base_url: str | None = None
     worker_host: str = "127.0.0.1"
     worker_port: int | None = None  # a worker-only process listens (health, metrics) only when set
+    worker_process: bool | None = None  # `serve`'s worker in a child process; None: where there are 2+ cores
     admin_token: TokenDigest | None = None  # only the digest: see kit/token_digest.py
     log_format: Literal["console", "json"] = "console"
     log_level: str = "info"
@@ -218,6 +219,7 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         admin_token=_token_digest(source.get("TELROUTE_ADMIN_TOKEN")),
         worker_host=source.get("TELROUTE_WORKER_HOST") or None,
         worker_port=_integer(source.get("TELROUTE_WORKER_PORT")),
+        worker_process=_flag(source.get("TELROUTE_WORKER_PROCESS")),
         log_format=source.get("TELROUTE_LOG_FORMAT") or None,
         log_level=source.get("TELROUTE_LOG_LEVEL") or None,
         simulator_receipt_delay=float(delay) if delay else None,

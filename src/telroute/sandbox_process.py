@@ -61,7 +61,9 @@ class SandboxProcess:
 
     def start(self) -> SandboxAdmin:
         self._log = self.log_path.open("wb")
+        # One process: a test session's sandbox carries little load, and starts sooner without a worker process.
         command = [sys.executable, "-m", "telroute", "serve", "--profile", "sandbox", "--port", str(self.port)]
+        command.append("--worker-in-process")
         self._process = subprocess.Popen(command, env=self._env(), stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + START_TIMEOUT
         while not _ready(self.url):

@@ -22,6 +22,7 @@ from telroute.edge.protocol import protocol_for
 from telroute.kit import collector, log_writer
 from telroute.kit.logging import configure as configure_logging
 from telroute.runtime import Runtime
+from telroute.worker_process import WorkerProcess, apart, follow_parent
 
 log = structlog.get_logger("telroute.server")
 
@@ -94,28 +95,39 @@ async def run(
     before_serving: Callable[[Deps], object] | None = None,
     creates: Profile | None = None,
     complete_settings: SettingsHook | None = None,
+    parent: bool = False,
 ) -> None:
     """Run until SIGTERM/SIGINT. `creates`: the profile to store when the deployment has none yet
-    (a process without it refuses to start on such a deployment). `complete_settings`: see `build`."""
+    (a process without it refuses to start on such a deployment). `complete_settings`: see `build`. With
+    `http` and `worker`, the worker runs in a child process where `worker_process.apart` says so. `parent`:
+    this is that child, woken and stopped through its stdin."""
     configure_logging(settings.log_format, settings.log_level)
     deps = await build(settings, creates=creates, requires_profile=True, complete=complete_settings)
     log_policy(deps.settings, "serve" if http else "worker")
     stop = deps.stopping
     _install_signals(stop)
     runtime = Runtime(deps)
+    child = WorkerProcess(deps.settings) if http and worker and apart(deps.settings) else None
     # On SIGTERM the HTTP side and the worker drain at the same time, so that together they fit in 10 s.
-    stopping = asyncio.create_task(_stop_when(stop, runtime))
+    stopping = asyncio.create_task(_stop_when(stop, runtime, child))
+    following = asyncio.create_task(follow_parent(deps.wakeup, stop)) if parent else None
     try:
         if before_serving is not None:
             result = before_serving(deps)
             if asyncio.iscoroutine(result):
                 await result
-        await runtime.start(worker=worker)
+        await runtime.start(worker=worker and child is None)
+        if child is not None:
+            await child.start()
+            deps.wakeup.also(child.wake)
+            deps.metrics_relay.fetch = child.metrics
         collector.settle()
         await _serve(deps, stop, _after_the_logs(announce), http=http)
     finally:
         stop.set()
         await stopping
+        if following is not None:
+            following.cancel()
         await deps.close()
         log_writer.flush()
 
@@ -147,6 +159,6 @@ async def _serve(deps: Deps, stop: asyncio.Event, announce: Callable[[str], None
         await stop.wait()
 
 
-async def _stop_when(stop: asyncio.Event, runtime: Runtime) -> None:
+async def _stop_when(stop: asyncio.Event, runtime: Runtime, child: WorkerProcess | None) -> None:
     await stop.wait()
-    await runtime.stop()
+    await asyncio.gather(runtime.stop(), *([child.stop()] if child is not None else []))

@@ -50,6 +50,15 @@ def serve(
         ),
     ] = None,
     no_worker: Annotated[bool, typer.Option("--no-worker", help="Serve the API only; run workers apart.")] = False,
+    worker_process: Annotated[
+        bool | None,
+        typer.Option(
+            "--worker-process/--worker-in-process",
+            help="Run the worker in a child process (two cores) or in this one [default: a child process where "
+            "this machine has two cores or more; env TELROUTE_WORKER_PROCESS].",
+            show_default=False,
+        ),
+    ] = None,
     public_base_url: Annotated[str | None, typer.Option(help="Base of links behind a proxy.")] = None,
     log_format: Annotated[str | None, typer.Option(help="console or json.")] = None,
     cnam_approval_delay: Annotated[
@@ -68,6 +77,7 @@ def serve(
         public_base_url=public_base_url,
         log_format=log_format,
         cnam_approval_delay=cnam_approval_delay,
+        worker_process=worker_process,
     )
     from telroute import sandbox, server  # the app and its routes: only the serving commands pay for them
 
@@ -103,6 +113,9 @@ def worker(
         bool,
         typer.Option("--deny-private-targets", help="Refuse private targets even where the deployment allows them."),
     ] = False,
+    wakeups_on_stdin: Annotated[
+        bool, typer.Option("--wakeups-on-stdin", hidden=True, help="Run as `serve`'s child (worker_process.py).")
+    ] = False,
 ) -> None:
     """Run only the background worker (deliveries, receipts, callbacks); with --port, its health and metrics.
 
@@ -119,4 +132,6 @@ def worker(
 
     bootstrap.prepare_database(settings)
     with refused_exits_2():
-        uvloop.run(server.run(settings, http=False, worker=True, creates=settings.requested_profile))
+        uvloop.run(
+            server.run(settings, http=False, worker=True, creates=settings.requested_profile, parent=wakeups_on_stdin)
+        )

@@ -9,6 +9,7 @@ the tests make those leases lapse at once (`Deployment.lapse_leases_of`) instead
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -27,7 +28,7 @@ from tests.support.callback_receiver import CallbackReceiver
 from tests.support.isolated import Deployment, deployment, eventually
 from tests.support.messaging import buy_number
 from tests.support.receiver import Recorded
-from tests.support.server import Server
+from tests.support.server import Server, children
 
 pytestmark = pytest.mark.slow
 ENV = {"TELROUTE_WEBHOOK_BACKOFF": "0.2,0.2,0.2,0.2,0.2", "TELROUTE_SIMULATOR_RECEIPT_DELAY": "0.3"}
@@ -313,6 +314,13 @@ class Recovery:
         )
 
 
+def worker_pid(server: Server) -> int:
+    """The pid of `serve`'s worker process."""
+    assert server.process is not None
+    [child] = children(server.process.pid)
+    return child
+
+
 def interrupt_and_recover(
     tmp_path: Path, receiver: CallbackReceiver, signum: signal.Signals, *, sends: int, callback_delay: float
 ) -> Recovery:
@@ -379,10 +387,14 @@ def test_sigkill_mid_stream_loses_no_accepted_message_or_purchase(tmp_path: Path
     assert recovery.duplicate_dlrs <= recovery.lapsed["deliver_webhook"]
 
 
+@pytest.mark.parametrize("worker_process", ["0", "1"], ids=["worker-in-process", "worker-process"])
 def test_callbacks_in_flight_at_a_kill_are_delivered_after_the_restart(
-    tmp_path: Path, receiver: CallbackReceiver
+    tmp_path: Path, receiver: CallbackReceiver, worker_process: str
 ) -> None:
+    """The worker killed with its callbacks in flight: `serve`'s own process, or its worker process (then
+    the parent too, as a machine's end would take both)."""
     env = {**ENV, "TELROUTE_WEBHOOK_BACKOFF": "3,3,3,3,3", "TELROUTE_SIMULATOR_RECEIPT_DELAY": "0.1"}
+    env["TELROUTE_WORKER_PROCESS"] = worker_process
     with deployment(tmp_path) as deployed:
         first = deployed.server(**env).start()
         second: Server | None = None
@@ -418,11 +430,14 @@ def test_callbacks_in_flight_at_a_kill_are_delivered_after_the_restart(
                 lambda: table_count(deployed, "webhook_attempts") == 3 and unclaimed(deployed, "deliver_webhook") == 3,
                 what="the three failures recorded, their jobs released until the retry",
             )
+            worker = worker_pid(first) if worker_process == "1" else None
+            if worker is not None:
+                os.kill(worker, signal.SIGKILL)
             first.kill()
             killed_at = time.monotonic()
             receiver.answer("/slow")
             receiver.answer("/erroring")
-            lapsed = deployed.lapse_leases_of(first)
+            lapsed = deployed.lapse_leases_of(first, worker_pid=worker)
             assert lapsed == Counter({"deliver_webhook": 10})  # the hanging ones; the failed ones wait to retry
             second = deployed.server(**env).start()
 

@@ -18,7 +18,10 @@ def json_lines(text: str) -> list[dict[str, Any]]:
 
 def test_json_logs_follow_one_message_from_api_to_callback(tmp_path: Path) -> None:
     with deployment(tmp_path) as deployed, CallbackReceiver() as receiver:
-        server = deployed.server("--log-format", "json", TELROUTE_SIMULATOR_RECEIPT_DELAY="0.1").start()
+        # The worker in a process of its own: both processes' lines, one message's, in order in one stream.
+        server = deployed.server(
+            "--log-format", "json", TELROUTE_SIMULATOR_RECEIPT_DELAY="0.1", TELROUTE_WORKER_PROCESS="1"
+        ).start()
         try:
             keys = deployed.new_account("logs")
             with server.client(keys) as client:

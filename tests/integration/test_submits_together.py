@@ -1,7 +1,8 @@
 """The ends of deliveries whose submits came back together (`tasks.end_submits`): on PostgreSQL one statement
 for all of them (on SQLite one transaction of a statement per write), each message moved, receipted, given
-its carrier ids, its DLR callback job and its scheduled jobs as if ended alone, every delivery job ended; a message already moved on is left as it is; a message
-twice is ended on its own; a malformed end fails only itself."""
+its carrier ids, its DLR callback job and its scheduled jobs as if ended alone, every delivery job ended; a
+message already moved on is left as it is; a message twice is ended on its own; a malformed end fails only
+itself."""
 
 from __future__ import annotations
 

@@ -166,12 +166,13 @@ class Deployment:
         """Run SQL statements in one transaction on one connection; the rows of each."""
         return sql_reader.queries(self.database_url, statements, params)
 
-    def lapse_leases_of(self, server: Server) -> Counter[str]:
+    def lapse_leases_of(self, server: Server, *, worker_pid: int | None = None) -> Counter[str]:
         """Make the jobs a dead server had claimed due now, as its lease lapsing would after
         `job_lease_seconds` (60 s): what another worker does with them is what is under test.
-        Returns how many jobs of each kind the dead server held."""
+        Returns how many jobs of each kind the dead server held. `worker_pid`: its worker process's, when
+        the worker ran apart."""
         assert server.process is not None and server.process.poll() is not None, "the server is still running"
-        holder = f"{socket.gethostname()}:{server.process.pid}"
+        holder = f"{socket.gethostname()}:{worker_pid or server.process.pid}"
         rows = self.query(
             "UPDATE jobs SET run_at_us = 0 WHERE locked_by = :holder AND run_at_us > 0 RETURNING kind",
             {"holder": holder},

@@ -20,6 +20,11 @@ from tests.support.databases import database_url_for
 TELROUTE = [sys.executable, "-m", "telroute"]
 
 
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (`serve`'s worker process)."""
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -32,6 +37,10 @@ def base_env(data_dir: Path, **extra: str) -> dict[str, str]:
         TELROUTE_DATA_DIR=str(data_dir),
         TELROUTE_DATABASE_URL=database_url_for(data_dir),
         TELROUTE_INVENTORY_PER_BLOCK="2",
+        # `serve`'s worker in its own process, unless a test asks for the worker process (the default on two
+        # cores or more: tests/e2e/test_worker_process.py and the tests that say so): a second process's
+        # start-up for each of the suite's servers cost about a minute of the suite on two cores.
+        TELROUTE_WORKER_PROCESS="0",
         PYTHONUNBUFFERED="1",
     )
     env.update(extra)

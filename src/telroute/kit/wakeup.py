@@ -5,14 +5,22 @@ shared by both sides; notifying with no worker waiting (an API-only process) cos
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 
 class Wakeup:
     def __init__(self) -> None:
         self._event = asyncio.Event()
+        self._also: list[Callable[[], None]] = []
 
     def notify(self) -> None:
         self._event.set()
+        for wake in self._also:
+            wake()
+
+    def also(self, wake: Callable[[], None]) -> None:
+        """Call `wake` at each notification too (a worker in another process: `telroute/worker_process.py`)."""
+        self._also.append(wake)
 
     def clear(self) -> None:
         """Forget earlier notifications: the next `wait` returns only on a new one."""

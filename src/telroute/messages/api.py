@@ -127,8 +127,9 @@ def message_routes(deps: Deps, view: View) -> list[Route]:
         else:
             public_id = await accept_at_once(account, send_request, pointer)
             response = jsonapi.document(view.accepted(public_id, jsonapi.base_url(request)), status=202)
-        deps.wakeup.notify()
+        # The line first: a worker in another process, once woken, may log the message's next step at once.
         log.info("message accepted", message_id=public_id, account=account.access_key, is_mms=send_request.is_mms)
+        deps.wakeup.notify()
         return response
 
     async def list_messages(request: Request, account: Account) -> Response:
