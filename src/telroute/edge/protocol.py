@@ -29,6 +29,7 @@ from uvicorn.server import ServerState
 
 from telroute.edge.answer import error_answer
 from telroute.edge.limits import EdgeLimits
+from telroute.edge.one_write import OneWriteTransport
 from telroute.edge.waiting import WaitingConnections
 from telroute.errors import BadRequest, RequestHeaderFieldsTooLarge, RequestTimeout, ServiceUnavailable, TelrouteError
 from telroute.kit.throttle import Throttle
@@ -141,7 +142,10 @@ class EdgeProtocol(HttpToolsProtocol):
         self._disarm()
         self._reading_head = False
         self.waiting.done(self)
+        before = self.cycle
         super().on_headers_complete()
+        if self.cycle is not None and self.cycle is not before:  # a new request's cycle (not an upgrade's)
+            self.cycle.transport = OneWriteTransport(self.transport, self.loop)  # type: ignore[assignment]
 
     def on_body(self, body: bytes) -> None:
         self._body_progress = self.loop.time()

@@ -12,7 +12,9 @@ Two kinds:
   `exposition` add (`app.py` passes each carrier link's state, from `carriers/metrics.py`).
   These describe the whole deployment: do not sum them over processes.
 
-Everything lives in one registry of this module (`REGISTRY`), not prometheus_client's global one.
+Everything lives in one registry of this module (`REGISTRY`), not prometheus_client's global one. "This
+process" is, for `serve` with its worker in a child process, both: its `/metrics` adds the child's counts
+(`kit/exposition_merge.py`).
 """
 
 from __future__ import annotations
