@@ -1,7 +1,8 @@
 """`telroute serve`'s worker in a child process of its own, so that the API and the worker use two cores.
 
 The child is `telroute worker` on the same database and settings, with its health and metrics on a loopback
-port of its own. The parent:
+port of its own (chosen free at each start, and another when a child exits while starting: the port may have
+been taken in between). The parent:
 - wakes it after each job the API writes, over the child's stdin (one byte per event-loop turn at most), so
   that a send is taken at once, not at the worker's next idle poll;
 - serves the child's metrics inside its own `/metrics` (`kit/exposition_merge.py`): one scrape target;
@@ -28,6 +29,7 @@ from telroute.kit.wakeup import Wakeup
 log = structlog.get_logger("telroute.server")
 
 _START_TIMEOUT = 60.0  # seconds for the child to answer /healthz
+_START_TRIES = 3  # a child that exits at once may have lost its port to another process: again on another
 _STOP_TIMEOUT = 15.0  # the worker's own drain is 5 s; then SIGTERM, then SIGKILL
 _FIRST_RESTART, _LONGEST_RESTART = 1.0, 30.0
 
@@ -61,11 +63,15 @@ def child_environment(settings: Settings) -> dict[str, str]:
     return env
 
 
+class _ExitedWhileStarting(Exception):
+    pass
+
+
 class WorkerProcess:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._host = "127.0.0.1"
-        self._port = _free_port(self._host)
+        self._port = 0  # chosen at each start
         self._process: asyncio.subprocess.Process | None = None
         self._wake_pending = False
         self._stopping = False
@@ -82,6 +88,18 @@ class WorkerProcess:
         self._watching = asyncio.create_task(self._watch())
 
     async def _spawn(self) -> None:
+        """Start a child, on a free port (another, when one that exits at once may have lost its port)."""
+        for tries_left in reversed(range(_START_TRIES)):
+            try:
+                await self._spawn_once()
+                return
+            except _ExitedWhileStarting as exc:
+                if not tries_left:
+                    raise SystemExit(str(exc)) from exc
+                log.warning("worker process exited while starting; trying another port", error=str(exc))
+
+    async def _spawn_once(self) -> None:
+        self._port = _free_port(self._host)
         command = [sys.executable, "-m", "telroute", "worker", "--host", self._host, "--port", str(self._port)]
         self._process = await asyncio.create_subprocess_exec(
             *command,
@@ -98,7 +116,7 @@ class WorkerProcess:
         deadline = time.monotonic() + _START_TIMEOUT
         while time.monotonic() < deadline:
             if process.returncode is not None:
-                raise SystemExit(f"the worker process exited with code {process.returncode} while starting")
+                raise _ExitedWhileStarting(f"the worker process exited with code {process.returncode} while starting")
             with contextlib.suppress(httpx.HTTPError):
                 if (await self._client.get(f"http://{self._host}:{self._port}/healthz")).status_code == 200:
                     return

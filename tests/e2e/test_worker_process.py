@@ -1,12 +1,14 @@
 """`telroute serve` with its worker in a child process (`--worker-process`, the default on two cores or more):
 messages go end to end through the child, the parent's `/metrics` includes the child's counters, a child
 that dies is started again and takes the work up, and the child never outlives its parent: it stops with a
-SIGTERM of the parent and by itself when the parent is killed. With `--worker-in-process` there is no child."""
+SIGTERM of the parent and by itself when the parent is killed; a child whose port was taken before it bound
+it starts on another. With `--worker-in-process` there is no child."""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import time
 from collections.abc import Iterator
 from functools import partial
@@ -15,6 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from telroute import worker_process
+from telroute.config import settings_from_env
 from tests.e2e.test_metrics import scrape_url, value
 from tests.support.isolated import Deployment, deployment, eventually
 from tests.support.messaging import buy_number, send, sent_id
@@ -133,3 +137,28 @@ def test_by_default_the_worker_runs_apart_where_there_are_two_cores(deployed: De
             assert children(pid_of(server)) == []
     finally:
         assert server.terminate() == 0
+
+
+async def test_a_child_whose_port_was_taken_meanwhile_is_started_on_another(
+    deployed: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The port is chosen free, then given to the child: another process may take it in between."""
+    deployed.cli("init", "--profile", "sandbox")  # as `serve` does before it starts its child
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        first_choice = [int(taken.getsockname()[1])]
+        choose = worker_process._free_port
+        monkeypatch.setattr(
+            worker_process, "_free_port", lambda host: first_choice.pop() if first_choice else choose(host)
+        )
+        child = worker_process.WorkerProcess(settings_from_env(deployed.env()))
+        await child.start()
+        try:
+            assert child.pid is not None and alive(child.pid)
+            assert not first_choice  # the taken port was tried first
+            exposition = await child.metrics()
+            assert exposition is not None and "telroute_jobs_queue_depth" in exposition
+        finally:
+            await child.stop()
+        assert child.pid is not None and not alive(child.pid)
