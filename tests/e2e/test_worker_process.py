@@ -34,6 +34,10 @@ def alive(pid: int) -> bool:
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
 
 
+# The child's life (its start, restarts, end, port) does not depend on the database: run once.
+ONE_DATABASE = pytest.mark.one_database
+
+
 def pid_of(server: Server) -> int:
     assert server.process is not None
     return server.process.pid
@@ -80,6 +84,7 @@ def test_messages_go_through_the_child_and_its_counters_are_in_the_parents_metri
         assert server.terminate() == 0
 
 
+@ONE_DATABASE
 def test_a_killed_child_is_started_again_and_takes_the_work_up(deployed: Deployment) -> None:
     server = deployed.server("--worker-process", TELROUTE_SIMULATOR_RECEIPT_DELAY="0.05").start()
     try:
@@ -93,6 +98,7 @@ def test_a_killed_child_is_started_again_and_takes_the_work_up(deployed: Deploym
         assert server.terminate() == 0
 
 
+@ONE_DATABASE
 def test_the_child_stops_with_the_parent_however_it_ends(deployed: Deployment) -> None:
     stopped = deployed.server("--worker-process").start()
     child = worker_of(stopped)
@@ -104,6 +110,7 @@ def test_the_child_stops_with_the_parent_however_it_ends(deployed: Deployment) -
     eventually(lambda: not alive(child), timeout=15, what="the child gone after its parent was killed")
 
 
+@ONE_DATABASE
 def test_in_process_there_is_no_child(deployed: Deployment) -> None:
     server = deployed.server("--worker-in-process").start()
     try:
@@ -115,6 +122,7 @@ def test_in_process_there_is_no_child(deployed: Deployment) -> None:
         assert server.terminate() == 0
 
 
+@ONE_DATABASE
 def test_the_child_answers_only_on_loopback(deployed: Deployment) -> None:
     server = deployed.server("--worker-process").start()
     try:
@@ -127,6 +135,7 @@ def test_the_child_answers_only_on_loopback(deployed: Deployment) -> None:
         assert server.terminate() == 0
 
 
+@ONE_DATABASE
 def test_by_default_the_worker_runs_apart_where_there_are_two_cores(deployed: Deployment) -> None:
     server = deployed.server(TELROUTE_WORKER_PROCESS="").start()  # neither asked for: the default
     try:
@@ -139,6 +148,7 @@ def test_by_default_the_worker_runs_apart_where_there_are_two_cores(deployed: De
         assert server.terminate() == 0
 
 
+@ONE_DATABASE
 async def test_a_child_whose_port_was_taken_meanwhile_is_started_on_another(
     deployed: Deployment, monkeypatch: pytest.MonkeyPatch
 ) -> None:
