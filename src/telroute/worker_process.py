@@ -55,6 +55,7 @@ def child_environment(settings: Settings) -> dict[str, str]:
         TELROUTE_DATA_DIR=str(settings.data_dir),
         TELROUTE_DATABASE_URL=settings.resolved_database_url,
         TELROUTE_PUBLIC_BASE_URL=settings.link_base,  # links in callbacks: the API's, not the child's port
+        TELROUTE_PROFILE=settings.profile,  # in force: `--profile production` on a sandbox holds for the child too
         TELROUTE_LOG_FORMAT=settings.log_format,
         TELROUTE_LOG_LEVEL=settings.log_level,
         TELROUTE_ALLOW_PRIVATE_TARGETS="true" if settings.private_targets_allowed else "false",
@@ -136,7 +137,7 @@ class WorkerProcess:
             pause = min(2 * pause, _LONGEST_RESTART)
             try:
                 await self._spawn()
-            except SystemExit as exc:
+            except (SystemExit, Exception) as exc:  # tried again after the next pause
                 log.error("worker process did not start", error=str(exc))
 
     def wake(self) -> None:

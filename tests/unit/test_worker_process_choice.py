@@ -23,12 +23,14 @@ def test_the_child_gets_the_settings_the_parents_options_changed() -> None:
         allow_private_targets=False,
         log_format="json",
         cnam_approval_delay=2.5,
+        profile="production",
     )
     env = child_environment(settings)
     assert env["TELROUTE_DATA_DIR"] == "/srv/telroute"
     assert env["TELROUTE_DATABASE_URL"] == "sqlite:////srv/telroute/telroute.db"
     assert env["TELROUTE_PUBLIC_BASE_URL"] == "http://127.0.0.1:9000"  # the API's links, not the child's port
     assert env["TELROUTE_ALLOW_PRIVATE_TARGETS"] == "false"
+    assert env["TELROUTE_PROFILE"] == "production"  # the profile in force, which may be stricter than stored
     assert (env["TELROUTE_LOG_FORMAT"], env["TELROUTE_CNAM_APPROVAL_DELAY"]) == ("json", "2.5")
     behind_a_proxy = child_environment(Settings(public_base_url="https://sms.example.com/"))
     assert behind_a_proxy["TELROUTE_PUBLIC_BASE_URL"] == "https://sms.example.com"

@@ -769,6 +769,12 @@ def writes_with_ctes(database: Database) -> bool:
     return on_postgres(database)
 
 
+def batch_unit(database: Database) -> AbstractAsyncContextManager[Connection]:
+    """Where a batch's writes run: on PostgreSQL one statement alone (`writes_with_ctes`); on SQLite a
+    statement per write, in one transaction."""
+    return database.alone() if writes_with_ctes(database) else database.transaction()
+
+
 def data_version_of(database: Database) -> Callable[[], int] | None:
     """SQLite only: a number that moves whenever another connection (another process) commits to the database
     file (`PRAGMA data_version`, counted as a statement). None on PostgreSQL: `listen` serves there."""

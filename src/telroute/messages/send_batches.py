@@ -15,14 +15,13 @@ whose transactions run one at a time, the batch saves the statements: five a sen
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from contextlib import AbstractAsyncContextManager
 from functools import partial
 from typing import Any
 
 from telroute.accounts.model import Account
 from telroute.config import Prices
 from telroute.kit.coalesce import Coalescer
-from telroute.kit.db import Connection, Database, Row, writes_with_ctes
+from telroute.kit.db import Database, Row, batch_unit
 from telroute.messages import repository, service
 from telroute.messages.service import DELIVER_MESSAGE, AtOnce, SendRequest
 
@@ -55,12 +54,9 @@ class SendBatches:
                 del self._batches[key]
         return AtOnce(found, sender, {**take, "now": found["now"], "live": 0})
 
-    def _unit(self) -> AbstractAsyncContextManager[Connection]:
-        return self._database.alone() if writes_with_ctes(self._database) else self._database.transaction()
-
     async def _write(self, account_id: int, take: dict[str, Any], messages: Sequence[dict[str, Any]]) -> list[Row]:
         for _ in range(_RACES):
-            async with self._unit() as connection:
+            async with batch_unit(self._database) as connection:
                 now = self._clock()  # read with the connection in hand: a send that waited must not look early
                 taken = {**take, "now": now, "live": 1}
                 rows = await repository.accept_batch(connection, account_id, messages, taken, DELIVER_MESSAGE)

@@ -7,7 +7,6 @@ imports no carrier code."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import AbstractAsyncContextManager
 from functools import partial
 from typing import Any
 
@@ -17,7 +16,7 @@ from telroute.bootstrap import Deps
 from telroute.errors import NotFound
 from telroute.kit import jobs, metrics
 from telroute.kit.coalesce import Coalescer, lookup
-from telroute.kit.db import Connection, Row, is_unavailable, writes_with_ctes
+from telroute.kit.db import Connection, Row, batch_unit, is_unavailable
 from telroute.kit.jobs import Job
 from telroute.kit.worker import Handler, RetryLater
 from telroute.messages import auto_replies, delivery, model, repository
@@ -152,7 +151,7 @@ async def end_submits(deps: Deps, submitted: Sequence[delivery.Submitted]) -> li
     together = list(firsts.values())
     outcomes: list[bool | BaseException | None] = [None] * len(submitted)
     try:
-        async with _batch_unit(deps) as connection:
+        async with batch_unit(deps.db) as connection:
             ends = [submitted[place] for place in together]
             moved = await delivery.mark_all_submitted_ending(connection, ends, context(deps))
         for place, one_moved in zip(together, moved, strict=True):
@@ -166,14 +165,9 @@ async def end_submits(deps: Deps, submitted: Sequence[delivery.Submitted]) -> li
     return [outcome for outcome in outcomes if outcome is not None]
 
 
-def _batch_unit(deps: Deps) -> AbstractAsyncContextManager[Connection]:
-    """Where a batch's writes run: PostgreSQL writes one as one statement, alone; SQLite as a few, together."""
-    return deps.db.alone() if writes_with_ctes(deps.db) else deps.db.transaction()
-
-
 async def _end_alone(deps: Deps, submitted: delivery.Submitted) -> bool | BaseException:
     try:
-        async with _batch_unit(deps) as connection:
+        async with batch_unit(deps.db) as connection:
             return await delivery.mark_submitted_ending(connection, submitted, context(deps))
     except Exception as exc:
         return exc
