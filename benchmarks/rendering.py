@@ -11,7 +11,7 @@ Usage: .venv/bin/python benchmarks/rendering.py
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from telroute.kit import jsonapi
@@ -46,7 +46,7 @@ _MESSAGES = [
     }
     for index in range(100)
 ]
-_RECEIPTS: list[dict[str, Any]] = [
+_RECEIPTS: list[Mapping[str, Any]] = [
     {"status": "smsc submit", "status_code": None, "description": "Message sent", "created_at_us": 1, "level": 1},
     {"status": "delivered", "status_code": 1000, "description": "Delivered", "created_at_us": 2, "level": 2},
 ]

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,7 +139,7 @@ def wrk(
     return WrkResult(rate, p50, p99, total, int(non_2xx_match.group(1)) if non_2xx_match else 0)
 
 
-def post_script(body: dict[str, object], authorization: str) -> str:
+def post_script(body: Mapping[str, object], authorization: str) -> str:
     return (
         'wrk.method = "POST"\n'
         f"wrk.body = {json.dumps(json.dumps(body))}\n"
