@@ -3,7 +3,8 @@
 "A 10-minute soak at half the maximum end-to-end rate: RSS of every process flat (growth under 10% after the
 first minute), no error, every callback delivered."
 
-It starts the deployment of `benchmarks/run.py` (SQLite: one `telroute serve`; PostgreSQL: `serve --no-worker`
+It starts the deployment of `benchmarks/run.py` (SQLite: one `telroute serve`, on two cores or more with its
+worker in a child process, whose RSS is counted with `serve`'s; PostgreSQL: `serve --no-worker`
 and `worker` on a throwaway database) with its local DLR receiver (`benchmarks.callback_counter`) and its
 account (limits raised, an owned number, the account's `sms_dlr_callback` at the receiver, simulator receipts
 after 0.2 s). Unless `--rate` is given, an 8 s wrk burst measures the maximum end-to-end rate (as run.py's
@@ -42,7 +43,16 @@ from types import FrameType
 
 import aiohttp
 
-from benchmarks.run import Deployment, Process, deployed, drain_burst, postgres_database, prepare_account, send_burst
+from benchmarks.run import (
+    Deployment,
+    Process,
+    children,
+    deployed,
+    drain_burst,
+    postgres_database,
+    prepare_account,
+    send_burst,
+)
 from benchmarks.run import wait_drained as run_wait_drained
 from benchmarks.support import machine
 
@@ -58,6 +68,11 @@ LOG_PROBLEM = re.compile(r"\[(warning|error|critical)\s*\]|Traceback|\] callback
 def rss_kb(pid: int) -> int:
     match = re.search(r"^VmRSS:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text(), re.M)
     return int(match.group(1)) if match else 0
+
+
+def rss_with_children_kb(pid: int) -> int:
+    """A process's RSS with its children's (`serve`'s worker process)."""
+    return rss_kb(pid) + sum(rss_kb(child) for child in children(pid))
 
 
 @dataclass
@@ -95,7 +110,7 @@ class Sends:
 
 
 def process_names(deployment: Deployment) -> list[str]:
-    return ["serve"] if len(deployment.processes) == 1 else ["serve --no-worker", "worker"]
+    return ["serve (both processes)"] if len(deployment.processes) == 1 else ["serve --no-worker", "worker"]
 
 
 async def receiver_stats(session: aiohttp.ClientSession, receiver: str) -> ReceiverStats:
@@ -159,7 +174,10 @@ async def sampler(
         tick = 0
         while True:
             stopped = stop.is_set()
-            rss = [rss_kb(process.popen.pid) if process.popen.poll() is None else 0 for process in deployment.processes]
+            rss = [
+                rss_with_children_kb(process.popen.pid) if process.popen.poll() is None else 0
+                for process in deployment.processes
+            ]
             stats = await receiver_stats(session, deployment.receiver)
             sample = Sample(loop.time() - start, rss, sends.accepted, stats)
             samples.append(sample)
