@@ -19,6 +19,7 @@ import os
 import socket
 import sys
 import time
+from typing import IO, Any
 
 import httpx
 import structlog
@@ -30,7 +31,7 @@ log = structlog.get_logger("telroute.server")
 
 _START_TIMEOUT = 60.0  # seconds for the child to answer /healthz
 _START_TRIES = 3  # a child that exits at once may have lost its port to another process: again on another
-_STOP_TIMEOUT = 15.0  # the worker's own drain is 5 s; then SIGTERM, then SIGKILL
+_STOP_TIMEOUT = 15.0  # the worker's own drain is 5 s; after this, SIGKILL
 _FIRST_RESTART, _LONGEST_RESTART = 1.0, 30.0
 
 
@@ -180,12 +181,12 @@ class WorkerProcess:
         await self._client.aclose()
 
 
-async def follow_parent(wakeup: Wakeup, stop: asyncio.Event) -> None:
-    """The child's side: a byte on stdin wakes its worker; the end of stdin (the parent stopped it, or is gone)
-    stops the process."""
+async def follow_parent(wakeup: Wakeup, stop: asyncio.Event, stream: IO[Any] | None = None) -> None:
+    """The child's side: a byte on `stream` (stdin) wakes its worker; the end of it (the parent stopped it, or
+    is gone) stops the process."""
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), stream or sys.stdin)
     while await reader.read(4096):
         wakeup.notify()
     stop.set()

@@ -1,12 +1,15 @@
-"""Where `serve` runs its worker (`worker_process.apart`) and what its child is told (`child_environment`)."""
+"""Where `serve` runs its worker (`worker_process.apart`), what its child is told (`child_environment`), and how
+the child follows its parent over stdin (`follow_parent`)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
 from telroute.config import Settings
-from telroute.worker_process import apart, child_environment
+from telroute.kit.wakeup import Wakeup
+from telroute.worker_process import apart, child_environment, follow_parent
 
 
 def test_asked_for_wins_else_two_cores_or_more_mean_a_child() -> None:
@@ -34,3 +37,17 @@ def test_the_child_gets_the_settings_the_parents_options_changed() -> None:
     assert (env["TELROUTE_LOG_FORMAT"], env["TELROUTE_CNAM_APPROVAL_DELAY"]) == ("json", "2.5")
     behind_a_proxy = child_environment(Settings(public_base_url="https://sms.example.com/"))
     assert behind_a_proxy["TELROUTE_PUBLIC_BASE_URL"] == "https://sms.example.com"
+
+
+async def test_the_child_is_woken_by_a_byte_on_its_stdin_and_stopped_by_its_end() -> None:
+    read_end, write_end = os.pipe()
+    wakeup, stop = Wakeup(), asyncio.Event()
+    with os.fdopen(read_end, "rb", buffering=0) as stream:
+        following = asyncio.create_task(follow_parent(wakeup, stop, stream))
+        waiting = asyncio.create_task(wakeup.wait())
+        os.write(write_end, b"\n")  # what `WorkerProcess.wake` writes
+        await asyncio.wait_for(waiting, 5)
+        assert not stop.is_set()
+        os.close(write_end)  # the parent stopped it, or is gone
+        await asyncio.wait_for(following, 5)
+        assert stop.is_set()

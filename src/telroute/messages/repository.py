@@ -35,7 +35,7 @@ _INSERT_VALUES = """:public_id, :account_id, :direction, :from_number, :to_numbe
 # The account's next position and a time that never goes backwards against it (clocks of several
 # hosts differ): pages are found by position, so position order must be time order.
 _POSITION = """INSERT INTO message_positions (account_id, last_seq, last_at_us) {rows}
-    ON CONFLICT (account_id) DO UPDATE SET last_seq = message_positions.last_seq + 1,
+    ON CONFLICT (account_id) DO UPDATE SET last_seq = message_positions.last_seq + excluded.last_seq,
       last_at_us = {later}(message_positions.last_at_us, :now)
     RETURNING last_seq, last_at_us"""
 _FIRST_POSITION = "VALUES (:account_id, 1, :now)"
@@ -125,12 +125,7 @@ _SENDERS_EACH = sql(
     "FROM json_each(:messages) AS s LEFT JOIN numbers n "
     "ON n.value = json_extract(s.value, '$.from_number') AND n.account_id IS NOT NULL ORDER BY s.key"
 )
-_POSITIONS_TAKEN = sql(
-    """INSERT INTO message_positions (account_id, last_seq, last_at_us) VALUES (:account_id, :count, :now)
-    ON CONFLICT (account_id) DO UPDATE SET last_seq = message_positions.last_seq + :count,
-      last_at_us = MAX(message_positions.last_at_us, :now)
-    RETURNING last_seq, last_at_us"""
-)
+_POSITIONS_TAKEN = sql(_POSITION.format(later="MAX", rows="VALUES (:account_id, :count, :now)"))
 _INSERT_EACH = sql(
     f"INSERT INTO messages ({_INSERT_COLUMNS}) SELECT json_extract(value, '$.public_id'), :account_id, "
     + ", ".join(f"json_extract(value, '$.{name}')" for name in list(_BATCH_FIELDS)[1:])
@@ -524,10 +519,9 @@ async def _mark_each_submitted_ending(connection: Connection, ends: Sequence[Sub
     ]
     moved = {row["id"] for row in await connection.fetch(_SUBMITTED_EACH, {"records": submits})}
     went = [end for end in ends if end.message_id in moved]
-    if went:
-        await connection.execute(
-            _RECEIPTS_EACH, {"records": [_receipt_params(end.message_id, end.receipt) for end in went]}
-        )
+    if went:  # a submit's record holds its receipt's fields
+        receipts = [record for record in submits if record["message_id"] in moved]
+        await connection.execute(_RECEIPTS_EACH, {"records": receipts})
         parts = [
             {"carrier": end.carrier, "message_id": end.message_id, "part_ids": _part_ids(end.ids, end.spellings)}
             for end in went
@@ -785,10 +779,9 @@ async def _apply_each_reported(connection: Connection, reports: Sequence[ReportE
     ]
     await connection.execute(_PARTS_REPORTED_EACH, {"records": records})
     moved = {row["id"] for row in await connection.fetch(_REPORTED_EACH, {"records": records})}
-    went = [report for report in reports if report.message_id in moved]
-    if went:
-        receipts = [_receipt_params(report.message_id, report.receipt) for report in went]
+    if moved:  # a report's record holds its receipt's fields
+        receipts = [record for record in records if record["message_id"] in moved]
         await connection.execute(_RECEIPTS_EACH, {"records": receipts})
-    then = [job for report in went for job in report.when_moved]
+    then = [job for report in reports if report.message_id in moved for job in report.when_moved]
     await jobs.end_all(connection, [report.job for report in reports], then)
     return [report.message_id in moved for report in reports]
