@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -63,49 +62,35 @@ async def test_a_failed_transaction_raises_only_once_what_it_saw_is_committed(
     assert in_file == 1
 
 
-async def test_the_commit_runs_beside_the_event_loop(database: SqliteDatabase, committed: sqlite3.Connection) -> None:
-    """A group's COMMIT (SQLite appending to the WAL) runs in a thread of its own: the loop serves everything
-    else meanwhile, and a transaction returns only once the COMMIT holding its work is done."""
+async def test_a_unit_gives_the_write_lock_back_as_it_ends(
+    database: SqliteDatabase, committed: sqlite3.Connection
+) -> None:
+    """While this process holds SQLite's write lock, no other process can write (`serve`'s worker, a worker
+    beside `serve --no-worker`): a unit commits as it ends, before the loop runs the next ready task, and
+    its work is in the file by then."""
+    committed.execute("PRAGMA busy_timeout = 0")
+    seen: list[int] = []
 
-    def slow_disk(statement: str) -> None:  # SQLite calls it in the thread that runs the statement
-        if statement == "COMMIT":
-            time.sleep(0.3)
+    def other_process_writes() -> None:
+        committed.execute("BEGIN IMMEDIATE")  # raises "database is locked" while the lock is held
+        committed.execute("INSERT INTO items (name) VALUES ('elsewhere')")
+        committed.execute("COMMIT")
+        seen.append(committed_count(committed))
 
-    database._raw.set_trace_callback(slow_disk)
-    ticks = 0
+    async def next_task() -> None:
+        other_process_writes()
 
-    async def tick() -> None:
-        nonlocal ticks
-        while True:
-            ticks += 1
-            await asyncio.sleep(0.01)
-
-    ticker = asyncio.create_task(tick())
-    try:
-        await write(database)
-        assert committed_count(committed) == 1
-    finally:
-        ticker.cancel()
-    assert ticks >= 10  # with the COMMIT on the loop's thread: one or two
-    async with database.snapshot() as connection:
-        assert await connection.fetch(_ITEMS) == [{"name": "bought"}]
+    await asyncio.gather(write(database), next_task())
+    assert seen == [2]
 
 
-async def test_the_data_version_does_not_wait_for_the_commit(database: SqliteDatabase) -> None:
-    """While the committer's thread has the connection, the caches' version check answers with the version read
-    last (another process's commit is seen a moment later) instead of waiting for the COMMIT."""
-    version = database.data_version()
-    commit_ended: list[float] = []
-
-    def slow_disk(statement: str) -> None:
-        if statement == "COMMIT":
-            time.sleep(0.3)
-            commit_ended.append(time.monotonic())
-
-    database._raw.set_trace_callback(slow_disk)
-    writing = asyncio.create_task(write(database))
-    await asyncio.sleep(0.1)  # the COMMIT is under way in its thread (and a new turn: the version is read again)
-    assert database.data_version() == version
-    answered = time.monotonic()
-    await writing
-    assert answered < commit_ended[0]
+async def test_the_commit_does_not_checkpoint(database: SqliteDatabase, tmp_path: Path) -> None:
+    """SQLite's own checkpoint would run inside the COMMIT that takes the WAL past 1,000 pages, stopping the
+    loop and holding the write lock for its disk syncs: the WAL grows past that instead, for the database's
+    checkpoint thread (stopped here) to copy."""
+    database._checkpoints.stop()
+    page = 4096
+    for _ in range(30):  # about 100 pages each
+        async with database.transaction() as connection:
+            await connection.executemany(sql("INSERT INTO items (name) VALUES (:name)"), [{"name": "x" * 2000}] * 200)
+    assert (tmp_path / "items.db-wal").stat().st_size > 2000 * page  # SQLite's own: about 1,100 pages at most

@@ -11,7 +11,6 @@ the transaction's own statements.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import re
 import sqlite3
@@ -25,6 +24,7 @@ from typing import Any, Protocol, TypeVar
 from telroute.errors import ServiceUnavailable
 from telroute.kit import json_text, sqlite_lock
 from telroute.kit.signal import Signal
+from telroute.kit.sqlite_checkpoints import Checkpointer
 
 T = TypeVar("T")
 Params = Mapping[str, Any]
@@ -233,17 +233,19 @@ def _json_list(value: Any) -> Any:
 
 
 class SqliteDatabase:
-    """SQLite with group commit: the transactions of one event-loop turn share one COMMIT.
+    """SQLite, each transaction a SAVEPOINT of a write transaction committed as soon as nobody needs it open.
 
-    Each `transaction()` runs as a SAVEPOINT inside a write transaction that stays open until the
-    loop has run every task that was ready (up to `_GROUP_MAX` units). A unit that fails rolls
-    back to its savepoint alone. A caller leaves `transaction()` only after the COMMIT that holds
-    its work, so "committed" still means in the database file; but a busy moment's commits cost
-    one WAL write (~200 µs measured) instead of one each. A COMMIT that fails (the disk is full) fails
-    every unit of its group. A unit that fails also returns only after
-    the COMMIT of the work it saw. Plain reads do not wait: they may show the open group's work up
-    to one loop turn before its COMMIT, whose owners have not been answered yet (waiting there cost
-    two thirds of the accepted sends/s, measured: every request reads before it writes).
+    A unit that ends while no other unit waits for the connection's lock commits at once, on the event
+    loop's thread; a unit waiting for the lock meanwhile joins the open write transaction, and the last of
+    them commits it (or the 500th). The write lock is held for the statements and one COMMIT and no longer:
+    while this process holds it no other process can write (`serve`'s worker, a worker beside
+    `serve --no-worker`). Kept open to the end of the loop's turn and committed in a thread, as before, it
+    was held 2 to 5 ms a transaction (p50) against 0.6 to 2 ms now, and accepted sends rose from 1,800 to
+    2,600-3,300/s with `serve`'s worker apart (docs/performance.md, eleventh step). Checkpoints run in a
+    thread of their own (`kit/sqlite_checkpoints.py`), never inside a COMMIT. A unit that fails rolls
+    back to its savepoint alone. A caller leaves `transaction()` only after the COMMIT that holds its
+    work, so "committed" still means in the database file. A COMMIT that fails (the disk is full) fails
+    every unit of its group. A unit that fails also returns only after the COMMIT of the work it saw.
     """
 
     _GROUP_MAX = 500
@@ -271,11 +273,14 @@ class SqliteDatabase:
             "foreign_keys=ON",
             "cache_size=-16384",
             "temp_store=MEMORY",
+            "wal_autocheckpoint=0",  # checkpoints run in `self._checkpoints`'s thread, never inside a COMMIT
         )
         for pragma in pragmas:
             raw.execute(f"PRAGMA {pragma}")
         raw.execute(self._BUSY_TIMEOUT)
         self._raw = raw
+        self._checkpoints = Checkpointer(path)
+        self._checkpoints.start()
         self.counted = StatementCount()
         self._statements = _SqliteStatements(raw, self.counted)
         self._lock = asyncio.Lock()
@@ -283,12 +288,7 @@ class SqliteDatabase:
         self._group: asyncio.Future[None] | None = None
         self._group_units = 0
         self._flush_scheduled = False
-        # The group's COMMIT runs in a thread of its own (`_commit_apart`), the lock held meanwhile.
-        self._committer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="telroute-sqlite-commit")
-        self._committing: asyncio.Task[None] | None = None
-        self._lent = False  # the committer's thread is using the connection
         self._data_version: int | None = None  # as read in this event-loop turn
-        self._last_data_version = 0
         self.committed = Signal()
 
     def data_version(self) -> int:
@@ -296,10 +296,8 @@ class SqliteDatabase:
         once per event-loop turn: the caches that follow it all look at the start of every request."""
         if self._data_version is not None:
             return self._data_version
-        if self._lent:  # the connection is the committer thread's: the version read after the last COMMIT
-            return self._last_data_version
         self.counted.statements += 1
-        version = self._last_data_version = int(self._raw.execute("PRAGMA data_version").fetchone()[0])
+        version = int(self._raw.execute("PRAGMA data_version").fetchone()[0])
         try:
             asyncio.get_running_loop().call_soon(self._forget_data_version)
         except RuntimeError:  # no loop: nothing would forget it
@@ -319,67 +317,37 @@ class SqliteDatabase:
 
     def _release(self) -> None:
         if self._group is not None:
-            if self._group_units >= self._GROUP_MAX:
+            if self._group_units >= self._GROUP_MAX or not self._waiting:
                 self._commit_group()
-            elif not self._flush_scheduled:
+            elif not self._flush_scheduled:  # in case every unit waiting now is cancelled before its turn
                 self._flush_scheduled = True
                 asyncio.get_running_loop().call_soon(self._flush)
         self._lock.release()
 
     def _flush(self) -> None:
-        """Runs between tasks: nobody is inside a transaction unless the lock is held."""
+        """Runs between tasks: commits a group that nobody is in or waiting to join."""
         self._flush_scheduled = False
-        if self._group is None or self._committing is not None:
+        if self._group is None:
             return
         if self._lock.locked() or self._waiting:
             self._flush_scheduled = True
             asyncio.get_running_loop().call_soon(self._flush)
             return
-        self._committing = asyncio.get_running_loop().create_task(self._commit_apart())
-
-    async def _commit_apart(self) -> None:
-        """The group's COMMIT in the committer's thread: SQLite appends to the WAL with the GIL released,
-        while this loop goes on with everything but the database (about a tenth of a message's CPU was
-        COMMIT). The lock is held until it is done; a unit joining the group meanwhile is committed with it."""
-        try:
-            await self._acquire()
-        except BaseException:
-            self._committing = None
-            raise
-        try:
-            if self._group is not None:
-                self._lent = True
-                work = self._committer.submit(self._commit)
-                try:
-                    error = await asyncio.wrap_future(work)
-                except asyncio.CancelledError:
-                    self._committed(work.result())  # waits: the connection is not given back while in use
-                    raise
-                self._committed(error)
-        finally:
-            self._committing = None
-            self._lock.release()
+        self._commit_group()
 
     def _commit_group(self) -> None:
         self._committed(self._commit())
 
     def _commit(self) -> BaseException | None:
-        """COMMIT, on this loop's thread or the committer's: what it raised (SQLITE_FULL, an I/O error), if
-        anything."""
+        """COMMIT: what it raised (SQLITE_FULL, an I/O error), if anything."""
         try:
             self._raw.execute("COMMIT")
-            # Read with the connection in hand: while the next COMMIT holds it, this is the version a request
-            # sees, so another process's change is missed for one commit at most. (Not counted as a
-            # statement: it goes with the COMMIT, which is not counted either.)
-            self._last_data_version = int(self._raw.execute("PRAGMA data_version").fetchone()[0])
         except BaseException as exc:
             return exc
         return None
 
     def _committed(self, error: BaseException | None) -> None:
-        """The group's COMMIT is over (the connection is this loop's again): its units are answered, or fail
-        with `error`."""
-        self._lent = False
+        """The group's COMMIT is over: its units are answered, or fail with `error`."""
         if error is not None:  # SQLITE_FULL, an I/O error: no unit of the group is in the file
             self._abandon_group(error)
             return
@@ -539,7 +507,7 @@ class SqliteDatabase:
         await self._acquire()
         if self._group is not None:
             self._commit_group()
-        self._committer.shutdown()
+        self._checkpoints.stop()
         self._raw.close()
         sqlite_lock.release(self._in_use)
         self._lock.release()
