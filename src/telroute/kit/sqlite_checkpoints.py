@@ -23,12 +23,14 @@ class Checkpointer:
         self._path = path
         self._wal = path.with_name(path.name + "-wal")
         self._interval = interval
+        self._seen = (0, 0)  # the WAL's (modification time, size) at the last look
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="telroute-sqlite-checkpoint", daemon=True)
         self.checkpoints = 0  # PASSIVE checkpoints run (for tests and curiosity)
         self.last: tuple[int, int, int] | None = None  # (busy, frames in the WAL, frames copied) of the last
 
     def start(self) -> None:
+        self._seen = self._wal_written()  # here, not in the thread: a write right after `start` is a change
         self._thread.start()
 
     def stop(self) -> None:
@@ -39,12 +41,11 @@ class Checkpointer:
 
     def _run(self) -> None:
         connection = sqlite3.connect(self._path, isolation_level=None, timeout=0)
-        seen = self._wal_written()
         try:
             while not self._stop.wait(self._interval):
                 written = self._wal_written()
-                if written != seen:
-                    seen = written
+                if written != self._seen:
+                    self._seen = written
                     self._checkpoint(connection)
         finally:
             connection.close()
