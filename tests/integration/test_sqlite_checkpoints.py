@@ -3,6 +3,7 @@ file without any writer's help, and leaves an idle WAL alone."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -38,21 +39,32 @@ def wait_for(condition: object, timeout: float = 5.0) -> None:
         time.sleep(0.01)
 
 
+def rows_in_the_file_alone(tmp_path: Path) -> int:
+    """The rows a copy of the database file holds without its WAL."""
+    copy = tmp_path / "copy.db"
+    copy.write_bytes((tmp_path / "wal.db").read_bytes())
+    try:
+        with contextlib.closing(sqlite3.connect(copy)) as alone:
+            count: int = alone.execute("SELECT COUNT(*) FROM items").fetchone()[0]
+    except sqlite3.OperationalError:  # not even the table is in the file yet
+        count = 0
+    copy.unlink()
+    return count
+
+
 def test_what_is_written_is_copied_into_the_database_file(writer: sqlite3.Connection, tmp_path: Path) -> None:
     checkpoints = Checkpointer(tmp_path / "wal.db", interval=0.01)
     checkpoints.start()
     try:
         write(writer, 500)
-        wait_for(lambda: checkpoints.last is not None and checkpoints.last[2] > 0)
+        # A look taken while the COMMIT was being written copies the part before it; the next one the rest.
+        wait_for(lambda: rows_in_the_file_alone(tmp_path) == 500)
+        assert rows_in_the_file_alone(tmp_path) == 500
+        wait_for(lambda: checkpoints.last is not None and checkpoints.last[0] == 0)  # its result, back in Python
         busy, frames, copied = checkpoints.last or (1, 0, 0)
         assert busy == 0 and frames == copied > 0
     finally:
         checkpoints.stop()
-    # The database file alone, without its WAL, holds the rows now.
-    copy = tmp_path / "copy.db"
-    copy.write_bytes((tmp_path / "wal.db").read_bytes())
-    with sqlite3.connect(copy) as alone:
-        assert alone.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 500
 
 
 def test_an_idle_wal_is_not_checkpointed_again(writer: sqlite3.Connection, tmp_path: Path) -> None:

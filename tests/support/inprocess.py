@@ -21,9 +21,14 @@ from telroute.kit import log_writer
 from telroute.runtime import Runtime
 from telroute.server import _serve_http  # the very serving code of `telroute serve`, edge limits included
 from tests.support.logs import SERVER_THREAD, LogSink
-from tests.support.server import Server, base_env
+from tests.support.server import Server, base_env, free_port
 
 START_TIMEOUT = 90.0
+_PORT_TRIES = 3  # a free port taken by another process between its choice and the bind: another port
+
+
+class _PortTaken(Exception):
+    pass
 
 
 @dataclass
@@ -43,6 +48,15 @@ class InProcessServer(Server):
 
     def start(self, *, timeout: float = START_TIMEOUT) -> InProcessServer:
         assert not self.args, "an in-process server takes settings (env_extra), not command-line arguments"
+        for _ in range(_PORT_TRIES - 1):
+            try:
+                return self._start_once(timeout)
+            except _PortTaken:
+                self.port = free_port()
+                self._ready, self._failure = threading.Event(), None
+        return self._start_once(timeout)
+
+    def _start_once(self, timeout: float) -> InProcessServer:
         settings = self.settings()
         bootstrap.prepare_database(settings)  # before the loop: Alembic runs its own on PostgreSQL
         self.log_path = self.data_dir / f"server-{self.port}.log"
@@ -50,6 +64,9 @@ class InProcessServer(Server):
         self._thread = threading.Thread(target=self._run, args=(settings,), name=name, daemon=True)
         self._thread.start()
         if not self._ready.wait(timeout) or self._failure is not None:
+            if isinstance(self._failure, SystemExit) and "could not listen" in str(self._failure):
+                self._thread.join(timeout)
+                raise _PortTaken(str(self._failure))
             raise RuntimeError(f"in-process server did not start: {self._failure!r}\n{self.output()}")
         return self
 

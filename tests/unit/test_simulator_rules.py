@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from telroute.carriers.simulator import SimulatorCarrier, simulator_state
@@ -38,3 +40,14 @@ async def test_a_forced_outcome_overrides_the_digit_rules() -> None:
         await carrier.submit(
             OutboundMessage("mdr2-z", "12065550100", "12065550100", "hi", forced=ForcedOutcome("REJECTD"))
         )
+
+
+async def test_carrier_ids_sort_in_the_order_they_were_given() -> None:
+    """The carrier ids land at the right-hand end of `carrier_message_ids`' indexes (`kit/random_ids.py`)."""
+    carrier = SimulatorCarrier(delay=0.5)
+    given: list[str] = []
+    for _ in range(5):
+        result = await carrier.submit(OutboundMessage("mdr2-x", "12065550100", "12065550005", "hi"))
+        given.extend(result.carrier_message_ids)
+        await asyncio.sleep(0.002)
+    assert len(given) == 5 and given == sorted(given)

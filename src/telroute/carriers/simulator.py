@@ -12,7 +12,7 @@ import random
 from typing import Any
 
 from telroute.carriers.counters import CarrierCounters
-from telroute.kit.random_ids import random_hex
+from telroute.kit.random_ids import time_ordered_hex
 from telroute.messages.carrier_port import (
     CarrierEvents,
     CarrierReceipt,
@@ -81,7 +81,7 @@ class SimulatorCarrier:
     def _accepted(
         self, state: str | None, delay: float, status_code: int | None = None, description: str | None = None
     ) -> SubmitResult:
-        carrier_id = random_hex()
+        carrier_id = time_ordered_hex()
         self._counters.sent += 1
         if state is None:
             return SubmitResult((carrier_id,), exact_ids=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from telroute.config import Prices
-from telroute.kit.random_ids import random_hex
+from telroute.kit.random_ids import time_ordered_hex
 from telroute.text.segments import Encoding, count_segments, encoding_of
 
 __all__ = ["Encoding"]
@@ -93,7 +93,7 @@ def submit_outcome(status: str, detail: str) -> ReceiptOutcome:
 
 
 def new_message_id() -> str:
-    return "mdr2-" + random_hex()
+    return "mdr2-" + time_ordered_hex()
 
 
 def is_message_id(text: str) -> bool:
