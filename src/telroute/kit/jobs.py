@@ -184,10 +184,6 @@ def ending_rows_ctes(rows: str, key: str) -> str:
 
 # SQLite: the ends of several jobs (`end_all`); PostgreSQL writes them as CTEs (`ending_rows_ctes`).
 _FINISH_ALL = sql(_FINISH_ALL_ALONG[0], postgres=_FINISH_ALL_ALONG[1])
-_ENQUEUE_ALL = sql(
-    f"{_ENQUEUED} SELECT json_extract(value, '$.kind'), json_extract(value, '$.payload'), "
-    "json_extract(value, '$.run_at'), 0, json_extract(value, '$.now') FROM json_each(:jobs)"
-)
 
 
 async def end_all(connection: Connection, ended: Sequence[Job], enqueued: Sequence[dict[str, Any]]) -> None:
@@ -196,8 +192,8 @@ async def end_all(connection: Connection, ended: Sequence[Job], enqueued: Sequen
     for kind in dict.fromkeys(job.kind for job in ended):
         ids = [job.id for job in ended if job.kind == kind]
         await connection.execute(_FINISH_ALL, {"finished_kind": kind, "finished_jobs": ids})
-    if enqueued:
-        await connection.execute(_ENQUEUE_ALL, {"jobs": list(enqueued)})
+    if enqueued:  # bound row by row: `json_each` would parse each record, its payload in it, once a field
+        await connection.executemany(_ENQUEUE, enqueued)
 
 
 def marked_jobs(when_moved: Sequence[dict[str, Any]], always: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -264,11 +260,19 @@ async def finish_all_with(
 ) -> None:
     """Finish the jobs (all of one kind) and run `write` (an INSERT or UPDATE that needs nothing from them): on
     PostgreSQL in one statement."""
+    await connection.execute_pair(_finish_all_along(write), {**params, **_ends(finished)})
+
+
+async def finish_all(connection: Connection, finished: Sequence[Job]) -> None:
+    """Finish the jobs (all of one kind)."""
+    await connection.execute(_FINISH_ALL, _ends(finished))
+
+
+def _ends(finished: Sequence[Job]) -> dict[str, Any]:
     kinds = {job.kind for job in finished}
     if len(kinds) != 1:
-        raise ValueError(f"finish_all_with takes jobs of one kind, not {sorted(kinds)}")
-    ends = {"finished_jobs": [job.id for job in finished], "finished_kind": kinds.pop()}
-    await connection.execute_pair(_finish_all_along(write), {**params, **ends})
+        raise ValueError(f"finishing jobs together takes jobs of one kind, not {sorted(kinds)}")
+    return {"finished_jobs": [job.id for job in finished], "finished_kind": kinds.pop()}
 
 
 async def retry(connection: Connection, job: Job, *, run_at: int, error: str) -> None:

@@ -305,12 +305,6 @@ _REPORTED_EACH = sql(
     f"AND messages.status <> json_extract(r.value, '$.status') AND messages.status NOT IN ({_FINAL_LIST}) "
     "RETURNING messages.id"
 )
-_RECEIPTS_EACH = sql(
-    "INSERT INTO receipts (message_id, level, status, status_code, description, created_at_us) "
-    "SELECT json_extract(value, '$.message_id'), json_extract(value, '$.level'), json_extract(value, '$.status'), "
-    "json_extract(value, '$.code'), json_extract(value, '$.description'), json_extract(value, '$.now') "
-    "FROM json_each(:records)"
-)
 _CARRIER_IDS_EACH = sql(
     f"{_CARRIER_IDS} SELECT json_extract(s.value, '$.carrier'), json_extract(p.value, '$.carrier_message_id'), "
     "json_extract(s.value, '$.message_id'), json_extract(p.value, '$.part'), json_extract(p.value, '$.id_key'), "
@@ -521,7 +515,7 @@ async def _mark_each_submitted_ending(connection: Connection, ends: Sequence[Sub
     went = [end for end in ends if end.message_id in moved]
     if went:  # a submit's record holds its receipt's fields
         receipts = [record for record in submits if record["message_id"] in moved]
-        await connection.execute(_RECEIPTS_EACH, {"records": receipts})
+        await connection.executemany(_INSERT_RECEIPT, receipts)
         parts = [
             {"carrier": end.carrier, "message_id": end.message_id, "part_ids": _part_ids(end.ids, end.spellings)}
             for end in went
@@ -781,7 +775,7 @@ async def _apply_each_reported(connection: Connection, reports: Sequence[ReportE
     moved = {row["id"] for row in await connection.fetch(_REPORTED_EACH, {"records": records})}
     if moved:  # a report's record holds its receipt's fields
         receipts = [record for record in records if record["message_id"] in moved]
-        await connection.execute(_RECEIPTS_EACH, {"records": receipts})
+        await connection.executemany(_INSERT_RECEIPT, receipts)
     then = [job for report in reports if report.message_id in moved for job in report.when_moved]
     await jobs.end_all(connection, [report.job for report in reports], then)
     return [report.message_id in moved for report in reports]
