@@ -82,3 +82,24 @@ def test_an_idle_wal_is_not_checkpointed_again(writer: sqlite3.Connection, tmp_p
         assert checkpoints.checkpoints == 2
     finally:
         checkpoints.stop()
+
+
+def test_the_wal_is_emptied_once_it_reaches_its_limit_while_writes_go_on(
+    writer: sqlite3.Connection, tmp_path: Path
+) -> None:
+    """Under steady writes a PASSIVE checkpoint never lets the WAL start again from its beginning: past
+    `truncate_at` the checkpoint waits for the write lock and empties the file."""
+    checkpoints = Checkpointer(tmp_path / "wal.db", interval=0.01, truncate_at=256 * 1024)
+    checkpoints.start()
+    largest = 0
+    try:
+        deadline = time.monotonic() + 1.5
+        while time.monotonic() < deadline:
+            write(writer, 20)  # about 10 KB a transaction
+            largest = max(largest, (tmp_path / "wal.db-wal").stat().st_size)
+            time.sleep(0.0005)  # a writer does other work between its transactions
+    finally:
+        checkpoints.stop()
+    assert checkpoints.truncations > 0
+    assert largest < 4 * 1024 * 1024  # without the TRUNCATE: every transaction's frames, over 10 MB
+    assert rows_in_the_file_alone(tmp_path) > 0

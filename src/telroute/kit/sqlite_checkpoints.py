@@ -4,10 +4,16 @@ SQLite's own automatic checkpoint runs inside the COMMIT that takes the WAL past
 event loop stops while the checkpoint copies those pages into the database file and syncs both files
 (3 to 80 ms, measured under load), and SQLite's write lock stays held, so the other process's writes
 wait too. `SqliteDatabase` turns that off for its connection, and this thread, with a connection of its
-own, looks at the WAL file every `interval` seconds and runs a PASSIVE checkpoint when it changed since the
-last look: writers go on meanwhile (a PASSIVE checkpoint takes no write lock), and the GIL is released while
-SQLite works. The WAL starts again from its beginning at the first write after a checkpoint that copied
-every frame, as with SQLite's own; an idle database is not checkpointed again.
+own, looks at the WAL file every `interval` seconds and, when it changed since the last look, runs a
+PASSIVE checkpoint: writers go on meanwhile (it takes no write lock), and the GIL is released while SQLite
+works.
+
+A PASSIVE checkpoint never starts the WAL again from its beginning while writes go on: a writer does that
+only when it finds every frame copied, and under steady writes new frames always arrive while a checkpoint
+copies (a 10-minute soak grew the WAL to 15 GB in 6 minutes). So once the WAL file reaches `truncate_at`
+bytes the checkpoint is a TRUNCATE one: it waits for the write lock (the other writers retry meanwhile, as
+they do for each other), copies what the PASSIVE ones left, and empties the file. An idle database is not
+checkpointed again.
 """
 
 from __future__ import annotations
@@ -17,16 +23,21 @@ import sqlite3
 import threading
 from pathlib import Path
 
+_TRUNCATE_AT = 64 * 1024 * 1024  # bytes: about 16,000 pages of 4 KiB, a few seconds of writes under load
+_LOCK_WAIT = 5.0  # seconds a TRUNCATE checkpoint waits for the write lock and for readers before trying later
+
 
 class Checkpointer:
-    def __init__(self, path: Path, *, interval: float = 0.25) -> None:
+    def __init__(self, path: Path, *, interval: float = 0.25, truncate_at: int = _TRUNCATE_AT) -> None:
         self._path = path
         self._wal = path.with_name(path.name + "-wal")
         self._interval = interval
+        self._truncate_at = truncate_at
         self._seen = (0, 0)  # the WAL's (modification time, size) at the last look
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="telroute-sqlite-checkpoint", daemon=True)
-        self.checkpoints = 0  # PASSIVE checkpoints run (for tests and curiosity)
+        self.checkpoints = 0  # checkpoints run (for tests and curiosity)
+        self.truncations = 0  # of them, TRUNCATE ones that emptied the WAL
         self.last: tuple[int, int, int] | None = None  # (busy, frames in the WAL, frames copied) of the last
 
     def start(self) -> None:
@@ -40,13 +51,13 @@ class Checkpointer:
             self._thread.join()
 
     def _run(self) -> None:
-        connection = sqlite3.connect(self._path, isolation_level=None, timeout=0)
+        connection = sqlite3.connect(self._path, isolation_level=None, timeout=_LOCK_WAIT)
         try:
             while not self._stop.wait(self._interval):
                 written = self._wal_written()
                 if written != self._seen:
                     self._seen = written
-                    self._checkpoint(connection)
+                    self._checkpoint(connection, truncate=written[1] >= self._truncate_at)
         finally:
             connection.close()
 
@@ -58,9 +69,13 @@ class Checkpointer:
             return (0, 0)
         return (status.st_mtime_ns, status.st_size)
 
-    def _checkpoint(self, connection: sqlite3.Connection) -> None:
-        """A restore replacing the file, a disk error: the next try comes at the next interval."""
+    def _checkpoint(self, connection: sqlite3.Connection, *, truncate: bool) -> None:
+        """A restore replacing the file, a disk error, a lock not had in time: the next try comes at the
+        next interval."""
         with contextlib.suppress(sqlite3.Error):
-            busy, frames, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            mode = "TRUNCATE" if truncate else "PASSIVE"
+            busy, frames, copied = connection.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
             self.last = (int(busy), int(frames), int(copied))
             self.checkpoints += 1
+            if truncate and not busy:
+                self.truncations += 1
