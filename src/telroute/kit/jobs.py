@@ -66,6 +66,7 @@ _FINISH_ALL_ALONG = (
     "DELETE FROM jobs WHERE kind = :finished_kind AND id IN (SELECT value FROM json_each(:finished_jobs))",
     "DELETE FROM jobs WHERE kind = :finished_kind AND id = ANY(:finished_jobs)",
 )
+_FINISH_ALL = sql(_FINISH_ALL_ALONG[0], postgres=_FINISH_ALL_ALONG[1])
 _RETRY = sql(
     "UPDATE jobs SET run_at_us = :run_at, locked_by = NULL, last_error = :error WHERE id = :id AND kind = :kind"
 )
@@ -183,15 +184,11 @@ def ending_rows_ctes(rows: str, key: str) -> str:
 
 
 # SQLite: the ends of several jobs (`end_all`); PostgreSQL writes them as CTEs (`ending_rows_ctes`).
-_FINISH_ALL = sql(_FINISH_ALL_ALONG[0], postgres=_FINISH_ALL_ALONG[1])
-
-
 async def end_all(connection: Connection, ended: Sequence[Job], enqueued: Sequence[dict[str, Any]]) -> None:
     """SQLite: finish the jobs `ended` and enqueue `enqueued` (`job_params`), in the caller's transaction: a
-    statement per kind ended and one for every job enqueued."""
+    statement per kind ended and one for the jobs enqueued."""
     for kind in dict.fromkeys(job.kind for job in ended):
-        ids = [job.id for job in ended if job.kind == kind]
-        await connection.execute(_FINISH_ALL, {"finished_kind": kind, "finished_jobs": ids})
+        await finish_all(connection, [job for job in ended if job.kind == kind])
     if enqueued:  # bound row by row: `json_each` would parse each record, its payload in it, once a field
         await connection.executemany(_ENQUEUE, enqueued)
 
