@@ -105,7 +105,10 @@ class _Sockets:
                 if transport is not None:
                     transport.abort()
             await asyncio.sleep(0.005)
-        assert not self._open, f"{len(self._open)} connections of the receiver still open after {timeout} s"
+        # A connection whose transport never came (accepted as the server closed, seen once in a loaded run)
+        # has no socket of ours to close: asyncio closed it when making the transport failed.
+        made = [transport for transport in self._open.values() if transport is not None]
+        assert not made, f"{len(made)} connections of the receiver still open after {timeout} s"
 
 
 @dataclass(slots=True)
