@@ -3,6 +3,8 @@ marker, callbacks and dead letters of one message, and one account never finding
 
 from __future__ import annotations
 
+import datetime
+import time
 from typing import Any
 
 from telroute.bootstrap import Deps
@@ -10,7 +12,17 @@ from telroute.console import repository, search, service
 from telroute.errors import NotFound
 from telroute.messages import repository as messages_repository
 from telroute.webhooks import repository as webhooks_repository
-from tests.integration.test_messages_repository import T0, message_values, new_account_id
+from tests.integration.test_messages_repository import message_values, new_account_id
+
+# An hour ago, on a whole second: within every retention window. The PostgreSQL pass shares its database with
+# servers whose workers purge messages older than the sandbox's 7 days, the oldest first (a fixed date in
+# 2023 lost this module's first message to one of them, once).
+T0 = (int(time.time()) - 3600) * 1_000_000
+
+
+def _iso(at_us: int) -> str:
+    second = datetime.datetime.fromtimestamp(at_us // 1_000_000, datetime.UTC)
+    return f"{second:%Y-%m-%dT%H:%M:%S}.{at_us % 1_000_000:06d}Z"
 
 
 async def _message(deps: Deps, account: int, created: int, **changes: Any) -> str:
@@ -31,7 +43,7 @@ async def test_every_search_term_must_match(deps: Deps) -> None:
     await _message(deps, account, T0 + 2, body="banana order", is_mms=True)
     await _message(deps, account, T0 + 3, body="pineapple reply", direction="inbound", status="delivered")
     assert await _found(deps, account, "") == ["pineapple reply", "banana order", "Pineapple order"]
-    assert await _found(deps, account, "after:2023-11-14T22:13:20.000002Z") == ["pineapple reply"]
+    assert await _found(deps, account, f"after:{_iso(T0 + 2)}") == ["pineapple reply"]
     assert await _found(deps, account, "PINEAPPLE") == ["pineapple reply", "Pineapple order"]
     assert await _found(deps, account, "pineapple order") == ["Pineapple order"]
     assert await _found(deps, account, "is:mms") == ["banana order"]
@@ -40,7 +52,7 @@ async def test_every_search_term_must_match(deps: Deps) -> None:
     await _message(deps, account, T0 + 4, body="elsewhere order", to_number="14155550100")
     assert await _found(deps, account, "to:+1-312-555-0123 order") == ["banana order", "Pineapple order"]
     assert await _found(deps, account, "order 4155550100") == ["elsewhere order"]
-    assert await _found(deps, account, "before:2023-11-14T22:13:20.000002Z") == ["Pineapple order"]
+    assert await _found(deps, account, f"before:{_iso(T0 + 2)}") == ["Pineapple order"]
     assert await _found(deps, account, '"e o" 3125550123') == ["Pineapple order"]
 
 
