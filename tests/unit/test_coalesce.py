@@ -49,6 +49,23 @@ async def test_a_lone_caller_is_flushed_at_once_and_the_coalescer_goes_idle_afte
     assert flush.batches == [[7], [8]]
 
 
+async def test_gathering_callers_of_a_moment_share_one_flush() -> None:
+    """With `gather`, items of later turns within the moment join the first flush; without, they do not."""
+
+    async def submit_over_turns(coalescer: Coalescer[int, int]) -> list[int]:
+        calls = []
+        for item in range(4):
+            calls.append(asyncio.create_task(coalescer.submit(item)))
+            await asyncio.sleep(0.005)
+        return await asyncio.gather(*calls)
+
+    gathered, at_once = Doubler(), Doubler()
+    assert await submit_over_turns(Coalescer(gathered, gather=0.5)) == [0, 2, 4, 6]
+    assert await submit_over_turns(Coalescer(at_once)) == [0, 2, 4, 6]
+    assert gathered.batches == [[0, 1, 2, 3]]
+    assert at_once.batches == [[0], [1], [2], [3]]
+
+
 async def test_a_flush_takes_at_most_limit_items() -> None:
     flush = Doubler()
     coalescer = Coalescer(flush, limit=2)

@@ -4,7 +4,9 @@ The worker runs each claimed job as its own task, so under load a hundred jobs r
 message, their account's signing secret) or the same write (the end of their job) within a few
 event-loop turns. A `Coalescer` gathers the items submitted while its previous flush is running, or in
 the same turn, and hands them to one `flush` call: one statement and one round trip instead of a
-hundred. Idle, a lone item is flushed on the next turn, so nothing waits for company.
+hundred. Idle, a lone item is flushed on the next turn, so nothing waits for company, unless the
+Coalescer is made to `gather`: then the first item of a flush waits that long for others (for writes whose
+callers need not hurry and whose transactions cost more than their rows).
 
 Each caller gets its own item's result, or the flush's exception: a failed flush fails every caller
 in it, as many separate calls would have failed together.
@@ -23,10 +25,12 @@ Flush = Callable[[Sequence[Item]], Awaitable[Sequence[Result]]]
 
 
 class Coalescer(Generic[Item, Result]):
-    def __init__(self, flush: Flush[Item, Result], *, limit: int = 500) -> None:
-        """`flush(items)` returns one result per item, in order; at most `limit` items go to one flush."""
+    def __init__(self, flush: Flush[Item, Result], *, limit: int = 500, gather: float = 0.0) -> None:
+        """`flush(items)` returns one result per item, in order; at most `limit` items go to one flush.
+        `gather`: seconds the first item of a flush waits for others to join it (none: the rest of its turn)."""
         self._flush = flush
         self._limit = limit
+        self._gather = gather
         self._pending: list[tuple[Item, asyncio.Future[Result]]] = []
         self._draining: asyncio.Task[None] | None = None
         self.flushes = 0  # flushes run, for the tests and for metrics
@@ -45,7 +49,7 @@ class Coalescer(Generic[Item, Result]):
 
     async def _drain(self) -> None:
         try:
-            await asyncio.sleep(0)  # callers of this same turn join the first flush
+            await asyncio.sleep(self._gather)  # callers of this same turn (or moment) join the first flush
             while self._pending:
                 batch, self._pending = self._pending[: self._limit], self._pending[self._limit :]
                 await self._run(batch)
