@@ -67,6 +67,25 @@ def test_what_is_written_is_copied_into_the_database_file(writer: sqlite3.Connec
         checkpoints.stop()
 
 
+def test_frames_a_reader_still_needed_are_copied_once_it_is_done(writer: sqlite3.Connection, tmp_path: Path) -> None:
+    """A checkpoint that could not copy everything is tried again though the WAL does not change."""
+    checkpoints = Checkpointer(tmp_path / "wal.db", interval=0.01)
+    reader = sqlite3.connect(tmp_path / "wal.db", isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM items").fetchone()  # its snapshot: before the rows
+    checkpoints.start()
+    try:
+        write(writer, 500)
+        wait_for(lambda: checkpoints.checkpoints >= 2)  # the change's and the one after it, both cut short
+        assert rows_in_the_file_alone(tmp_path) == 0
+        reader.execute("COMMIT")  # nothing is written: the WAL file does not change
+        wait_for(lambda: rows_in_the_file_alone(tmp_path) == 500)
+        assert rows_in_the_file_alone(tmp_path) == 500
+    finally:
+        checkpoints.stop()
+        reader.close()
+
+
 def settled(checkpoints: Checkpointer) -> int:
     """The count once it stopped moving: a look taken while a COMMIT was being written sees the rest next."""
     count, deadline = -1, time.monotonic() + 2.0

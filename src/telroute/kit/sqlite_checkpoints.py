@@ -12,13 +12,17 @@ A PASSIVE checkpoint never starts the WAL again from its beginning while writes 
 only when it finds every frame copied, and under steady writes new frames always arrive while a checkpoint
 copies (a 10-minute soak grew the WAL to 15 GB in 6 minutes). So once the WAL file reaches `truncate_at`
 bytes the checkpoint is a TRUNCATE one: it waits for the write lock (the other writers retry meanwhile, as
-they do for each other), copies what the PASSIVE ones left, and empties the file. An idle database is not
-checkpointed again.
+they do for each other), copies what the PASSIVE ones left, and empties the file.
+
+A checkpoint that could not copy every frame (a reader still needed them, the lock was busy, an error) is
+tried again at the next look, and every checkpoint after a change is followed by one more: the WAL file
+holds a COMMIT's frames a moment before the WAL's index shows them to a checkpoint, and a look taken in
+that moment sees the file's last change. Once a checkpoint copied everything and nothing changed since, an
+idle database is not checkpointed again.
 """
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 import threading
 from pathlib import Path
@@ -34,6 +38,7 @@ class Checkpointer:
         self._interval = interval
         self._truncate_at = truncate_at
         self._seen = (0, 0)  # the WAL's (modification time, size) at the last look
+        self._again = False  # a checkpoint is due at the next look although the WAL did not change
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="telroute-sqlite-checkpoint", daemon=True)
         self.checkpoints = 0  # checkpoints run (for tests and curiosity)
@@ -55,9 +60,11 @@ class Checkpointer:
         try:
             while not self._stop.wait(self._interval):
                 written = self._wal_written()
-                if written != self._seen:
+                changed = written != self._seen
+                if changed or self._again:
                     self._seen = written
-                    self._checkpoint(connection, truncate=written[1] >= self._truncate_at)
+                    complete = self._checkpoint(connection, truncate=written[1] >= self._truncate_at)
+                    self._again = changed or not complete
         finally:
             connection.close()
 
@@ -69,13 +76,16 @@ class Checkpointer:
             return (0, 0)
         return (status.st_mtime_ns, status.st_size)
 
-    def _checkpoint(self, connection: sqlite3.Connection, *, truncate: bool) -> None:
-        """A restore replacing the file, a disk error, a lock not had in time: the next try comes at the
-        next interval."""
-        with contextlib.suppress(sqlite3.Error):
+    def _checkpoint(self, connection: sqlite3.Connection, *, truncate: bool) -> bool:
+        """Whether every frame was copied. A restore replacing the file, a disk error, a lock not had in
+        time, a reader that still needs frames: the next try comes at the next interval."""
+        try:
             mode = "TRUNCATE" if truncate else "PASSIVE"
             busy, frames, copied = connection.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
-            self.last = (int(busy), int(frames), int(copied))
-            self.checkpoints += 1
-            if truncate and not busy:
-                self.truncations += 1
+        except sqlite3.Error:
+            return False
+        self.last = (int(busy), int(frames), int(copied))
+        self.checkpoints += 1
+        if truncate and not busy:
+            self.truncations += 1
+        return not busy and copied == frames
