@@ -8,12 +8,9 @@ already final, a delivered part of a multipart message; and all of them when the
 from __future__ import annotations
 
 from telroute.bootstrap import Deps
-from telroute.kit import jobs
 from telroute.kit.db import sql, writes_with_ctes
-from telroute.kit.jobs import Job
 from telroute.messages import delivery, model, repository, tasks
-from telroute.messages.carrier_port import CarrierReceipt
-from tests.support.deliveries import claimed_submits
+from tests.support.deliveries import claimed_submits, receipt_jobs
 from tests.support.number_owner import account_owning
 
 T0 = 1_700_000_000_000_000
@@ -29,15 +26,6 @@ async def submitted(deps: Deps, count: int, *, parts: int = 1) -> list[delivery.
     async with deps.db.transaction() as connection:  # the level-1 callbacks and scheduled jobs are not ours here
         await connection.execute(sql("DELETE FROM jobs"))
     return sent
-
-
-async def receipt_jobs(deps: Deps, reports: list[tuple[str, str]], **forced: object) -> list[Job]:
-    async with deps.db.transaction() as connection:
-        for carrier_id, state in reports:
-            receipt = CarrierReceipt("test", carrier_id, state, **forced)  # type: ignore[arg-type]
-            await tasks.enqueue_receipt(connection, receipt, now=T0)
-    claimed = await jobs.claim(deps.db, "w1", now=T0, lease_us=10_000_000, limit=len(reports))
-    return sorted(claimed, key=lambda job: job.id)
 
 
 async def kinds(deps: Deps) -> dict[str, int]:
@@ -57,6 +45,7 @@ async def test_receipts_together_are_one_read_and_one_write_each_applied_as_alon
     claimed = await receipt_jobs(
         deps,
         [(sent[0].carrier_ids[0], "DELIVRD"), (sent[1].carrier_ids[0], "UNDELIV"), (sent[2].carrier_ids[0], "delivrd")],
+        now=T0,
     )
     statements = deps.db.counted.statements
     assert await tasks.apply_receipts(deps, claimed) == [True, True, True]
@@ -84,6 +73,7 @@ async def test_what_is_not_one_write_is_left_for_the_handler_to_take_alone(isola
             (single.carrier_ids[0], "DELIVRD"),  # a second report on one message
             (final.carrier_ids[0], "UNDELIV"),
         ],
+        now=T0,
     )
     assert await tasks.apply_receipts(deps, claimed) == [False, True, False, False]
     assert (await state_of(deps, single))[0] == model.BUFFERED_OUTCOME.status  # the first report only
@@ -94,7 +84,7 @@ async def test_what_is_not_one_write_is_left_for_the_handler_to_take_alone(isola
 async def test_a_delivered_part_of_a_multipart_message_is_left_alone(isolated_deps: Deps) -> None:
     deps = isolated_deps
     [two_parts] = await submitted(deps, 1, parts=2)
-    claimed = await receipt_jobs(deps, [(two_parts.carrier_ids[0], "DELIVRD")])
+    claimed = await receipt_jobs(deps, [(two_parts.carrier_ids[0], "DELIVRD")], now=T0)
     assert await tasks.apply_receipts(deps, claimed) == [False]
     assert [row["state"] for row in await deps.db.fetch(_PART_STATES)] == [None, None]
 
@@ -114,7 +104,7 @@ async def test_when_the_batch_fails_every_receipt_is_left_for_the_handler(isolat
     deps = isolated_deps
     sent = await submitted(deps, 2)
     reports = [(one.carrier_ids[0], "DELIVRD") for one in sent]
-    claimed = await receipt_jobs(deps, reports, **await refuse_receipts(deps))
+    claimed = await receipt_jobs(deps, reports, **await refuse_receipts(deps), now=T0)
     assert await tasks.apply_receipts(deps, claimed) == [False, False]
     assert [(await state_of(deps, one))[0] for one in sent] == [model.SUBMITTED, model.SUBMITTED]
     assert [row["state"] for row in await deps.db.fetch(_PART_STATES)] == [None, None]  # rolled back too

@@ -26,6 +26,15 @@ def writer(tmp_path: Path) -> Iterator[sqlite3.Connection]:
     connection.close()
 
 
+@pytest.fixture
+def checkpoints(tmp_path: Path) -> Iterator[Checkpointer]:
+    """A checkpoint thread of `writer`'s database looking every 10 ms, started."""
+    started = Checkpointer(tmp_path / "wal.db", interval=0.01)
+    started.start()
+    yield started
+    started.stop()
+
+
 def write(connection: sqlite3.Connection, rows: int) -> None:
     """One transaction: the WAL changes once."""
     connection.execute("BEGIN")
@@ -52,19 +61,16 @@ def rows_in_the_file_alone(tmp_path: Path) -> int:
     return count
 
 
-def test_what_is_written_is_copied_into_the_database_file(writer: sqlite3.Connection, tmp_path: Path) -> None:
-    checkpoints = Checkpointer(tmp_path / "wal.db", interval=0.01)
-    checkpoints.start()
-    try:
-        write(writer, 500)
-        # A look taken while the COMMIT was being written copies the part before it; the next one the rest.
-        wait_for(lambda: rows_in_the_file_alone(tmp_path) == 500)
-        assert rows_in_the_file_alone(tmp_path) == 500
-        wait_for(lambda: checkpoints.last is not None and checkpoints.last[0] == 0)  # its result, back in Python
-        busy, frames, copied = checkpoints.last or (1, 0, 0)
-        assert busy == 0 and frames == copied > 0
-    finally:
-        checkpoints.stop()
+def test_what_is_written_is_copied_into_the_database_file(
+    writer: sqlite3.Connection, checkpoints: Checkpointer, tmp_path: Path
+) -> None:
+    write(writer, 500)
+    # A look taken while the COMMIT was being written copies the part before it; the next one the rest.
+    wait_for(lambda: rows_in_the_file_alone(tmp_path) == 500)
+    assert rows_in_the_file_alone(tmp_path) == 500
+    wait_for(lambda: checkpoints.last is not None and checkpoints.last[0] == 0)  # its result, back in Python
+    busy, frames, copied = checkpoints.last or (1, 0, 0)
+    assert busy == 0 and frames == copied > 0
 
 
 def test_frames_a_reader_still_needed_are_copied_once_it_is_done(writer: sqlite3.Connection, tmp_path: Path) -> None:
@@ -95,20 +101,15 @@ def settled(checkpoints: Checkpointer) -> int:
     return count
 
 
-def test_an_idle_wal_is_not_checkpointed_again(writer: sqlite3.Connection, tmp_path: Path) -> None:
-    checkpoints = Checkpointer(tmp_path / "wal.db", interval=0.01)
-    checkpoints.start()
-    try:
-        write(writer, 10)
-        wait_for(lambda: checkpoints.checkpoints > 0)
-        after_the_write = settled(checkpoints)
-        time.sleep(0.3)  # thirty looks at an idle WAL
-        assert checkpoints.checkpoints == after_the_write
-        write(writer, 10)
-        wait_for(lambda: checkpoints.checkpoints > after_the_write)
-        assert checkpoints.checkpoints > after_the_write
-    finally:
-        checkpoints.stop()
+def test_an_idle_wal_is_not_checkpointed_again(writer: sqlite3.Connection, checkpoints: Checkpointer) -> None:
+    write(writer, 10)
+    wait_for(lambda: checkpoints.checkpoints > 0)
+    after_the_write = settled(checkpoints)
+    time.sleep(0.3)  # thirty looks at an idle WAL
+    assert checkpoints.checkpoints == after_the_write
+    write(writer, 10)
+    wait_for(lambda: checkpoints.checkpoints > after_the_write)
+    assert checkpoints.checkpoints > after_the_write
 
 
 def test_the_wal_is_emptied_once_it_reaches_its_limit_while_writes_go_on(

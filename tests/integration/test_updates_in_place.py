@@ -10,12 +10,13 @@ import pytest
 from telroute.bootstrap import Deps
 from telroute.kit.db import sql
 from telroute.messages import tasks
-from tests.integration.test_receipts_together import OURS, T0, receipt_jobs
-from tests.support.deliveries import claimed_submits
+from tests.support.deliveries import claimed_submits, receipt_jobs
 from tests.support.number_owner import account_owning
 
 pytestmark = pytest.mark.postgres_only
 
+T0 = 1_700_000_000_000_000
+OURS = "12065550181"
 COUNT = 150  # several pages of each table
 _PAGES = {
     "messages": sql("SELECT id AS key, (ctid::text::point)[0]::int AS page FROM messages"),
@@ -43,7 +44,7 @@ async def test_a_message_and_its_part_are_updated_on_their_own_pages(isolated_de
     parts_inserted = await pages(deps, "carrier_message_ids")
     async with deps.db.transaction() as connection:  # the level-1 callbacks and scheduled jobs are not ours here
         await connection.execute(sql("DELETE FROM jobs"))
-    claimed = await receipt_jobs(deps, [(one.carrier_ids[0], "DELIVRD") for one in sent])
+    claimed = await receipt_jobs(deps, [(one.carrier_ids[0], "DELIVRD") for one in sent], now=T0)
     assert await tasks.apply_receipts(deps, claimed) == [True] * COUNT  # the second update
     assert kept(inserted, await pages(deps, "messages")) >= 0.9
     assert kept(parts_inserted, await pages(deps, "carrier_message_ids")) >= 0.9

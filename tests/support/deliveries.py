@@ -7,7 +7,9 @@ from telroute.accounts.model import Account
 from telroute.bootstrap import Deps
 from telroute.config import Prices
 from telroute.kit import jobs
-from telroute.messages import delivery, model, repository, service
+from telroute.kit.jobs import Job
+from telroute.messages import delivery, model, repository, service, tasks
+from telroute.messages.carrier_port import CarrierReceipt
 
 
 async def claimed_submits(
@@ -37,3 +39,14 @@ async def claimed_submits(
         )
         for job in claimed
     ]
+
+
+async def receipt_jobs(deps: Deps, reports: list[tuple[str, str]], *, now: int, **forced: object) -> list[Job]:
+    """The carrier `test`'s receipts (carrier id, state), each a receipt job, claimed together in job order;
+    `forced`: fields every receipt carries (see CarrierReceipt)."""
+    async with deps.db.transaction() as connection:
+        for carrier_id, state in reports:
+            receipt = CarrierReceipt("test", carrier_id, state, **forced)  # type: ignore[arg-type]
+            await tasks.enqueue_receipt(connection, receipt, now=now)
+    claimed = await jobs.claim(deps.db, "w1", now=now, lease_us=10_000_000, limit=len(reports))
+    return sorted(claimed, key=lambda job: job.id)
