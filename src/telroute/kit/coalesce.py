@@ -5,8 +5,9 @@ message, their account's signing secret) or the same write (the end of their job
 event-loop turns. A `Coalescer` gathers the items submitted while its previous flush is running, or in
 the same turn, and hands them to one `flush` call: one statement and one round trip instead of a
 hundred. Idle, a lone item is flushed on the next turn, so nothing waits for company, unless the
-Coalescer is made to `gather`: then the first item of a flush waits that long for others (for writes whose
-callers need not hurry and whose transactions cost more than their rows).
+Coalescer is made to `gather`: then an item reaching an idle Coalescer waits that long for others before
+the first flush (for writes whose callers need not hurry and whose transactions cost more than their rows).
+Items that arrive while a flush runs join the next flush at once, as without `gather`.
 
 Each caller gets its own item's result, or the flush's exception: a failed flush fails every caller
 in it, as many separate calls would have failed together.
@@ -27,7 +28,7 @@ Flush = Callable[[Sequence[Item]], Awaitable[Sequence[Result]]]
 class Coalescer(Generic[Item, Result]):
     def __init__(self, flush: Flush[Item, Result], *, limit: int = 500, gather: float = 0.0) -> None:
         """`flush(items)` returns one result per item, in order; at most `limit` items go to one flush.
-        `gather`: seconds the first item of a flush waits for others to join it (none: the rest of its turn)."""
+        `gather`: seconds an item reaching an idle Coalescer waits for others (none: the rest of its turn)."""
         self._flush = flush
         self._limit = limit
         self._gather = gather
